@@ -1,0 +1,44 @@
+// The llmcu subcommands. Each returns the process exit status:
+// 0 success, 1 an input that cannot be used, 2 wrong usage.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace llmcu::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitBadInput = 1;
+inline constexpr int kExitUsage = 2;
+
+struct RunArgs {
+  std::string model;      // empty: the default model
+  std::string tokenizer;  // empty: next to the model
+  float temperature = 1.0f;
+  float topp = 0.9f;
+  uint64_t seed = 0;
+  int32_t steps = 256;
+  std::string prompt;
+  int32_t generations = 1;
+  int32_t seq_len = 0;
+};
+int run_command(const RunArgs& args);
+
+struct EncodeArgs {
+  std::string tokenizer;
+  std::string text;
+  bool bos = true;
+  bool eos = false;
+};
+int encode_command(const EncodeArgs& args);
+
+int inspect_command(const std::string& model_path, int32_t seq_len);
+
+struct PlanArgs {
+  std::string model;
+  uint64_t ram_bytes = 0;
+  int32_t seq_len = 0;
+};
+int plan_command(const PlanArgs& args);
+
+}  // namespace llmcu::cli

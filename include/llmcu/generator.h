@@ -1,0 +1,74 @@
+// Prompt -> prefill -> decode, llama2.c's generation loop over one loaded
+// model. A Generator owns nothing: the model bytes, the tokenizer bytes and
+// the arena all belong to the caller, and one Generator can run any number of
+// generations back to back (each starts from position 0).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "llmcu/executor.h"
+#include "llmcu/memory_plan.h"
+#include "llmcu/model.h"
+#include "llmcu/sampler.h"
+#include "llmcu/status.h"
+#include "llmcu/tokenizer.h"
+#include "llmcu/transformer.h"
+
+namespace llmcu {
+
+struct GenerateOptions {
+  std::string_view prompt;
+  int32_t steps = 256;        // positions, prompt included; 0 or more than seq_len: seq_len
+  float temperature = 1.0f;   // 0: greedy
+  float topp = 0.9f;          // nucleus mass; <= 0 or >= 1: plain multinomial
+  uint64_t seed = 0;          // 0: take one from the platform's entropy source
+};
+
+struct GenerationStats {
+  int32_t prompt_tokens = 0;     // including BOS
+  int32_t generated_tokens = 0;  // sampled, not forced
+  int32_t positions = 0;         // forward() calls
+  uint64_t seed = 0;             // the seed actually used
+  uint64_t prefill_us = 0;       // start to the first sampled token
+  uint64_t total_us = 0;
+  // llama2.c's "achieved tok/s": positions after the first, over the time
+  // since the first one finished.
+  double tokens_per_s = 0.0;
+  size_t arena_bytes = 0;
+};
+
+// Receives each printable piece of text as it is produced.
+using PieceSink = void (*)(void* user, std::string_view piece);
+
+class Generator {
+ public:
+  Generator() = default;
+
+  // Plans the session, carves `arena` (which must hold plan.arena_bytes; see
+  // plan_memory) and loads the tokenizer into it. `executor` may be null:
+  // everything then runs on the calling thread.
+  static Result<Generator> create(const Model& model, std::span<const uint8_t> tokenizer_bytes,
+                                  const char* tokenizer_name, const SessionOptions& options,
+                                  std::span<uint8_t> arena, Executor* executor);
+
+  Result<GenerationStats> generate(const GenerateOptions& options, PieceSink sink, void* user);
+
+  // Encodes `text` with BOS into the session's prompt memory.
+  Result<std::span<const int32_t>> encode_prompt(std::string_view text);
+
+  const Tokenizer& tokenizer() const { return tokenizer_; }
+  Transformer& transformer() { return transformer_; }
+  const MemoryPlan& plan() const { return plan_; }
+
+ private:
+  MemoryPlan plan_;
+  Tokenizer tokenizer_;
+  Transformer transformer_;
+  Sampler sampler_;
+  std::span<int32_t> prompt_work_;
+};
+
+}  // namespace llmcu

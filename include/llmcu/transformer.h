@@ -1,0 +1,57 @@
+// The Llama forward pass for one token at one position, over weights read in
+// place and buffers carved from the session arena. forward() allocates nothing.
+#pragma once
+
+#include <cstdint>
+
+#include "llmcu/arena.h"
+#include "llmcu/executor.h"
+#include "llmcu/model.h"
+
+namespace llmcu {
+
+struct RunBuffers {
+  float* x = nullptr;            // (dim) the residual stream
+  float* xb = nullptr;           // (dim) normalised input / attention output
+  float* xb2 = nullptr;          // (dim) projection output
+  float* q = nullptr;            // (dim) queries of all heads
+  float* hb = nullptr;           // (hidden_dim) FFN gate
+  float* hb2 = nullptr;          // (hidden_dim) FFN up
+  float* att = nullptr;          // (n_heads, seq_len) attention scores
+  float* rope = nullptr;         // (head_size / 2, 2) cos, sin at the current position
+  float* rope_freq = nullptr;    // (head_size / 2) rotation frequency of each pair
+  float* logits = nullptr;       // (vocab_size)
+  float* key_cache = nullptr;    // (n_layers, seq_len, kv_dim)
+  float* value_cache = nullptr;  // (n_layers, seq_len, kv_dim)
+
+  // Carves every buffer for `seq_len` positions; with a counting arena, only
+  // measures. kv and the rest are carved separately so the plan can say which is which.
+  void carve_kv_cache(const ModelConfig& config, int32_t seq_len, Arena& arena);
+  void carve_activations(const ModelConfig& config, int32_t seq_len, Arena& arena);
+  void carve_logits(const ModelConfig& config, Arena& arena);
+};
+
+class Transformer {
+ public:
+  Transformer() = default;
+  Transformer(const Model* model, const RunBuffers& buffers, int32_t seq_len, Executor* executor);
+
+  // Feeds `token` at position `pos` (which must follow the positions already
+  // fed, from 0) and returns the logits, (vocab_size) floats, valid until the
+  // next call. Returns nullptr if token or pos is out of range.
+  float* forward(int32_t token, int32_t pos);
+
+  const Model& model() const { return *model_; }
+  int32_t seq_len() const { return seq_len_; }
+
+ private:
+  void attention(int32_t layer, int32_t pos);
+  void matvec(float* out, const Matrix& w, int32_t layer, const float* x);
+
+  const Model* model_ = nullptr;
+  RunBuffers b_;
+  int32_t seq_len_ = 0;
+  Executor* executor_ = nullptr;
+};
+
+}  // namespace llmcu

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages llmcu builds and tests with (root or sudo).
+# Usage: scripts/install-deps.sh [--mcu]   (--mcu adds the Cortex-M toolchain and QEMU)
+set -euo pipefail
+packages=(cmake g++ make git curl libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
+          nlohmann-json3-dev)
+if [[ "${1:-}" == "--mcu" ]]; then
+  packages+=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+sudo=""
+[[ $(id -u) -ne 0 ]] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

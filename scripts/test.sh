@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Builds everything and runs the whole test suite.
+# Test fixtures come from LLMCU_SHARED_DIR (default: ../shared next to the repo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh --mcu
+cmake --preset release
+cmake --build --preset release -j "$(nproc)"
+ctest --preset release -j "$(nproc)"

@@ -1,0 +1,117 @@
+#include "llmcu/generator.h"
+
+#include "llmcu/platform.h"
+#include "session_layout.h"
+
+namespace llmcu {
+namespace {
+
+InlineExecutor g_inline_executor;
+
+}  // namespace
+
+Result<Generator> Generator::create(const Model& model, std::span<const uint8_t> tokenizer_bytes,
+                                    const char* tokenizer_name, const SessionOptions& options,
+                                    std::span<uint8_t> arena_memory, Executor* executor) {
+  Result<MemoryPlan> plan = plan_memory(model, options);
+  if (!plan.is_ok()) return plan.status();
+
+  Arena arena(arena_memory);
+  SessionLayout layout;
+  MemoryPlan carved = *plan;
+  carve_session(model.config, arena, &layout, &carved);
+  if (arena.exhausted()) {
+    return Status::error(StatusCode::kResourceExhausted,
+                         "arena of %llu bytes is too small: the memory plan needs %llu",
+                         static_cast<unsigned long long>(arena_memory.size()),
+                         static_cast<unsigned long long>(plan->arena_bytes));
+  }
+
+  Generator g;
+  const auto tables = std::span<uint8_t>(layout.tokenizer_tables, plan->tokenizer_tables);
+  Result<Tokenizer> tokenizer =
+      Tokenizer::load(tokenizer_bytes, model.config.vocab_size, tables, tokenizer_name);
+  if (!tokenizer.is_ok()) return tokenizer.status();
+  g.plan_ = *plan;
+  g.tokenizer_ = *tokenizer;
+  g.transformer_ = Transformer(&model, layout.run, plan->seq_len,
+                               executor != nullptr ? executor : &g_inline_executor);
+  g.sampler_ = Sampler(model.config.vocab_size, layout.sampler);
+  g.prompt_work_ = std::span<int32_t>(layout.prompt_work, layout.prompt_work_ints);
+  return g;
+}
+
+Result<std::span<const int32_t>> Generator::encode_prompt(std::string_view text) {
+  if (Tokenizer::encode_work_ints(text.size()) > prompt_work_.size()) {
+    return Status::error(StatusCode::kOutOfRange,
+                         "prompt is %llu bytes; this session was planned for at most %llu "
+                         "(SessionOptions::max_prompt_bytes)",
+                         static_cast<unsigned long long>(text.size()),
+                         static_cast<unsigned long long>(plan_.max_prompt_bytes));
+  }
+  int32_t n = 0;
+  LLMCU_TRY(tokenizer_.encode(text, /*bos=*/true, /*eos=*/false, prompt_work_, &n));
+  if (n > plan_.seq_len) {
+    return Status::error(StatusCode::kOutOfRange,
+                         "prompt is %ld tokens, longer than the context of %ld positions",
+                         static_cast<long>(n), static_cast<long>(plan_.seq_len));
+  }
+  return std::span<const int32_t>(prompt_work_.data(), static_cast<size_t>(n));
+}
+
+Result<GenerationStats> Generator::generate(const GenerateOptions& options, PieceSink sink,
+                                            void* user) {
+  if (!(options.temperature >= 0.0f) || !(options.topp >= 0.0f && options.topp <= 1.0f) ||
+      options.steps < 0) {
+    return Status::error(StatusCode::kInvalidArgument,
+                         "need temperature >= 0, topp in [0, 1] and steps >= 0; got %g, %g, %ld",
+                         static_cast<double>(options.temperature), static_cast<double>(options.topp),
+                         static_cast<long>(options.steps));
+  }
+  const uint64_t start_us = platform::now_us();
+  Result<std::span<const int32_t>> encoded = encode_prompt(options.prompt);
+  if (!encoded.is_ok()) return encoded.status();
+  const std::span<const int32_t> prompt = *encoded;
+  const auto n_prompt = static_cast<int32_t>(prompt.size());
+  const int32_t steps =
+      (options.steps == 0 || options.steps > plan_.seq_len) ? plan_.seq_len : options.steps;
+
+  GenerationStats stats;
+  stats.prompt_tokens = n_prompt;
+  stats.arena_bytes = plan_.arena_bytes;
+  stats.seed = options.seed != 0 ? options.seed : platform::entropy_u64();
+  sampler_.configure(options.temperature, options.topp, stats.seed);
+
+  // Position 0 starts a new story: the cache entries past it are rewritten
+  // before they are read, so a reset needs no clearing.
+  int32_t token = prompt[0];
+  int32_t pos = 0;
+  uint64_t first_done_us = 0;
+  while (pos < steps) {
+    float* logits = transformer_.forward(token, pos);
+    int32_t next;
+    if (pos < n_prompt - 1) {
+      next = prompt[pos + 1];
+    } else {
+      if (stats.generated_tokens == 0) stats.prefill_us = platform::now_us() - start_us;
+      next = sampler_.sample(logits);
+      ++stats.generated_tokens;
+    }
+    ++pos;
+    if (next == Tokenizer::kBos) break;
+    if (next < 0 || next >= tokenizer_.vocab_size()) break;  // NaN logits in a broken model
+    const std::string_view piece = Tokenizer::printable(tokenizer_.decode(token, next));
+    if (!piece.empty() && sink != nullptr) sink(user, piece);
+    token = next;
+    if (first_done_us == 0) first_done_us = platform::now_us();
+  }
+  const uint64_t end_us = platform::now_us();
+  stats.positions = pos;
+  stats.total_us = end_us - start_us;
+  if (pos > 1 && end_us > first_done_us) {
+    stats.tokens_per_s = (pos - 1) / (static_cast<double>(end_us - first_done_us) / 1e6);
+  }
+  return stats;
+}
+
+}  // namespace llmcu

@@ -1,0 +1,77 @@
+// Portable reference kernels: plain loops in llama2.c's order of operations,
+// so that, compiled without -ffast-math and without FMA contraction, they
+// reproduce its results bit for bit. Every optimised kernel is tested
+// against these.
+#include <cmath>
+#include <cstring>
+
+#include "kernels/kernels.h"
+
+namespace llmcu::kernels::ref {
+
+void matvec_f32(float* out, const float* w, const float* x, int32_t cols, int32_t row_begin,
+                int32_t row_end) {
+  for (int32_t r = row_begin; r < row_end; ++r) {
+    out[r] = dot_f32(w + static_cast<size_t>(r) * static_cast<size_t>(cols), x, cols);
+  }
+}
+
+float dot_f32(const float* a, const float* b, int32_t n) {
+  float sum = 0.0f;
+  for (int32_t i = 0; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+void axpy_f32(float* y, float a, const float* x, int32_t n) {
+  for (int32_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+void rmsnorm(float* out, const float* x, const float* weight, int32_t n) {
+  float ss = 0.0f;
+  for (int32_t i = 0; i < n; ++i) ss += x[i] * x[i];
+  ss /= static_cast<float>(n);
+  ss += 1e-5f;
+  ss = 1.0f / sqrtf(ss);
+  for (int32_t i = 0; i < n; ++i) out[i] = weight[i] * (ss * x[i]);
+}
+
+void softmax(float* x, int32_t n) {
+  float max_value = x[0];
+  for (int32_t i = 1; i < n; ++i) {
+    if (x[i] > max_value) max_value = x[i];
+  }
+  float sum = 0.0f;
+  for (int32_t i = 0; i < n; ++i) {
+    x[i] = expf(x[i] - max_value);
+    sum += x[i];
+  }
+  for (int32_t i = 0; i < n; ++i) x[i] /= sum;
+}
+
+void rope(float* v, const float* cos_sin, int32_t n, int32_t head_size) {
+  for (int32_t i = 0; i < n; i += 2) {
+    const int32_t pair = (i % head_size) / 2;
+    const float c = cos_sin[2 * pair], s = cos_sin[2 * pair + 1];
+    const float v0 = v[i], v1 = v[i + 1];
+    v[i] = v0 * c - v1 * s;
+    v[i + 1] = v0 * s + v1 * c;
+  }
+}
+
+void swiglu(float* hb, const float* hb2, int32_t n) {
+  for (int32_t i = 0; i < n; ++i) {
+    float value = hb[i];
+    value *= 1.0f / (1.0f + expf(-value));
+    hb[i] = value * hb2[i];
+  }
+}
+
+int32_t argmax(const float* x, int32_t n) {
+  int32_t best = 0;
+  for (int32_t i = 1; i < n; ++i) {
+    if (x[i] > x[best]) best = i;
+  }
+  return best;
+}
+
+}  // namespace llmcu::kernels::ref

@@ -1,0 +1,63 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "kernels/kernels.h"
+
+namespace llmcu::kernels {
+namespace {
+
+TEST(RefKernels, MatvecOnUnalignedRows) {
+  // Rows start 4 bytes past a 64-byte boundary, like version-0 tensors.
+  std::vector<float> storage(1 + 3 * 5);
+  float* w = storage.data() + 1;
+  for (int i = 0; i < 15; ++i) w[i] = static_cast<float>(i);
+  const float x[5] = {1, 0, -1, 2, 0.5f};
+  float out[3] = {};
+  ref::matvec_f32(out, w, x, 5, 0, 3);
+  for (int r = 0; r < 3; ++r) {
+    float expected = 0;
+    for (int c = 0; c < 5; ++c) expected += w[r * 5 + c] * x[c];
+    EXPECT_FLOAT_EQ(out[r], expected);
+  }
+  float partial[3] = {-7, -7, -7};
+  ref::matvec_f32(partial, w, x, 5, 1, 2);
+  EXPECT_EQ(partial[0], -7);
+  EXPECT_FLOAT_EQ(partial[1], out[1]);
+  EXPECT_EQ(partial[2], -7);
+}
+
+TEST(RefKernels, SoftmaxSumsToOne) {
+  std::vector<float> x = {1000.0f, 1001.0f, 999.0f};
+  ref::softmax(x.data(), 3);
+  EXPECT_NEAR(x[0] + x[1] + x[2], 1.0f, 1e-6f);
+  EXPECT_GT(x[1], x[0]);
+}
+
+TEST(RefKernels, RmsnormScalesToUnitRms) {
+  std::vector<float> x = {3.0f, 4.0f}, w = {1.0f, 2.0f}, out(2);
+  ref::rmsnorm(out.data(), x.data(), w.data(), 2);
+  const float inv = 1.0f / sqrtf(12.5f + 1e-5f);
+  EXPECT_FLOAT_EQ(out[0], 3.0f * inv);
+  EXPECT_FLOAT_EQ(out[1], 2.0f * 4.0f * inv);
+}
+
+TEST(RefKernels, RopeRotatesEachPairPerHead) {
+  std::vector<float> v = {1, 0, 1, 0, 0, 1, 0, 1};  // two heads of size 4
+  const float cs[4] = {0.0f, 1.0f, 1.0f, 0.0f};   // pair 0 by 90 degrees, pair 1 by 0
+  ref::rope(v.data(), cs, 8, 4);
+  EXPECT_EQ(v, (std::vector<float>{0, 1, 1, 0, -1, 0, 0, 1}));
+}
+
+TEST(RefKernels, SwigluAndArgmax) {
+  std::vector<float> hb = {0.0f, 2.0f}, hb2 = {5.0f, 3.0f};
+  ref::swiglu(hb.data(), hb2.data(), 2);
+  EXPECT_FLOAT_EQ(hb[0], 0.0f);
+  EXPECT_FLOAT_EQ(hb[1], 2.0f / (1.0f + expf(-2.0f)) * 3.0f);
+  const float x[4] = {1, 5, 5, 2};
+  EXPECT_EQ(ref::argmax(x, 4), 1);
+}
+
+}  // namespace
+}  // namespace llmcu::kernels
