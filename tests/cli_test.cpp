@@ -10,17 +10,19 @@
 namespace llmcu::test {
 namespace {
 
-std::string models() { return shared_dir() + "/models"; }
+std::string models() {
+  return shared_dir() + "/models";
+}
 
 TEST(Cli, RunMatchesEveryGoldenCase) {
   for (const auto& c : golden_cases()["generate"]) {
     std::string args = "run " + shell_quote(models() + "/" + c["model"].get<std::string>()) +
                        " -z " + shell_quote(models() + "/" + c["tokenizer"].get<std::string>()) +
-                       " -t " + std::to_string(c["temperature"].get<double>()) +
-                       " -p " + std::to_string(c["topp"].get<double>()) +
-                       " -s " + std::to_string(c["seed"].get<uint64_t>()) +
-                       " -n " + std::to_string(c["steps"].get<int>()) +
-                       " -i " + shell_quote(c["prompt"].get<std::string>());
+                       " -t " + std::to_string(c["temperature"].get<double>()) + " -p " +
+                       std::to_string(c["topp"].get<double>()) + " -s " +
+                       std::to_string(c["seed"].get<uint64_t>()) + " -n " +
+                       std::to_string(c["steps"].get<int>()) + " -i " +
+                       shell_quote(c["prompt"].get<std::string>());
     CommandResult r = run_cli(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out, c["expected"].get<std::string>() + "\n") << args;
@@ -30,7 +32,8 @@ TEST(Cli, RunMatchesEveryGoldenCase) {
 
 TEST(Cli, DefaultModelComesFromLlmcuModels) {
   const std::string cmd = "env LLMCU_MODELS=" + shell_quote(models()) + " " +
-                          shell_quote(LLMCU_CLI_PATH) + " run -t 0 -n 200 -i 'Once upon a time' 2>/dev/null";
+                          shell_quote(LLMCU_CLI_PATH) +
+                          " run -t 0 -n 200 -i 'Once upon a time' 2>/dev/null";
   FILE* pipe = popen(cmd.c_str(), "r");
   ASSERT_NE(pipe, nullptr);
   std::string out;
@@ -42,8 +45,8 @@ TEST(Cli, DefaultModelComesFromLlmcuModels) {
 }
 
 TEST(Cli, MissingDefaultModelInLlmcuModelsSaysHowToFixIt) {
-  const std::string cmd = "env LLMCU_MODELS=/nonexistent " + shell_quote(LLMCU_CLI_PATH) +
-                          " run 2>&1 >/dev/null";
+  const std::string cmd =
+      "env LLMCU_MODELS=/nonexistent " + shell_quote(LLMCU_CLI_PATH) + " run 2>&1 >/dev/null";
   FILE* pipe = popen(cmd.c_str(), "r");
   std::string err;
   char buffer[4096];
@@ -66,7 +69,8 @@ TEST(Cli, EncodePrintsIds) {
 TEST(Cli, InspectShowsConfigAndPlan) {
   CommandResult r = run_cli("inspect " + shell_quote(models() + "/stories260K.bin"));
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("dim 64, hidden_dim 172, n_layers 5, n_heads 8, n_kv_heads 4"), std::string::npos);
+  EXPECT_NE(r.out.find("dim 64, hidden_dim 172, n_layers 5, n_heads 8, n_kv_heads 4"),
+            std::string::npos);
   EXPECT_NE(r.out.find("kv cache                 655360 bytes"), std::string::npos) << r.out;
 }
 
@@ -79,9 +83,10 @@ TEST(Cli, PlanFindsTheLongestContextForABudget) {
 
 TEST(Cli, WrongUsageExitsWith2) {
   const std::string model = shell_quote(models() + "/stories260K.bin");
-  for (const std::string& args : std::vector<std::string>{"", "run " + model + " -t -1", "run " + model + " -p 1.5", "run " + model + " -n -3",
-        "run " + model + " -t", "run " + model + " --bogus", "run " + model + " -t abc",
-        "frobnicate", "plan " + model + " --ram lots", "run " + model + " --generations 0"}) {
+  for (const std::string& args : std::vector<std::string>{
+           "", "run " + model + " -t -1", "run " + model + " -p 1.5", "run " + model + " -n -3",
+           "run " + model + " -t", "run " + model + " --bogus", "run " + model + " -t abc",
+           "frobnicate", "plan " + model + " --ram lots", "run " + model + " --generations 0"}) {
     CommandResult r = run_cli(args);
     EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;
     EXPECT_FALSE(r.err.empty()) << args;
@@ -95,7 +100,7 @@ TEST(Cli, UnusableFilesExitWith1AndNameTheFile) {
   std::ofstream(empty).close();
   const std::string tok = " -z " + shell_quote(models() + "/tok512.bin");
   for (const std::string& path : {empty, std::string(dir), std::string("/dev/zero"),
-                                   std::string(dir) + "/missing.bin", models() + "/tok512.bin"}) {
+                                  std::string(dir) + "/missing.bin", models() + "/tok512.bin"}) {
     CommandResult r = run_cli("run " + shell_quote(path) + tok + " -n 4");
     EXPECT_EQ(r.exit_code, 1) << path << "\n" << r.err;
     EXPECT_NE(r.err.find(path), std::string::npos) << r.err;

@@ -1,12 +1,13 @@
 // The generation loop: reset between generations, errors for prompts that do
 // not fit, and not a single heap allocation while tokens are generated.
+#include "llmcu/generator.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <new>
 
-#include "llmcu/generator.h"
 #include "test_support.h"
 
 // Counts every heap allocation in this test binary.
@@ -16,11 +17,21 @@ void* operator new(size_t size) {
   if (void* p = malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
-void* operator new[](size_t size) { return operator new(size); }
-void operator delete(void* p) noexcept { free(p); }
-void operator delete[](void* p) noexcept { free(p); }
-void operator delete(void* p, size_t) noexcept { free(p); }
-void operator delete[](void* p, size_t) noexcept { free(p); }
+void* operator new[](size_t size) {
+  return operator new(size);
+}
+void operator delete(void* p) noexcept {
+  free(p);
+}
+void operator delete[](void* p) noexcept {
+  free(p);
+}
+void operator delete(void* p, size_t) noexcept {
+  free(p);
+}
+void operator delete[](void* p, size_t) noexcept {
+  free(p);
+}
 
 namespace llmcu::test {
 namespace {
@@ -36,8 +47,8 @@ class GeneratorTest : public ::testing::Test {
   Generator make(const SessionOptions& options) {
     Result<MemoryPlan> plan = plan_memory(model_, options);
     arena_.assign(plan->arena_bytes + Arena::kAlignment, 0);
-    Result<Generator> g = Generator::create(model_, tokenizer_bytes_, "tok512.bin", options,
-                                            arena_, nullptr);
+    Result<Generator> g =
+        Generator::create(model_, tokenizer_bytes_, "tok512.bin", options, arena_, nullptr);
     EXPECT_TRUE(g.is_ok()) << g.status().message();
     return *g;
   }
@@ -55,7 +66,9 @@ void collect(void* user, std::string_view piece) {
   c->text.append(piece);
   ++c->pieces;
 }
-void count_only(void* user, std::string_view) { ++static_cast<Collected*>(user)->pieces; }
+void count_only(void* user, std::string_view) {
+  ++static_cast<Collected*>(user)->pieces;
+}
 
 GenerateOptions sampled(const char* prompt, uint64_t seed) {
   GenerateOptions o;
@@ -136,8 +149,11 @@ TEST_F(GeneratorTest, PromptBeyondThePlannedBytesIsAnError) {
 
 TEST_F(GeneratorTest, BadOptionsAreRefused) {
   Generator g = make({});
-  for (auto [t, p, n] : {std::tuple{-1.0f, 0.9f, 10}, {1.0f, 1.5f, 10}, {1.0f, -0.1f, 10},
-                         {1.0f, 0.9f, -1}, {std::nanf(""), 0.9f, 10}}) {
+  for (auto [t, p, n] : {std::tuple{-1.0f, 0.9f, 10},
+                         {1.0f, 1.5f, 10},
+                         {1.0f, -0.1f, 10},
+                         {1.0f, 0.9f, -1},
+                         {std::nanf(""), 0.9f, 10}}) {
     GenerateOptions o = sampled("x", 1);
     o.temperature = t;
     o.topp = p;

@@ -83,11 +83,13 @@ TEST(GoldenEncode, MatchesRunCEncoder) {
 TEST(GoldenLogits, MatchWithin1e4AtEveryPosition) {
   for (const auto& c : golden_cases()["logits"]) {
     auto session = Session::open(c["model"], c["tokenizer"]);
-    const std::vector<float> expected = read_f32(shared_dir() + "/golden/" + c["file"].get<std::string>());
+    const std::vector<float> expected =
+        read_f32(shared_dir() + "/golden/" + c["file"].get<std::string>());
     const int32_t vocab = c["vocab_size"];
     const int32_t steps = c["steps"];
     ASSERT_EQ(expected.size(), static_cast<size_t>(vocab) * steps);
-    Result<std::span<const int32_t>> prompt = session->generator.encode_prompt(c["prompt"].get<std::string>());
+    Result<std::span<const int32_t>> prompt =
+        session->generator.encode_prompt(c["prompt"].get<std::string>());
     ASSERT_TRUE(prompt.is_ok());
     int32_t token = (*prompt)[0];
     float worst = 0.0f;
@@ -95,7 +97,8 @@ TEST(GoldenLogits, MatchWithin1e4AtEveryPosition) {
       const float* logits = session->generator.transformer().forward(token, pos);
       ASSERT_NE(logits, nullptr);
       for (int32_t i = 0; i < vocab; ++i) {
-        worst = std::max(worst, std::fabs(logits[i] - expected[static_cast<size_t>(pos) * vocab + i]));
+        worst =
+            std::max(worst, std::fabs(logits[i] - expected[static_cast<size_t>(pos) * vocab + i]));
       }
       token = pos + 1 < static_cast<int32_t>(prompt->size()) ? (*prompt)[pos + 1]
                                                              : kernels::ref::argmax(logits, vocab);

@@ -45,7 +45,7 @@ TEST(RefKernels, RmsnormScalesToUnitRms) {
 
 TEST(RefKernels, RopeRotatesEachPairPerHead) {
   std::vector<float> v = {1, 0, 1, 0, 0, 1, 0, 1};  // two heads of size 4
-  const float cs[4] = {0.0f, 1.0f, 1.0f, 0.0f};   // pair 0 by 90 degrees, pair 1 by 0
+  const float cs[4] = {0.0f, 1.0f, 1.0f, 0.0f};     // pair 0 by 90 degrees, pair 1 by 0
   ref::rope(v.data(), cs, 8, 4);
   EXPECT_EQ(v, (std::vector<float>{0, 1, 1, 0, -1, 0, 0, 1}));
 }

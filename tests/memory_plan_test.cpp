@@ -1,7 +1,8 @@
+#include "llmcu/memory_plan.h"
+
 #include <gtest/gtest.h>
 
 #include "llmcu/arena.h"
-#include "llmcu/memory_plan.h"
 #include "test_support.h"
 
 namespace llmcu::test {

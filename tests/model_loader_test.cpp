@@ -97,14 +97,22 @@ TEST(ModelLoader, BadDimsAreRefused) {
     const char* message;
   };
   const Case cases[] = {
-      {0, 0, "dim must be positive"},          {0, -5, "dim must be positive"},
-      {1, 0, "hidden_dim must be positive"},   {2, -1, "n_layers must be positive"},
-      {3, 0, "n_heads must be positive"},      {4, 0, "n_kv_heads must be positive"},
-      {5, 0, "vocab_size must be positive"},   {6, 0, "seq_len must be positive"},
-      {3, 3, "not divisible by n_heads"},      {4, 3, "not a multiple of n_kv_heads"},
-      {4, 8, "not a multiple of n_kv_heads"},  {3, 8, "header says"},
-      {5, INT32_MIN, "out of range"},          {5, 2, "too small"},
-      {0, 0x7fffffff, ""},                     {6, 0x7fffffff, "header says"},
+      {0, 0, "dim must be positive"},
+      {0, -5, "dim must be positive"},
+      {1, 0, "hidden_dim must be positive"},
+      {2, -1, "n_layers must be positive"},
+      {3, 0, "n_heads must be positive"},
+      {4, 0, "n_kv_heads must be positive"},
+      {5, 0, "vocab_size must be positive"},
+      {6, 0, "seq_len must be positive"},
+      {3, 3, "not divisible by n_heads"},
+      {4, 3, "not a multiple of n_kv_heads"},
+      {4, 8, "not a multiple of n_kv_heads"},
+      {3, 8, "header says"},
+      {5, INT32_MIN, "out of range"},
+      {5, 2, "too small"},
+      {0, 0x7fffffff, ""},
+      {6, 0x7fffffff, "header says"},
   };
   for (const Case& c : cases) {
     std::vector<uint8_t> bytes = good;

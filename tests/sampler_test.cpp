@@ -1,10 +1,10 @@
+#include "llmcu/sampler.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 #include <vector>
-
-#include "llmcu/sampler.h"
 
 namespace llmcu {
 namespace {
@@ -44,7 +44,8 @@ TEST(Sampler, SameSeedSameTokens) {
       a.configure(0.8f, topp, 1234);
       for (int step = 0; step < 50; ++step) {
         std::vector<float> logits(64);
-        for (int i = 0; i < 64; ++i) logits[i] = static_cast<float>((i * 37 + step * 11) % 17) * 0.3f;
+        for (int i = 0; i < 64; ++i)
+          logits[i] = static_cast<float>((i * 37 + step * 11) % 17) * 0.3f;
         (run == 0 ? first : second).push_back(a.sample(logits.data()));
       }
     }

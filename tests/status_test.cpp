@@ -1,8 +1,8 @@
+#include "llmcu/status.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
-
-#include "llmcu/status.h"
 
 namespace llmcu {
 namespace {

@@ -17,7 +17,9 @@ std::string shared_dir() {
   return LLMCU_DEFAULT_SHARED_DIR;
 }
 
-std::string model_path(const std::string& name) { return shared_dir() + "/models/" + name; }
+std::string model_path(const std::string& name) {
+  return shared_dir() + "/models/" + name;
+}
 
 std::vector<uint8_t> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -135,7 +137,8 @@ CommandResult run_cli(const std::string& args) {
   char err_path[] = "/tmp/llmcu_cli_err_XXXXXX";
   const int err_fd = mkstemp(err_path);
   close(err_fd);
-  const std::string cmd = shell_quote(LLMCU_CLI_PATH) + " " + args + " 2>" + err_path + " </dev/null";
+  const std::string cmd =
+      shell_quote(LLMCU_CLI_PATH) + " " + args + " 2>" + err_path + " </dev/null";
   CommandResult result;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (pipe == nullptr) return result;

@@ -1,9 +1,10 @@
+#include "llmcu/tokenizer.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <limits>
 
-#include "llmcu/tokenizer.h"
 #include "test_support.h"
 
 namespace llmcu::test {
@@ -61,7 +62,8 @@ TEST(Tokenizer, InvalidUtf8FallsBackToBytes) {
 TEST(Tokenizer, LongTextEncodesWithoutOverflow) {
   LoadedTokenizer t = load("tokenizer.bin");
   std::string text;
-  while (text.size() < 10000) text += "Once upon a time, there was a \xC3\xA9l\xC3\xA8ve \xF0\x9F\x98\x80. ";
+  while (text.size() < 10000)
+    text += "Once upon a time, there was a \xC3\xA9l\xC3\xA8ve \xF0\x9F\x98\x80. ";
   text.resize(10000);
   std::vector<int32_t> ids = encode(t.tokenizer, text);
   EXPECT_GT(ids.size(), 1000u);
@@ -120,7 +122,8 @@ TEST(Tokenizer, MalformedFilesAreRefused) {
     std::vector<uint8_t> b(good.begin(), good.begin() + static_cast<long>(cut));
     EXPECT_NE(error(b, 300).find("truncated"), std::string::npos) << cut << error(b, 300);
   }
-  EXPECT_NE(error(good, 299).find("more tokens than the model's vocab_size 299"), std::string::npos);
+  EXPECT_NE(error(good, 299).find("more tokens than the model's vocab_size 299"),
+            std::string::npos);
   // Negative length, length above max_token_length, length past the end.
   for (int32_t length : {-1, 17, 1000000}) {
     std::vector<uint8_t> b = good;

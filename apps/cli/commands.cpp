@@ -56,7 +56,9 @@ void print_to_stdout(void*, std::string_view piece) {
   fflush(stdout);
 }
 
-double mib(size_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
+double mib(size_t bytes) {
+  return static_cast<double>(bytes) / (1024.0 * 1024.0);
+}
 
 void print_plan(const MemoryPlan& plan) {
   printf("memory plan (seq_len %d, prompts up to %zu bytes):\n", plan.seq_len,
@@ -69,7 +71,8 @@ void print_plan(const MemoryPlan& plan) {
   printf("  tokenizer tables   %12zu bytes\n", plan.tokenizer_tables);
   printf("  prompt work        %12zu bytes\n", plan.prompt_work);
   printf("  arena total        %12zu bytes (%.2f MiB)\n", plan.arena_bytes, mib(plan.arena_bytes));
-  printf("  total              %12zu bytes (%.2f MiB)\n", plan.total_bytes(), mib(plan.total_bytes()));
+  printf("  total              %12zu bytes (%.2f MiB)\n", plan.total_bytes(),
+         mib(plan.total_bytes()));
 }
 
 }  // namespace
@@ -104,9 +107,8 @@ int run_command(const RunArgs& args) {
   Result<MemoryPlan> plan = plan_memory(model, session);
   if (!plan.is_ok()) return fail(plan.status());
   ArenaMemory arena(plan->arena_bytes);
-  Result<Generator> generator = Generator::create(model, tokenizer_file->bytes(),
-                                                  tokenizer_path.c_str(), session, arena.span(),
-                                                  nullptr);
+  Result<Generator> generator = Generator::create(
+      model, tokenizer_file->bytes(), tokenizer_path.c_str(), session, arena.span(), nullptr);
   if (!generator.is_ok()) return fail(generator.status());
 
   for (int32_t g = 0; g < args.generations; ++g) {
@@ -145,10 +147,9 @@ int encode_command(const EncodeArgs& args) {
   Result<int32_t> vocab = Tokenizer::count_tokens(file->bytes(), path.c_str());
   if (!vocab.is_ok()) return fail(vocab.status());
   std::vector<uint32_t> tables(Tokenizer::table_bytes(*vocab) / sizeof(uint32_t));
-  Result<Tokenizer> tokenizer =
-      Tokenizer::load(file->bytes(), *vocab,
-                      {reinterpret_cast<uint8_t*>(tables.data()), tables.size() * sizeof(uint32_t)},
-                      path.c_str());
+  Result<Tokenizer> tokenizer = Tokenizer::load(
+      file->bytes(), *vocab,
+      {reinterpret_cast<uint8_t*>(tables.data()), tables.size() * sizeof(uint32_t)}, path.c_str());
   if (!tokenizer.is_ok()) return fail(tokenizer.status());
   std::vector<int32_t> work(Tokenizer::encode_work_ints(args.text.size()));
   int32_t n = 0;
@@ -166,9 +167,10 @@ int inspect_command(const std::string& model_path, int32_t seq_len) {
   const ModelConfig& c = m.config;
   printf("file:        %s (%zu bytes)\n", model_path.c_str(), m.file_bytes);
   printf("format:      %s\n", model_format_name(m.format));
-  printf("config:      dim %d, hidden_dim %d, n_layers %d, n_heads %d, n_kv_heads %d, "
-         "vocab_size %d, seq_len %d\n",
-         c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.seq_len);
+  printf(
+      "config:      dim %d, hidden_dim %d, n_layers %d, n_heads %d, n_kv_heads %d, "
+      "vocab_size %d, seq_len %d\n",
+      c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.seq_len);
   printf("attention:   head_size %d, kv_dim %d, %d query heads per kv head\n", c.head_size(),
          c.kv_dim(), c.kv_mul());
   printf("classifier:  %s\n", c.shared_classifier ? "shared with the token embedding" : "separate");

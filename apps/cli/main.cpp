@@ -17,10 +17,14 @@ bool parse_bytes(const std::string& text, uint64_t* out) {
   if (errno != 0) return false;
   const std::string suffix(end);
   uint64_t scale = 1;
-  if (suffix == "K" || suffix == "KiB") scale = 1024;
-  else if (suffix == "M" || suffix == "MiB") scale = 1024 * 1024;
-  else if (suffix == "G" || suffix == "GiB") scale = 1024ull * 1024 * 1024;
-  else if (!suffix.empty()) return false;
+  if (suffix == "K" || suffix == "KiB")
+    scale = 1024;
+  else if (suffix == "M" || suffix == "MiB")
+    scale = 1024 * 1024;
+  else if (suffix == "G" || suffix == "GiB")
+    scale = 1024ull * 1024 * 1024;
+  else if (!suffix.empty())
+    return false;
   if (value > UINT64_MAX / scale) return false;
   *out = value * scale;
   return true;
@@ -36,24 +40,32 @@ int main(int argc, char** argv) {
   RunArgs run;
   CLI::App* run_cmd = app.add_subcommand("run", "generate text (llama2.c's flags and defaults)");
   run_cmd->add_option("model", run.model, "checkpoint (default: stories260K from LLMCU_MODELS)");
-  run_cmd->add_option("-z,--tokenizer", run.tokenizer, "tokenizer file (default: next to the model)");
+  run_cmd->add_option("-z,--tokenizer", run.tokenizer,
+                      "tokenizer file (default: next to the model)");
   run_cmd->add_option("-t,--temperature", run.temperature, "0 is greedy")
-      ->check(CLI::NonNegativeNumber)->default_val(1.0);
+      ->check(CLI::NonNegativeNumber)
+      ->default_val(1.0);
   run_cmd->add_option("-p,--topp", run.topp, "nucleus mass in [0,1]")
-      ->check(CLI::Range(0.0, 1.0))->default_val(0.9);
-  run_cmd->add_option("-s,--seed", run.seed, "random seed; 0 takes one from the OS")->default_val(0);
+      ->check(CLI::Range(0.0, 1.0))
+      ->default_val(0.9);
+  run_cmd->add_option("-s,--seed", run.seed, "random seed; 0 takes one from the OS")
+      ->default_val(0);
   run_cmd->add_option("-n,--steps", run.steps, "positions to run; 0 means the whole context")
-      ->check(CLI::NonNegativeNumber)->default_val(256);
+      ->check(CLI::NonNegativeNumber)
+      ->default_val(256);
   run_cmd->add_option("-i,--prompt", run.prompt, "prompt text");
-  run_cmd->add_option("--generations", run.generations,
-                      "stories to generate back to back (seeds s, s+1, ...)")
-      ->check(CLI::PositiveNumber)->default_val(1);
+  run_cmd
+      ->add_option("--generations", run.generations,
+                   "stories to generate back to back (seeds s, s+1, ...)")
+      ->check(CLI::PositiveNumber)
+      ->default_val(1);
   run_cmd->add_option("--seq-len", run.seq_len, "context to plan for (default: the model's)")
       ->check(CLI::NonNegativeNumber);
 
   EncodeArgs encode;
   CLI::App* encode_cmd = app.add_subcommand("encode", "print the token ids of a text");
-  encode_cmd->add_option("-z,--tokenizer", encode.tokenizer, "tokenizer file (default: tok512.bin)");
+  encode_cmd->add_option("-z,--tokenizer", encode.tokenizer,
+                         "tokenizer file (default: tok512.bin)");
   bool no_bos = false;
   encode_cmd->add_flag("--no-bos", no_bos, "do not start with BOS (1)");
   encode_cmd->add_flag("--eos", encode.eos, "end with EOS (2)");
@@ -61,15 +73,16 @@ int main(int argc, char** argv) {
 
   std::string inspect_model;
   int32_t inspect_seq_len = 0;
-  CLI::App* inspect_cmd = app.add_subcommand("inspect", "format, config and memory plan of a model");
+  CLI::App* inspect_cmd =
+      app.add_subcommand("inspect", "format, config and memory plan of a model");
   inspect_cmd->add_option("model", inspect_model, "checkpoint")->required();
   inspect_cmd->add_option("--seq-len", inspect_seq_len, "context to plan for")
       ->check(CLI::NonNegativeNumber);
 
   PlanArgs plan;
   std::string ram_text;
-  CLI::App* plan_cmd =
-      app.add_subcommand("plan", "memory plan against a RAM budget, and the longest context that fits");
+  CLI::App* plan_cmd = app.add_subcommand(
+      "plan", "memory plan against a RAM budget, and the longest context that fits");
   plan_cmd->add_option("model", plan.model, "checkpoint")->required();
   plan_cmd->add_option("--ram", ram_text, "RAM budget for the arena, e.g. 1M, 512K, 2097152")
       ->required();
@@ -95,7 +108,8 @@ int main(int argc, char** argv) {
   if (*inspect_cmd) return inspect_command(inspect_model, inspect_seq_len);
   if (*plan_cmd) {
     if (!parse_bytes(ram_text, &plan.ram_bytes)) {
-      fprintf(stderr, "--ram: '%s' is not a byte count (e.g. 1M, 512K, 2097152)\n", ram_text.c_str());
+      fprintf(stderr, "--ram: '%s' is not a byte count (e.g. 1M, 512K, 2097152)\n",
+              ram_text.c_str());
       return kExitUsage;
     }
     return plan_command(plan);

@@ -25,7 +25,8 @@ struct KnownFile {
 };
 
 constexpr KnownFile kKnownFiles[] = {
-    {"stories260K.bin", "https://huggingface.co/karpathy/tinyllamas/resolve/main/stories260K/stories260K.bin",
+    {"stories260K.bin",
+     "https://huggingface.co/karpathy/tinyllamas/resolve/main/stories260K/stories260K.bin",
      "b0a507e7ad0f626624f17112325e66691f9076d622e1d3274d103d00299f2696"},
     {"tok512.bin", "https://huggingface.co/karpathy/tinyllamas/resolve/main/stories260K/tok512.bin",
      "037cb335abb25d1fa9e8ecae30ed2a3a8ace9302862ebcdc05d51a6bbb10c312"},
@@ -59,8 +60,9 @@ std::string file_sha256(const std::string& path) {
 
 // Runs curl without a shell; its progress bar goes to our standard error.
 bool run_curl(const std::string& url, const std::string& out) {
-  std::vector<std::string> args = {"curl", "--fail", "--location", "--progress-bar",
-                                   "--connect-timeout", "15", "--output", out, url};
+  std::vector<std::string> args = {
+      "curl",     "--fail", "--location", "--progress-bar", "--connect-timeout", "15",
+      "--output", out,      url};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

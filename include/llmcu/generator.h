@@ -21,10 +21,10 @@ namespace llmcu {
 
 struct GenerateOptions {
   std::string_view prompt;
-  int32_t steps = 256;        // positions, prompt included; 0 or more than seq_len: seq_len
-  float temperature = 1.0f;   // 0: greedy
-  float topp = 0.9f;          // nucleus mass; <= 0 or >= 1: plain multinomial
-  uint64_t seed = 0;          // 0: take one from the platform's entropy source
+  int32_t steps = 256;       // positions, prompt included; 0 or more than seq_len: seq_len
+  float temperature = 1.0f;  // 0: greedy
+  float topp = 0.9f;         // nucleus mass; <= 0 or >= 1: plain multinomial
+  uint64_t seed = 0;         // 0: take one from the platform's entropy source
 };
 
 struct GenerationStats {

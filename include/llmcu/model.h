@@ -27,7 +27,7 @@ struct ModelConfig {
   int32_t n_heads = 0;     // query heads
   int32_t n_kv_heads = 0;  // key/value heads (fewer than n_heads: grouped-query attention)
   int32_t vocab_size = 0;
-  int32_t seq_len = 0;     // the longest context the model was trained for
+  int32_t seq_len = 0;            // the longest context the model was trained for
   bool shared_classifier = true;  // classifier == token embedding table
 
   int32_t head_size() const { return dim / n_heads; }
@@ -43,7 +43,7 @@ struct Matrix {
   size_t layer_stride = 0;  // bytes from one layer's matrix to the next
   int32_t rows = 0;
   int32_t cols = 0;
-  int32_t group_size = 0;   // kQ8: consecutive values that share one scale
+  int32_t group_size = 0;  // kQ8: consecutive values that share one scale
 
   const uint8_t* layer(int32_t l) const { return base + static_cast<size_t>(l) * layer_stride; }
   const float* f32(int32_t l) const { return reinterpret_cast<const float*>(layer(l)); }

@@ -67,8 +67,8 @@ class Result {
 
 }  // namespace llmcu
 
-#define LLMCU_TRY(expr)                           \
-  do {                                            \
-    ::llmcu::Status llmcu_try_status_ = (expr);   \
+#define LLMCU_TRY(expr)                                       \
+  do {                                                        \
+    ::llmcu::Status llmcu_try_status_ = (expr);               \
     if (!llmcu_try_status_.is_ok()) return llmcu_try_status_; \
   } while (0)

@@ -65,8 +65,8 @@ Result<GenerationStats> Generator::generate(const GenerateOptions& options, Piec
       options.steps < 0) {
     return Status::error(StatusCode::kInvalidArgument,
                          "need temperature >= 0, topp in [0, 1] and steps >= 0; got %g, %g, %ld",
-                         static_cast<double>(options.temperature), static_cast<double>(options.topp),
-                         static_cast<long>(options.steps));
+                         static_cast<double>(options.temperature),
+                         static_cast<double>(options.topp), static_cast<long>(options.steps));
   }
   const uint64_t start_us = platform::now_us();
   Result<std::span<const int32_t>> encoded = encode_prompt(options.prompt);

@@ -1,7 +1,8 @@
+#include "llmcu/memory_plan.h"
+
 #include <initializer_list>
 
 #include "checked_math.h"
-#include "llmcu/memory_plan.h"
 #include "llmcu/tokenizer.h"
 #include "session_layout.h"
 
@@ -32,20 +33,21 @@ void carve_session(const ModelConfig& c, Arena& arena, SessionLayout* layout, Me
 Result<MemoryPlan> plan_memory(const ModelConfig& c, const SessionOptions& options) {
   LLMCU_TRY(validate_config(c));
   MemoryPlan plan;
-  plan.seq_len = (options.seq_len <= 0 || options.seq_len > c.seq_len) ? c.seq_len : options.seq_len;
-  plan.max_prompt_bytes =
-      options.max_prompt_bytes > 0 ? options.max_prompt_bytes : 4 * static_cast<size_t>(plan.seq_len);
+  plan.seq_len =
+      (options.seq_len <= 0 || options.seq_len > c.seq_len) ? c.seq_len : options.seq_len;
+  plan.max_prompt_bytes = options.max_prompt_bytes > 0 ? options.max_prompt_bytes
+                                                       : 4 * static_cast<size_t>(plan.seq_len);
 
   // Bound the total in 64 bits first: on a 32-bit target size_t arithmetic
   // inside the arena could otherwise wrap.
   const uint64_t seq = plan.seq_len, layers = c.n_layers, kv_dim = c.kv_dim();
   uint64_t kv = 0, att = 0, bound = 0;
-  const bool fits = checked_product(&kv, {2, layers, seq, kv_dim, sizeof(float)}) &&
-                    checked_product(&att, {static_cast<uint64_t>(c.n_heads), seq, sizeof(float)}) &&
-                    checked_add(&bound, kv) && checked_add(&bound, att) &&
-                    checked_add(&bound, 64ull * 1024 + 16ull * c.vocab_size +
-                                            8ull * (c.dim + c.hidden_dim)) &&
-                    checked_add(&bound, 8ull * plan.max_prompt_bytes);
+  const bool fits =
+      checked_product(&kv, {2, layers, seq, kv_dim, sizeof(float)}) &&
+      checked_product(&att, {static_cast<uint64_t>(c.n_heads), seq, sizeof(float)}) &&
+      checked_add(&bound, kv) && checked_add(&bound, att) &&
+      checked_add(&bound, 64ull * 1024 + 16ull * c.vocab_size + 8ull * (c.dim + c.hidden_dim)) &&
+      checked_add(&bound, 8ull * plan.max_prompt_bytes);
   if (!fits || bound > SIZE_MAX / 2) {
     return Status::error(StatusCode::kOutOfRange,
                          "a session at seq_len %ld needs more memory than this target can address",

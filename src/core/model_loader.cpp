@@ -13,7 +13,8 @@
 #include "llmcu/model.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "llmcu reads little-endian checkpoints in place; big-endian targets need a byte-swapping loader"
+#error \
+    "llmcu reads little-endian checkpoints in place; big-endian targets need a byte-swapping loader"
 #endif
 
 namespace llmcu {
@@ -65,15 +66,14 @@ Status check_positive(const char* field, int32_t value) {
 Status check_file_size(uint64_t expected, size_t actual) {
   if (expected == actual) return Status::ok();
   if (expected > actual) {
-    return Status::error(StatusCode::kInvalidFormat, "truncated: header says %llu bytes, file has %llu",
-                         static_cast<unsigned long long>(expected),
-                         static_cast<unsigned long long>(actual));
+    return Status::error(
+        StatusCode::kInvalidFormat, "truncated: header says %llu bytes, file has %llu",
+        static_cast<unsigned long long>(expected), static_cast<unsigned long long>(actual));
   }
-  return Status::error(StatusCode::kInvalidFormat,
-                       "%llu trailing bytes: header says %llu bytes, file has %llu",
-                       static_cast<unsigned long long>(actual - expected),
-                       static_cast<unsigned long long>(expected),
-                       static_cast<unsigned long long>(actual));
+  return Status::error(
+      StatusCode::kInvalidFormat, "%llu trailing bytes: header says %llu bytes, file has %llu",
+      static_cast<unsigned long long>(actual - expected), static_cast<unsigned long long>(expected),
+      static_cast<unsigned long long>(actual));
 }
 
 // The seven config ints shared by every version; `vocab_field` may be negative
@@ -189,10 +189,9 @@ Result<Model> load_f32(std::span<const uint8_t> bytes, ModelConfig c, uint64_t h
 
 Result<Model> load_legacy(std::span<const uint8_t> bytes) {
   if (bytes.size() < kLegacyHeaderBytes) {
-    return Status::error(StatusCode::kInvalidFormat,
-                         "truncated: a llama2.c header needs %u bytes, file has %llu",
-                         static_cast<unsigned>(kLegacyHeaderBytes),
-                         static_cast<unsigned long long>(bytes.size()));
+    return Status::error(
+        StatusCode::kInvalidFormat, "truncated: a llama2.c header needs %u bytes, file has %llu",
+        static_cast<unsigned>(kLegacyHeaderBytes), static_cast<unsigned long long>(bytes.size()));
   }
   ModelConfig c = *parse_config(bytes.data());
   // A negative vocab_size says the classifier follows the RoPE tables.
@@ -240,7 +239,9 @@ const char* model_format_name(ModelFormat format) {
   return "unknown";
 }
 
-size_t Matrix::bytes_per_layer() const { return layer_stride; }
+size_t Matrix::bytes_per_layer() const {
+  return layer_stride;
+}
 
 Status validate_config(const ModelConfig& c) {
   LLMCU_TRY(check_positive("dim", c.dim));

@@ -19,7 +19,9 @@ uint32_t Sampler::random_u32() {
   return static_cast<uint32_t>((state_ * 0x2545F4914F6CDD1Dull) >> 32);
 }
 
-float Sampler::random_f32() { return static_cast<float>(random_u32() >> 8) / 16777216.0f; }
+float Sampler::random_f32() {
+  return static_cast<float>(random_u32() >> 8) / 16777216.0f;
+}
 
 int32_t Sampler::sample(float* logits) {
   if (temperature_ == 0.0f) return kernels::active::argmax(logits, vocab_size_);

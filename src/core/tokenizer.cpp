@@ -193,9 +193,10 @@ float Tokenizer::score(int32_t id) const {
 
 int32_t Tokenizer::lookup(std::string_view text) const {
   const uint32_t* end = sorted_ + vocab_size_;
-  const uint32_t* it = std::lower_bound(sorted_, end, text, [this](uint32_t id, std::string_view t) {
-    return piece(static_cast<int32_t>(id)).compare(t) < 0;
-  });
+  const uint32_t* it =
+      std::lower_bound(sorted_, end, text, [this](uint32_t id, std::string_view t) {
+        return piece(static_cast<int32_t>(id)).compare(t) < 0;
+      });
   return (it != end && piece(static_cast<int32_t>(*it)) == text) ? static_cast<int32_t>(*it) : -1;
 }
 
@@ -234,10 +235,9 @@ Status Tokenizer::encode(std::string_view text, bool bos, bool eos, std::span<in
     for (char c : bytes) {
       const int32_t id = static_cast<int32_t>(static_cast<unsigned char>(c)) + 3;
       if (id >= vocab_size_) {
-        return Status::error(StatusCode::kInvalidArgument,
-                             "byte 0x%02X has no token in a %ld-token vocabulary",
-                             static_cast<unsigned>(static_cast<unsigned char>(c)),
-                             static_cast<long>(vocab_size_));
+        return Status::error(
+            StatusCode::kInvalidArgument, "byte 0x%02X has no token in a %ld-token vocabulary",
+            static_cast<unsigned>(static_cast<unsigned char>(c)), static_cast<long>(vocab_size_));
       }
       tokens[n++] = id;
     }
@@ -293,8 +293,10 @@ Status Tokenizer::encode(std::string_view text, bool bos, bool eos, std::span<in
     memmove(merged + best_index + 1, merged + best_index + 2,
             sizeof(int32_t) * (tail > 0 ? tail - 1 : 0));
     --n;
-    if (best_index > 0) merged[best_index - 1] = lookup_pair(tokens[best_index - 1], tokens[best_index]);
-    if (best_index + 1 < n) merged[best_index] = lookup_pair(tokens[best_index], tokens[best_index + 1]);
+    if (best_index > 0)
+      merged[best_index - 1] = lookup_pair(tokens[best_index - 1], tokens[best_index]);
+    if (best_index + 1 < n)
+      merged[best_index] = lookup_pair(tokens[best_index], tokens[best_index + 1]);
   }
 
   if (eos) tokens[n++] = kEos;

@@ -118,8 +118,8 @@ void Transformer::matvec(float* out, const Matrix& w, int32_t layer, const float
 
 void Transformer::attention(int32_t layer, int32_t pos) {
   const ModelConfig& c = model_->config;
-  AttentionJob job{&c, &b_, static_cast<size_t>(layer) * seq_len_ * c.kv_dim(), seq_len_, pos,
-                   executor_->concurrency()};
+  AttentionJob job{&c,       &b_, static_cast<size_t>(layer) * seq_len_ * c.kv_dim(),
+                   seq_len_, pos, executor_->concurrency()};
   if (job.chunks > c.n_heads) job.chunks = c.n_heads;
   executor_->parallel_for(job.chunks, run_attention_chunk, &job);
 }

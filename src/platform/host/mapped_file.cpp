@@ -11,7 +11,9 @@
 
 namespace llmcu::host {
 
-MappedFile::MappedFile(MappedFile&& other) noexcept { *this = std::move(other); }
+MappedFile::MappedFile(MappedFile&& other) noexcept {
+  *this = std::move(other);
+}
 
 MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   if (this != &other) {
@@ -30,7 +32,8 @@ MappedFile::~MappedFile() {
 Result<MappedFile> MappedFile::open(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return Status::error(StatusCode::kIoError, "%s: cannot open: %s", path.c_str(), strerror(errno));
+    return Status::error(StatusCode::kIoError, "%s: cannot open: %s", path.c_str(),
+                         strerror(errno));
   }
   struct stat st {};
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
