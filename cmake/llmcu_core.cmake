@@ -12,7 +12,9 @@ set(LLMCU_CORE_SOURCES
   ${LLMCU_ROOT}/src/core/transformer.cpp
   ${LLMCU_ROOT}/src/core/memory_plan.cpp
   ${LLMCU_ROOT}/src/core/generator.cpp
-  ${LLMCU_ROOT}/src/kernels/ref/kernels_ref.cpp)
+  ${LLMCU_ROOT}/src/kernels/ref/kernels_ref.cpp
+  ${LLMCU_ROOT}/src/kernels/ref/kernels_q8_ref.cpp
+  ${LLMCU_ROOT}/src/kernels/x86/kernels_q8_avx2.cpp)
 
 add_library(llmcu_core STATIC ${LLMCU_CORE_SOURCES})
 target_include_directories(llmcu_core

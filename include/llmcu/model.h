@@ -29,6 +29,9 @@ struct ModelConfig {
   int32_t vocab_size = 0;
   int32_t seq_len = 0;            // the longest context the model was trained for
   bool shared_classifier = true;  // classifier == token embedding table
+  // kQ8 weights: values per fp32 scale in every matrix (divides dim and
+  // hidden_dim); 0 for fp32 models. Sizes the int8 activation buffers.
+  int32_t group_size = 0;
 
   int32_t head_size() const { return dim / n_heads; }
   int32_t kv_dim() const { return head_size() * n_kv_heads; }
@@ -48,9 +51,15 @@ struct Matrix {
   const uint8_t* layer(int32_t l) const { return base + static_cast<size_t>(l) * layer_stride; }
   const float* f32(int32_t l) const { return reinterpret_cast<const float*>(layer(l)); }
   const int8_t* q8(int32_t l) const { return reinterpret_cast<const int8_t*>(layer(l)); }
-  // kQ8: the fp32 scales stored right after the layer's int8 values.
+  // kQ8: the fp32 scales stored right after the layer's int8 values, one per
+  // group, row by row. In llama2.c version-2 files they are only as aligned as
+  // rows * cols makes them (Cortex-M faults on unaligned float loads): the
+  // kernels read them through scale_bytes() with memcpy.
   const float* scales(int32_t l) const {
     return reinterpret_cast<const float*>(layer(l) + static_cast<size_t>(rows) * cols);
+  }
+  const uint8_t* scale_bytes(int32_t l) const {
+    return layer(l) + static_cast<size_t>(rows) * cols;
   }
   size_t bytes_per_layer() const;
 };

@@ -23,6 +23,9 @@ struct RunBuffers {
   float* logits = nullptr;       // (vocab_size)
   float* key_cache = nullptr;    // (n_layers, seq_len, kv_dim)
   float* value_cache = nullptr;  // (n_layers, seq_len, kv_dim)
+  // int8 models only (config.group_size > 0): the matvec input quantized per group.
+  int8_t* xq = nullptr;        // (max(dim, hidden_dim))
+  float* xq_scales = nullptr;  // (max(dim, hidden_dim) / group_size)
 
   // Carves every buffer for `seq_len` positions; with a counting arena, only
   // measures. kv and the rest are carved separately so the plan can say which is which.
@@ -47,6 +50,10 @@ class Transformer {
  private:
   void attention(int32_t layer, int32_t pos);
   void matvec(float* out, const Matrix& w, int32_t layer, const float* x);
+  // int8 models: quantizes the next matvecs' input x (n values) into xq once.
+  void quantize_input(const float* x, int32_t n);
+  void matvec_q8(float* out, const Matrix& w, int32_t layer);
+  void embed(int32_t token);
 
   const Model* model_ = nullptr;
   RunBuffers b_;

@@ -46,7 +46,7 @@ Result<MemoryPlan> plan_memory(const ModelConfig& c, const SessionOptions& optio
       checked_product(&kv, {2, layers, seq, kv_dim, sizeof(float)}) &&
       checked_product(&att, {static_cast<uint64_t>(c.n_heads), seq, sizeof(float)}) &&
       checked_add(&bound, kv) && checked_add(&bound, att) &&
-      checked_add(&bound, 64ull * 1024 + 16ull * c.vocab_size + 8ull * (c.dim + c.hidden_dim)) &&
+      checked_add(&bound, 64ull * 1024 + 16ull * c.vocab_size + 48ull * (c.dim + c.hidden_dim)) &&
       checked_add(&bound, 8ull * plan.max_prompt_bytes);
   if (!fits || bound > SIZE_MAX / 2) {
     return Status::error(StatusCode::kOutOfRange,

@@ -6,6 +6,7 @@
 //
 // Every size is computed in 64 bits with overflow checks, and the total the
 // header implies must equal the file size exactly before a pointer is formed.
+#include <cmath>
 #include <cstring>
 #include <initializer_list>
 
@@ -209,6 +210,114 @@ Result<Model> load_legacy(std::span<const uint8_t> bytes) {
   return model;
 }
 
+constexpr size_t kAk42HeaderBytes = 256;
+constexpr size_t kAk42FlagOffset = 36;       // uint8 shared_classifier
+constexpr size_t kAk42GroupSizeOffset = 37;  // version 2: int32 group_size (unaligned)
+
+Matrix q8_matrix(int32_t rows, int32_t cols, int32_t group_size) {
+  Matrix m;
+  m.type = WeightType::kQ8;
+  m.rows = rows;
+  m.cols = cols;
+  m.group_size = group_size;
+  const size_t values = static_cast<size_t>(rows) * static_cast<size_t>(cols);
+  m.layer_stride = values + values / static_cast<size_t>(group_size) * sizeof(float);
+  return m;
+}
+
+// Every scale of every layer of `m` must be a finite number.
+Status check_scales(const Matrix& m, int32_t layers, const char* tensor) {
+  const size_t groups = static_cast<size_t>(m.rows) * m.cols / m.group_size;
+  for (int32_t l = 0; l < layers; ++l) {
+    const uint8_t* p = m.scale_bytes(l);
+    for (size_t g = 0; g < groups; ++g) {
+      float scale;
+      memcpy(&scale, p + g * sizeof(float), sizeof(scale));
+      if (!std::isfinite(scale)) {
+        return Status::error(StatusCode::kInvalidFormat,
+                             "tensor %s, layer %ld: scale of group %llu (row %llu) is not finite",
+                             tensor, static_cast<long>(l), static_cast<unsigned long long>(g),
+                             static_cast<unsigned long long>(g * m.group_size / m.cols));
+      }
+    }
+  }
+  return Status::ok();
+}
+
+// Version 2: fp32 norms, then each matrix as all its int8 values followed by
+// its fp32 scales (one per group of group_size consecutive values), per layer.
+Result<Model> load_q8(std::span<const uint8_t> bytes, ModelConfig c) {
+  const uint64_t dim = c.dim, hidden = c.hidden_dim, layers = c.n_layers, vocab = c.vocab_size;
+  const uint64_t kv_dim = c.kv_dim(), gs = c.group_size;
+  const uint64_t f = sizeof(float);
+  // Bytes of one (rows, cols) matrix: the int8 values and one scale per group.
+  auto q8_bytes = [&](uint64_t rows, uint64_t cols) {
+    uint64_t values = 0, total = 0;
+    if (!checked_product(&values, {rows, cols}) || !checked_product(&total, {values / gs, f}) ||
+        !checked_add(&total, values)) {
+      return UINT64_MAX;  // overflows below, in the cursor
+    }
+    return total;
+  };
+
+  TensorCursor cur(kAk42HeaderBytes);
+  const uint64_t o_rms_att = cur.take({layers, dim}, f, "rms_att");
+  const uint64_t o_rms_ffn = cur.take({layers, dim}, f, "rms_ffn");
+  const uint64_t o_rms_final = cur.take({dim}, f, "rms_final");
+  const uint64_t o_emb = cur.take({q8_bytes(vocab, dim)}, 1, "token_embedding");
+  const uint64_t o_wq = cur.take({layers, q8_bytes(dim, dim)}, 1, "wq");
+  const uint64_t o_wk = cur.take({layers, q8_bytes(kv_dim, dim)}, 1, "wk");
+  const uint64_t o_wv = cur.take({layers, q8_bytes(kv_dim, dim)}, 1, "wv");
+  const uint64_t o_wo = cur.take({layers, q8_bytes(dim, dim)}, 1, "wo");
+  const uint64_t o_w1 = cur.take({layers, q8_bytes(hidden, dim)}, 1, "w1");
+  const uint64_t o_w2 = cur.take({layers, q8_bytes(dim, hidden)}, 1, "w2");
+  const uint64_t o_w3 = cur.take({layers, q8_bytes(hidden, dim)}, 1, "w3");
+  const uint64_t o_cls =
+      c.shared_classifier ? o_emb : cur.take({q8_bytes(vocab, dim)}, 1, "classifier");
+  if (cur.overflowed_tensor() != nullptr) {
+    return Status::error(StatusCode::kInvalidFormat,
+                         "size of tensor %s overflows 64 bits: the header dims are corrupt",
+                         cur.overflowed_tensor());
+  }
+  LLMCU_TRY(check_file_size(cur.end(), bytes.size()));
+
+  const uint8_t* base = bytes.data();
+  Model m;
+  m.config = c;
+  m.weight_type = WeightType::kQ8;
+  m.file_bytes = bytes.size();
+  m.parameter_count = count_parameters(c);
+  Weights& w = m.weights;
+  const int32_t g = c.group_size;
+  w.rms_att = reinterpret_cast<const float*>(base + o_rms_att);
+  w.rms_ffn = reinterpret_cast<const float*>(base + o_rms_ffn);
+  w.rms_final = reinterpret_cast<const float*>(base + o_rms_final);
+  struct Entry {
+    Matrix* matrix;
+    uint64_t offset;
+    int32_t rows, cols, layers;
+    const char* name;
+  };
+  const Entry entries[] = {
+      {&w.token_embedding, o_emb, c.vocab_size, c.dim, 1, "token_embedding"},
+      {&w.wq, o_wq, c.dim, c.dim, c.n_layers, "wq"},
+      {&w.wk, o_wk, c.kv_dim(), c.dim, c.n_layers, "wk"},
+      {&w.wv, o_wv, c.kv_dim(), c.dim, c.n_layers, "wv"},
+      {&w.wo, o_wo, c.dim, c.dim, c.n_layers, "wo"},
+      {&w.w1, o_w1, c.hidden_dim, c.dim, c.n_layers, "w1"},
+      {&w.w2, o_w2, c.dim, c.hidden_dim, c.n_layers, "w2"},
+      {&w.w3, o_w3, c.hidden_dim, c.dim, c.n_layers, "w3"},
+      {&w.classifier, o_cls, c.vocab_size, c.dim, 1, "classifier"},
+  };
+  for (const Entry& e : entries) {
+    *e.matrix = q8_matrix(e.rows, e.cols, g);
+    e.matrix->base = base + e.offset;
+    if (e.matrix == &w.classifier && c.shared_classifier) continue;
+    LLMCU_TRY(check_scales(*e.matrix, e.layers, e.name));
+  }
+  return m;
+}
+
 Result<Model> load_ak42(std::span<const uint8_t> bytes) {
   if (bytes.size() < 8) {
     return Status::error(StatusCode::kInvalidFormat,
@@ -222,10 +331,48 @@ Result<Model> load_ak42(std::span<const uint8_t> bytes) {
                          "(int8) exist",
                          static_cast<long>(version));
   }
-  return Status::error(StatusCode::kUnsupported,
-                       "llama2.c \"ak42\" version %ld (%s) files are not supported by this build; "
-                       "version 0 (legacy fp32) files are",
-                       static_cast<long>(version), version == 1 ? "fp32" : "int8 Q8_0");
+  const char* context = version == 1 ? "llama2.c version 1" : "llama2.c version 2";
+  auto fail = [context](Status status) { return status.with_context(context); };
+  if (bytes.size() < kAk42HeaderBytes) {
+    return fail(Status::error(
+        StatusCode::kInvalidFormat, "truncated: the header needs %u bytes, file has %llu",
+        static_cast<unsigned>(kAk42HeaderBytes), static_cast<unsigned long long>(bytes.size())));
+  }
+  ModelConfig c = *parse_config(bytes.data() + 8);
+  const uint8_t shared = bytes[kAk42FlagOffset];
+  if (shared > 1) {
+    return fail(Status::error(StatusCode::kInvalidFormat,
+                              "shared_classifier flag at byte 36 is %u; it must be 0 or 1",
+                              static_cast<unsigned>(shared)));
+  }
+  c.shared_classifier = shared == 1;
+  size_t pad_start = kAk42FlagOffset + 1;
+  if (version == 2) {
+    c.group_size = read_i32(bytes.data() + kAk42GroupSizeOffset);
+    if (c.group_size <= 0) {
+      return fail(Status::error(StatusCode::kInvalidFormat,
+                                "group_size at byte 37 must be positive, header says %ld",
+                                static_cast<long>(c.group_size)));
+    }
+    pad_start = kAk42GroupSizeOffset + sizeof(int32_t);
+  }
+  for (size_t i = pad_start; i < kAk42HeaderBytes; ++i) {
+    if (bytes[i] != 0) {
+      return fail(Status::error(StatusCode::kInvalidFormat,
+                                "header byte %u is %u; bytes %u-255 must be zero padding",
+                                static_cast<unsigned>(i), static_cast<unsigned>(bytes[i]),
+                                static_cast<unsigned>(pad_start)));
+    }
+  }
+  Status valid = validate_config(c);
+  if (!valid.is_ok()) return fail(valid);
+
+  Result<Model> model = version == 1
+                            ? load_f32(bytes, c, kAk42HeaderBytes, /*has_rope_tables=*/false)
+                            : load_q8(bytes, c);
+  if (!model.is_ok()) return fail(model.status());
+  model->format = version == 1 ? ModelFormat::kLlama2cV1 : ModelFormat::kLlama2cV2;
+  return model;
 }
 
 }  // namespace
@@ -264,6 +411,19 @@ Status validate_config(const ModelConfig& c) {
     return Status::error(StatusCode::kInvalidFormat,
                          "head size %ld (dim / n_heads) is odd: RoPE rotates pairs",
                          static_cast<long>(c.head_size()));
+  }
+  if (c.group_size < 0) {
+    return Status::error(StatusCode::kInvalidFormat, "group_size must be positive, header says %ld",
+                         static_cast<long>(c.group_size));
+  }
+  if (c.group_size > 0 && (c.dim % c.group_size != 0 || c.hidden_dim % c.group_size != 0)) {
+    const bool dim_ok = c.dim % c.group_size == 0;
+    return Status::error(StatusCode::kInvalidFormat,
+                         "group size %ld does not divide %s %ld, the row length of %s: int8 groups "
+                         "must not straddle rows",
+                         static_cast<long>(c.group_size), dim_ok ? "hidden_dim" : "dim",
+                         static_cast<long>(dim_ok ? c.hidden_dim : c.dim),
+                         dim_ok ? "w2" : "wq, wk, wv, wo, w1, w3 and the embedding");
   }
   if (c.vocab_size < 3) {
     return Status::error(StatusCode::kInvalidFormat,

@@ -34,6 +34,26 @@ void run_matvec_chunk(void* context, int chunk) {
   k::matvec_f32(job.out, job.w, job.x, job.cols, begin, end);
 }
 
+struct MatvecQ8Job {
+  float* out;
+  const int8_t* w;
+  const uint8_t* w_scales;
+  const int8_t* xq;
+  const float* x_scales;
+  int32_t rows;
+  int32_t cols;
+  int32_t group_size;
+  int chunks;
+};
+
+void run_matvec_q8_chunk(void* context, int chunk) {
+  const auto& job = *static_cast<const MatvecQ8Job*>(context);
+  const auto begin = static_cast<int32_t>(int64_t{job.rows} * chunk / job.chunks);
+  const auto end = static_cast<int32_t>(int64_t{job.rows} * (chunk + 1) / job.chunks);
+  kernels::active_q8::matvec_q8(job.out, job.w, job.w_scales, job.xq, job.x_scales, job.cols,
+                                job.group_size, begin, end);
+}
+
 struct AttentionJob {
   const ModelConfig* config;
   const RunBuffers* b;
@@ -92,6 +112,11 @@ void RunBuffers::carve_activations(const ModelConfig& c, int32_t seq_len, Arena&
   att = arena.allocate<float>(static_cast<size_t>(c.n_heads) * seq_len);
   rope = arena.allocate<float>(c.head_size());
   rope_freq = arena.allocate<float>(c.head_size() / 2);
+  if (c.group_size > 0) {
+    const size_t widest = static_cast<size_t>(c.dim > c.hidden_dim ? c.dim : c.hidden_dim);
+    xq = arena.allocate<int8_t>(widest);
+    xq_scales = arena.allocate<float>(widest / static_cast<size_t>(c.group_size));
+  }
 }
 
 void RunBuffers::carve_logits(const ModelConfig& c, Arena& arena) {
@@ -107,7 +132,40 @@ Transformer::Transformer(const Model* model, const RunBuffers& buffers, int32_t 
   }
 }
 
+void Transformer::quantize_input(const float* x, int32_t n) {
+  if (model_->weight_type != WeightType::kQ8) return;
+  kernels::active_q8::quantize_q8(b_.xq, b_.xq_scales, x, n, model_->config.group_size);
+}
+
+// Uses the input last given to quantize_input().
+void Transformer::matvec_q8(float* out, const Matrix& w, int32_t layer) {
+  MatvecQ8Job job{out,    w.q8(layer),  w.scale_bytes(layer),    b_.xq, b_.xq_scales, w.rows,
+                  w.cols, w.group_size, executor_->concurrency()};
+  if (job.chunks == 1) {
+    run_matvec_q8_chunk(&job, 0);
+  } else {
+    executor_->parallel_for(job.chunks, run_matvec_q8_chunk, &job);
+  }
+}
+
+void Transformer::embed(int32_t token) {
+  const Matrix& e = model_->weights.token_embedding;
+  const size_t row = static_cast<size_t>(token) * static_cast<size_t>(e.cols);
+  if (e.type == WeightType::kQ8) {
+    // Dequantized on lookup: one row, never the whole table.
+    kernels::active_q8::dequantize_q8(b_.x, e.q8(0) + row,
+                                      e.scale_bytes(0) + row / e.group_size * sizeof(float), e.cols,
+                                      e.group_size);
+  } else {
+    memcpy(b_.x, e.f32(0) + row, sizeof(float) * e.cols);
+  }
+}
+
 void Transformer::matvec(float* out, const Matrix& w, int32_t layer, const float* x) {
+  if (w.type == WeightType::kQ8) {
+    matvec_q8(out, w, layer);
+    return;
+  }
   MatvecJob job{out, w.f32(layer), x, w.rows, w.cols, executor_->concurrency()};
   if (job.chunks == 1) {
     k::matvec_f32(out, job.w, x, w.cols, 0, w.rows);
@@ -130,7 +188,7 @@ float* Transformer::forward(int32_t token, int32_t pos) {
   if (token < 0 || token >= c.vocab_size || pos < 0 || pos >= seq_len_) return nullptr;
   const int32_t dim = c.dim, kv_dim = c.kv_dim(), hs = c.head_size();
 
-  memcpy(b_.x, w.token_embedding.f32(0) + static_cast<size_t>(token) * dim, sizeof(float) * dim);
+  embed(token);
 
   // The rotation angles depend only on the position: once per token.
   for (int32_t i = 0; i < hs / 2; ++i) {
@@ -145,25 +203,30 @@ float* Transformer::forward(int32_t token, int32_t pos) {
     const size_t cache_row = (static_cast<size_t>(l) * seq_len_ + pos) * kv_dim;
     float* key = b_.key_cache + cache_row;
     float* value = b_.value_cache + cache_row;
+    quantize_input(b_.xb, dim);
     matvec(b_.q, w.wq, l, b_.xb);
     matvec(key, w.wk, l, b_.xb);
     matvec(value, w.wv, l, b_.xb);
     k::rope(b_.q, b_.rope, dim, hs);
     k::rope(key, b_.rope, kv_dim, hs);
     attention(l, pos);
+    quantize_input(b_.xb, dim);
     matvec(b_.xb2, w.wo, l, b_.xb);
     add_in_place(b_.x, b_.xb2, dim);
 
     // FFN block (SwiGLU).
     k::rmsnorm(b_.xb, b_.x, w.rms_ffn + static_cast<size_t>(l) * dim, dim);
+    quantize_input(b_.xb, dim);
     matvec(b_.hb, w.w1, l, b_.xb);
     matvec(b_.hb2, w.w3, l, b_.xb);
     k::swiglu(b_.hb, b_.hb2, c.hidden_dim);
+    quantize_input(b_.hb, c.hidden_dim);
     matvec(b_.xb, w.w2, l, b_.hb);
     add_in_place(b_.x, b_.xb, dim);
   }
 
   k::rmsnorm(b_.x, b_.x, w.rms_final, dim);
+  quantize_input(b_.x, dim);
   matvec(b_.logits, w.classifier, 0, b_.x);
   return b_.logits;
 }
