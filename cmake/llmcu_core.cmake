@@ -12,6 +12,8 @@ set(LLMCU_CORE_SOURCES
   ${LLMCU_ROOT}/src/core/transformer.cpp
   ${LLMCU_ROOT}/src/core/memory_plan.cpp
   ${LLMCU_ROOT}/src/core/generator.cpp
+  ${LLMCU_ROOT}/src/core/quantize.cpp
+  ${LLMCU_ROOT}/src/core/evaluate.cpp
   ${LLMCU_ROOT}/src/kernels/ref/kernels_ref.cpp
   ${LLMCU_ROOT}/src/kernels/ref/kernels_q8_ref.cpp
   ${LLMCU_ROOT}/src/kernels/x86/kernels_q8_avx2.cpp)

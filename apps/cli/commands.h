@@ -41,4 +41,22 @@ struct PlanArgs {
 };
 int plan_command(const PlanArgs& args);
 
+struct QuantizeArgs {
+  std::string in;
+  std::string out;
+  int32_t group_size = 0;  // 0: the largest that fits, up to 64
+  std::string format = "llama2c-v2";
+};
+int quantize_command(const QuantizeArgs& args);
+
+struct EvalArgs {
+  std::string model;
+  std::string tokenizer;   // empty: next to the model (needed for --text only)
+  std::string text_file;   // encoded with BOS first
+  std::string tokens;      // "ID ID ..."
+  std::string logits_out;  // float32 rows, vocab_size per fed token
+  int32_t seq_len = 0;
+};
+int eval_command(const EvalArgs& args);
+
 }  // namespace llmcu::cli

@@ -89,6 +89,34 @@ int main(int argc, char** argv) {
   plan_cmd->add_option("--seq-len", plan.seq_len, "context to plan for")
       ->check(CLI::NonNegativeNumber);
 
+  QuantizeArgs quantize;
+  CLI::App* quantize_cmd = app.add_subcommand(
+      "quantize", "convert an fp32 checkpoint to int8 (llama2.c version 2, Q8_0 groups)");
+  quantize_cmd->add_option("in", quantize.in, "fp32 checkpoint (llama2.c version 0 or 1)")
+      ->required();
+  quantize_cmd->add_option("out", quantize.out, "int8 file to write")->required();
+  quantize_cmd
+      ->add_option("--group-size", quantize.group_size,
+                   "values per scale; must divide dim and hidden_dim (default: the largest "
+                   "power of two up to 64 that does)")
+      ->check(CLI::PositiveNumber);
+  quantize_cmd->add_option("--format", quantize.format, "output format")
+      ->check(CLI::IsMember({"llama2c-v2", "llmcu"}))
+      ->default_val("llama2c-v2");
+
+  EvalArgs eval;
+  CLI::App* eval_cmd =
+      app.add_subcommand("eval", "teacher-forced perplexity of a text or token sequence");
+  eval_cmd->add_option("model", eval.model, "checkpoint")->required();
+  eval_cmd->add_option("-z,--tokenizer", eval.tokenizer,
+                       "tokenizer file (default: next to the model)");
+  eval_cmd->add_option("--text", eval.text_file, "text file to evaluate (BOS is prepended)");
+  eval_cmd->add_option("--tokens", eval.tokens, "token ids to evaluate, e.g. \"1 403 407\"");
+  eval_cmd->add_option("--logits-out", eval.logits_out,
+                       "write every position's logits as float32 rows");
+  eval_cmd->add_option("--seq-len", eval.seq_len, "context window (default: the model's)")
+      ->check(CLI::NonNegativeNumber);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -114,5 +142,7 @@ int main(int argc, char** argv) {
     }
     return plan_command(plan);
   }
+  if (*quantize_cmd) return quantize_command(quantize);
+  if (*eval_cmd) return eval_command(eval);
   return kExitUsage;
 }

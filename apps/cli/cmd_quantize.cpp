@@ -1,0 +1,139 @@
+// llmcu quantize IN OUT: fp32 checkpoint -> llama2.c version-2 int8 file.
+// The conversion itself is in the core (llmcu/quantize.h); this writes it to
+// a temporary file next to OUT, checks that it loads, and renames it into place.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "commands.h"
+#include "llmcu/model.h"
+#include "llmcu/quantize.h"
+#include "mapped_file.h"
+
+namespace llmcu::cli {
+namespace {
+
+int fail(const Status& status) {
+  fprintf(stderr, "error: %s\n", status.message());
+  return kExitBadInput;
+}
+
+Status write_to_file(void* user, const uint8_t* data, size_t size) {
+  FILE* f = static_cast<FILE*>(user);
+  if (fwrite(data, 1, size, f) != size) {
+    return Status::error(StatusCode::kIoError, "write failed: %s", strerror(errno));
+  }
+  return Status::ok();
+}
+
+// Writes through `write` into a temporary file beside `path`, then renames
+// it over `path`; on any failure the temporary file is removed.
+template <typename WriteFn>
+Status write_atomically(const std::string& path, WriteFn write) {
+  std::string tmp = path + ".tmp.XXXXXX";
+  const int fd = mkstemp(tmp.data());
+  if (fd < 0) {
+    return Status::error(StatusCode::kIoError, "%s: cannot create a temporary file: %s",
+                         tmp.c_str(), strerror(errno));
+  }
+  FILE* f = fdopen(fd, "wb");
+  if (f == nullptr) {
+    close(fd);
+    unlink(tmp.c_str());
+    return Status::error(StatusCode::kIoError, "%s: %s", tmp.c_str(), strerror(errno));
+  }
+  Status status = write(f, tmp);
+  if (status.is_ok() && (fflush(f) != 0 || fsync(fileno(f)) != 0)) {
+    status = Status::error(StatusCode::kIoError, "%s: %s", tmp.c_str(), strerror(errno));
+  }
+  if (fclose(f) != 0 && status.is_ok()) {
+    status = Status::error(StatusCode::kIoError, "%s: %s", tmp.c_str(), strerror(errno));
+  }
+  if (status.is_ok()) {
+    // mkstemp makes the file 0600; a model file is as readable as any other.
+    const mode_t mask = umask(0);
+    umask(mask);
+    chmod(tmp.c_str(), 0666 & ~mask);
+    if (rename(tmp.c_str(), path.c_str()) != 0) {
+      status = Status::error(StatusCode::kIoError, "cannot rename %s to %s: %s", tmp.c_str(),
+                             path.c_str(), strerror(errno));
+    }
+  }
+  if (!status.is_ok()) unlink(tmp.c_str());
+  return status;
+}
+
+}  // namespace
+
+int quantize_command(const QuantizeArgs& args) {
+  if (args.format != "llama2c-v2") {
+    fprintf(stderr,
+            "error: --format %s is not available; this build writes llama2c-v2 (llama2.c's "
+            "version-2 int8 files)\n",
+            args.format.c_str());
+    return kExitUsage;
+  }
+  Result<host::MappedFile> in = host::MappedFile::open(args.in);
+  if (!in.is_ok()) return fail(in.status());
+  Result<Model> model = load_model(in->bytes(), args.in.c_str());
+  if (!model.is_ok()) return fail(model.status());
+  const ModelConfig& c = model->config;
+  if (model->weight_type != WeightType::kF32) {
+    return fail(Status::error(StatusCode::kInvalidArgument,
+                              "%s is already int8 (%s): quantize its fp32 original",
+                              args.in.c_str(), model_format_name(model->format)));
+  }
+
+  Result<int32_t> group_size = choose_group_size(c, args.group_size);
+  if (!group_size.is_ok()) {
+    Status status = group_size.status();
+    return fail(status.with_context(args.in.c_str()));
+  }
+  if (args.group_size == 0) {
+    if (*group_size == kDefaultGroupSize) {
+      fprintf(stderr, "group size %d\n", *group_size);
+    } else {
+      fprintf(stderr,
+              "group size %d: the largest power of two up to %d that divides both dim %d and "
+              "hidden_dim %d (each matrix row must hold whole groups)\n",
+              *group_size, kDefaultGroupSize, c.dim, c.hidden_dim);
+    }
+  }
+
+  QuantizeStats stats;
+  Status status = write_atomically(args.out, [&](FILE* f, const std::string& tmp) -> Status {
+    Result<QuantizeStats> written = write_llama2c_v2(*model, *group_size, write_to_file, f);
+    if (!written.is_ok()) return written.status();
+    stats = *written;
+    if (stats.bytes_written != llama2c_v2_bytes(c, *group_size)) {
+      return Status::error(StatusCode::kIoError, "%s: wrote %llu bytes, expected %llu", tmp.c_str(),
+                           static_cast<unsigned long long>(stats.bytes_written),
+                           static_cast<unsigned long long>(llama2c_v2_bytes(c, *group_size)));
+    }
+    return Status::ok();
+  });
+  if (!status.is_ok()) return fail(status);
+
+  // What we wrote must load: read it back through the strict loader.
+  Result<host::MappedFile> out = host::MappedFile::open(args.out);
+  if (!out.is_ok()) return fail(out.status());
+  Result<Model> check = load_model(out->bytes(), args.out.c_str());
+  if (!check.is_ok()) return fail(check.status());
+
+  printf("%s: %s, %zu bytes -> %s: %s, group size %d, %llu bytes (%.1f%%)\n", args.in.c_str(),
+         model_format_name(model->format), model->file_bytes, args.out.c_str(),
+         model_format_name(check->format), *group_size,
+         static_cast<unsigned long long>(stats.bytes_written),
+         100.0 * static_cast<double>(stats.bytes_written) / static_cast<double>(model->file_bytes));
+  printf("%llu groups; largest weight error %.3g (%.3f of its group's scale)\n",
+         static_cast<unsigned long long>(stats.groups), static_cast<double>(stats.max_abs_error),
+         static_cast<double>(stats.max_error_in_scales));
+  return kExitOk;
+}
+
+}  // namespace llmcu::cli

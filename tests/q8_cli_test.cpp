@@ -1,0 +1,89 @@
+// llmcu quantize and llmcu eval, end to end.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "test_support.h"
+
+namespace llmcu::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "llmcu_q8_cli_XXXXXX").string();
+    path = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+TEST(Q8Cli, QuantizeWritesWhatExportPyWritesAndLeavesNoTemporaryFiles) {
+  TempDir dir;
+  const std::string out = (dir.path / "q8.bin").string();
+  CommandResult r =
+      run_cli("quantize " + shell_quote(model_path("stories260K.bin")) + " " + shell_quote(out));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("group size 4: the largest power of two up to 64 that divides both dim 64 "
+                       "and hidden_dim 172"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(read_file(out), read_file(model_path("stories260K_q8.bin")));
+
+  r = run_cli("quantize " + shell_quote(model_path("stories260K.bin")) + " " +
+              shell_quote((dir.path / "bad.bin").string()) + " --group-size 64");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("group size 64 does not divide hidden_dim 172, the row length of w2"),
+            std::string::npos)
+      << r.err;
+  r = run_cli("quantize " + shell_quote(model_path("stories260K_q8.bin")) + " " +
+              shell_quote((dir.path / "again.bin").string()));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("already int8"), std::string::npos) << r.err;
+  size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(dir.path)) {
+    (void)entry;
+    ++files;
+  }
+  EXPECT_EQ(files, 1u);  // only q8.bin
+}
+
+TEST(Q8Cli, EvalPrintsPerplexityAndWritesLogits) {
+  TempDir dir;
+  const std::string logits = (dir.path / "logits.f32").string();
+  CommandResult r =
+      run_cli("eval " + shell_quote(model_path("stories260K_q8.bin")) +
+              " --tokens \"1 403 407 261 378 432\" --logits-out " + shell_quote(logits));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("tokens:      6 (5 scored, 1 window of up to 512 positions)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("perplexity:  "), std::string::npos);
+  // Row 0 is runq.c's first row of the golden file.
+  const std::vector<float> got = read_f32(logits);
+  ASSERT_EQ(got.size(), 6u * 512u);
+  const std::vector<float> golden = read_f32(shared_dir() + "/golden/logits_q8_0.f32");
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], golden[i], 1e-4f) << i;
+
+  r = run_cli("eval " + shell_quote(model_path("stories260K.bin")) + " -z " +
+              shell_quote(model_path("tok512.bin")) + " --text " +
+              shell_quote(std::string(LLMCU_TEST_DATA_DIR) + "/tinystories_eval.txt"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("2 windows of up to 512 positions"), std::string::npos) << r.out;
+
+  r = run_cli("eval " + shell_quote(model_path("stories260K.bin")));
+  EXPECT_EQ(r.exit_code, 2);
+  r = run_cli("eval " + shell_quote(model_path("stories260K.bin")) + " --tokens \"1 2 x\"");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("'x' is not a token id"), std::string::npos) << r.err;
+  r = run_cli("eval " + shell_quote(model_path("stories260K.bin")) + " --tokens \"1 2 900\"");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("token 2 is 900, outside the vocabulary [0, 512)"), std::string::npos)
+      << r.err;
+}
+
+}  // namespace
+}  // namespace llmcu::test
