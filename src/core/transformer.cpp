@@ -78,15 +78,10 @@ void run_attention_chunk(void* context, int chunk) {
     const size_t head_offset = job.layer_offset + static_cast<size_t>(h / kv_mul) * hs;
     const float* keys = job.b->key_cache + head_offset;
     const float* values = job.b->value_cache + head_offset;
-    for (int32_t t = 0; t <= job.pos; ++t) {
-      att[t] = k::dot_f32(q, keys + static_cast<size_t>(t) * kv_dim, hs) / scale;
-    }
+    k::attention_scores(att, q, keys, kv_dim, job.pos + 1, hs, scale);
     k::softmax(att, job.pos + 1);
-    float* out = job.b->xb + static_cast<size_t>(h) * hs;
-    memset(out, 0, sizeof(float) * hs);
-    for (int32_t t = 0; t <= job.pos; ++t) {
-      k::axpy_f32(out, att[t], values + static_cast<size_t>(t) * kv_dim, hs);
-    }
+    k::attention_values(job.b->xb + static_cast<size_t>(h) * hs, att, values, kv_dim,
+                        job.pos + 1, hs);
   }
 }
 

@@ -6,6 +6,20 @@
 #include <cstddef>
 #include <cstdint>
 
+// Which family `active` names. CMake's LLMCU_KERNELS option defines one of
+// LLMCU_KERNELS_REF / _AVX2 / _NEON for every target that includes this
+// header, so all translation units agree even though only the kernel files
+// get -mavx2 -mfma. Without it (other build systems), the compiler's target
+// macros decide.
+#if !defined(LLMCU_KERNELS_REF) && !defined(LLMCU_KERNELS_AVX2) && \
+    !defined(LLMCU_KERNELS_NEON) && !defined(LLMCU_KERNELS_ESP32S3)
+#if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
+#define LLMCU_KERNELS_AVX2 1
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+#define LLMCU_KERNELS_NEON 1
+#endif
+#endif
+
 namespace llmcu::kernels {
 
 namespace ref {
@@ -26,6 +40,14 @@ void rope(float* v, const float* cos_sin, int32_t n, int32_t head_size);
 // hb = silu(hb) * hb2
 void swiglu(float* hb, const float* hb2, int32_t n);
 int32_t argmax(const float* x, int32_t n);
+// Attention of one head over positions [0, n_pos): keys and values of
+// position t start at keys + t * kv_stride (values likewise).
+// att[t] = dot(q, key[t]) / divisor
+void attention_scores(float* att, const float* q, const float* keys, int32_t kv_stride,
+                      int32_t n_pos, int32_t head_size, float divisor);
+// out = sum over t of att[t] * value[t], added in order of t from zero.
+void attention_values(float* out, const float* att, const float* values, int32_t kv_stride,
+                      int32_t n_pos, int32_t head_size);
 
 // Int8 (Q8_0, llama2.c runq.c's scheme). n and cols are multiples of group_size.
 // q, scales = x quantized per group: scale = max|x| / 127, q = round(x / scale).
@@ -61,6 +83,26 @@ using ref::matvec_q8;
 #endif
 }  // namespace active_q8
 
+}  // namespace llmcu::kernels
+
+#if defined(LLMCU_KERNELS_AVX2)
+#include "kernels/x86/kernels_avx2.h"
+#elif defined(LLMCU_KERNELS_NEON)
+#include "kernels/neon/kernels_neon.h"
+#elif defined(LLMCU_KERNELS_ESP32S3)
+#include "kernels/esp32s3/kernels_esp32s3.h"
+#endif
+
+namespace llmcu::kernels {
+
+#if defined(LLMCU_KERNELS_AVX2)
+namespace active = x86;
+#elif defined(LLMCU_KERNELS_NEON)
+namespace active = neon;
+#elif defined(LLMCU_KERNELS_ESP32S3)
+namespace active = esp32s3;
+#else
 namespace active = ref;
+#endif
 
 }  // namespace llmcu::kernels

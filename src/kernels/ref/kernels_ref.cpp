@@ -75,3 +75,25 @@ int32_t argmax(const float* x, int32_t n) {
 }
 
 }  // namespace llmcu::kernels::ref
+
+namespace llmcu::kernels::ref {
+
+void attention_scores(float* att, const float* q, const float* keys, int32_t kv_stride,
+                      int32_t n_pos, int32_t head_size, float divisor) {
+  for (int32_t t = 0; t < n_pos; ++t) {
+    att[t] = dot_f32(q, keys + static_cast<size_t>(t) * static_cast<size_t>(kv_stride),
+                     head_size) /
+             divisor;
+  }
+}
+
+void attention_values(float* out, const float* att, const float* values, int32_t kv_stride,
+                      int32_t n_pos, int32_t head_size) {
+  memset(out, 0, sizeof(float) * static_cast<size_t>(head_size));
+  for (int32_t t = 0; t < n_pos; ++t) {
+    axpy_f32(out, att[t], values + static_cast<size_t>(t) * static_cast<size_t>(kv_stride),
+             head_size);
+  }
+}
+
+}  // namespace llmcu::kernels::ref

@@ -1,0 +1,372 @@
+// x86-64 AVX2 + FMA kernels. Compiled with -mavx2 -mfma (CMake option
+// LLMCU_KERNELS=avx2, or auto on a host that has both).
+//
+// They sum in a different order than the reference (eight lanes, several
+// accumulators, FMA), so results differ from ref in the last bits; the
+// per-kernel tests state the tolerance. rope and argmax stay bit-exact.
+// Rows of the weight matrices may be only 4-byte aligned (version-0 files),
+// so every load is unaligned; tails shorter than a vector use masked loads,
+// which never touch the masked-out memory.
+#include "kernels/kernels.h"
+
+#if defined(LLMCU_KERNELS_AVX2)
+
+#include <immintrin.h>
+
+#include <cmath>
+
+namespace llmcu::kernels::x86 {
+namespace {
+
+// Lane i is all ones for i < n (0 <= n <= 8): the mask for a tail of n floats.
+inline __m256i tail_mask(int32_t n) {
+  alignas(32) static const int32_t kRamp[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
+                                                0,  0,  0,  0,  0,  0,  0,  0};
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kRamp + 8 - n));
+}
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// The four horizontal sums of a, b, c, d as one vector {sum a, sum b, sum c, sum d}.
+inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
+  const __m256 ab = _mm256_hadd_ps(a, b);
+  const __m256 cd = _mm256_hadd_ps(c, d);
+  const __m256 abcd = _mm256_hadd_ps(ab, cd);
+  return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
+}
+
+// The eight horizontal sums of p[0..7] as one vector.
+inline __m256 hsum8(const __m256 p[8]) {
+  const __m256 s01 = _mm256_hadd_ps(p[0], p[1]);
+  const __m256 s23 = _mm256_hadd_ps(p[2], p[3]);
+  const __m256 s45 = _mm256_hadd_ps(p[4], p[5]);
+  const __m256 s67 = _mm256_hadd_ps(p[6], p[7]);
+  const __m256 s0123 = _mm256_hadd_ps(s01, s23);  // low lane: halves 0..3, high lane: halves 0..3
+  const __m256 s4567 = _mm256_hadd_ps(s45, s67);
+  return _mm256_add_ps(_mm256_permute2f128_ps(s0123, s4567, 0x20),
+                       _mm256_permute2f128_ps(s0123, s4567, 0x31));
+}
+
+// exp(x) for eight floats: Cody-Waite range reduction x = n ln2 + r with
+// |r| <= ln2/2, a degree-6 polynomial for exp(r) (Cephes expf's), then 2^n
+// put into the exponent. Relative error below 2e-7 over the clamped range;
+// inputs below -87.3 give 0 (as expf underflows), above 88 saturate.
+inline __m256 exp8(__m256 x) {
+  const __m256 hi = _mm256_set1_ps(88.0f);  // keeps 2^n finite
+  const __m256 lo = _mm256_set1_ps(-87.3365447504f);
+  const __m256 underflow = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+  x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  const __m256i e =
+      _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  const __m256 result = _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+  return _mm256_andnot_ps(underflow, result);
+}
+
+// The scalar form of exp8 for tails, so a value's result does not depend on
+// where it sits in the array.
+inline float exp1(float x) {
+  alignas(32) float lanes[8] = {x, x, x, x, x, x, x, x};
+  _mm256_store_ps(lanes, exp8(_mm256_load_ps(lanes)));
+  return lanes[0];
+}
+
+}  // namespace
+
+float dot_f32(const float* a, const float* b, int32_t n) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
+  int32_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+    acc2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), acc2);
+    acc3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), acc3);
+  }
+  for (; i + 8 <= n; i += 8) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+  }
+  if (i < n) {
+    const __m256i m = tail_mask(n - i);
+    acc1 = _mm256_fmadd_ps(_mm256_maskload_ps(a + i, m), _mm256_maskload_ps(b + i, m), acc1);
+  }
+  return hsum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
+}
+
+namespace {
+
+// out[0..3] = the dot products of rows w0..w3 with x. Every row goes through
+// exactly this code, whichever rows it is grouped with, so a row's result
+// does not depend on how the rows were split between workers.
+inline __m128 dot4_rows(const float* w0, const float* w1, const float* w2, const float* w3,
+                        const float* x, int32_t cols) {
+  const int32_t full = cols & ~15;
+  const int32_t rest = cols - full;  // 0..15
+  // Four rows share each load of x; two accumulators per row keep eight
+  // independent FMA chains in flight (FMA latency 4, two per cycle).
+  __m256 a0 = _mm256_setzero_ps(), b0 = _mm256_setzero_ps();
+  __m256 a1 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
+  __m256 a2 = _mm256_setzero_ps(), b2 = _mm256_setzero_ps();
+  __m256 a3 = _mm256_setzero_ps(), b3 = _mm256_setzero_ps();
+  for (int32_t c = 0; c < full; c += 16) {
+    const __m256 xa = _mm256_loadu_ps(x + c), xb = _mm256_loadu_ps(x + c + 8);
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + c), xa, a0);
+    b0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + c + 8), xb, b0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + c), xa, a1);
+    b1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + c + 8), xb, b1);
+    a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + c), xa, a2);
+    b2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + c + 8), xb, b2);
+    a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + c), xa, a3);
+    b3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + c + 8), xb, b3);
+  }
+  if (rest > 0) {
+    const __m256i m_lo = tail_mask(rest < 8 ? rest : 8);
+    const __m256i m_hi = tail_mask(rest > 8 ? rest - 8 : 0);
+    const __m256 xa = _mm256_maskload_ps(x + full, m_lo);
+    const __m256 xb = _mm256_maskload_ps(x + full + 8, m_hi);
+    a0 = _mm256_fmadd_ps(_mm256_maskload_ps(w0 + full, m_lo), xa, a0);
+    b0 = _mm256_fmadd_ps(_mm256_maskload_ps(w0 + full + 8, m_hi), xb, b0);
+    a1 = _mm256_fmadd_ps(_mm256_maskload_ps(w1 + full, m_lo), xa, a1);
+    b1 = _mm256_fmadd_ps(_mm256_maskload_ps(w1 + full + 8, m_hi), xb, b1);
+    a2 = _mm256_fmadd_ps(_mm256_maskload_ps(w2 + full, m_lo), xa, a2);
+    b2 = _mm256_fmadd_ps(_mm256_maskload_ps(w2 + full + 8, m_hi), xb, b2);
+    a3 = _mm256_fmadd_ps(_mm256_maskload_ps(w3 + full, m_lo), xa, a3);
+    b3 = _mm256_fmadd_ps(_mm256_maskload_ps(w3 + full + 8, m_hi), xb, b3);
+  }
+  return hsum4(_mm256_add_ps(a0, b0), _mm256_add_ps(a1, b1), _mm256_add_ps(a2, b2),
+               _mm256_add_ps(a3, b3));
+}
+
+}  // namespace
+
+void matvec_f32(float* out, const float* w, const float* x, int32_t cols, int32_t row_begin,
+                int32_t row_end) {
+  const auto stride = static_cast<size_t>(cols);
+  int32_t r = row_begin;
+  for (; r + 4 <= row_end; r += 4) {
+    const float* w0 = w + static_cast<size_t>(r) * stride;
+    _mm_storeu_ps(out + r, dot4_rows(w0, w0 + stride, w0 + 2 * stride, w0 + 3 * stride, x, cols));
+  }
+  if (r < row_end) {
+    // One to three rows left: repeat the last one to fill the group.
+    const int32_t left = row_end - r;
+    const float* w0 = w + static_cast<size_t>(r) * stride;
+    const float* w1 = left > 1 ? w0 + stride : w0;
+    const float* w2 = left > 2 ? w0 + 2 * stride : w1;
+    alignas(16) float sums[4];
+    _mm_store_ps(sums, dot4_rows(w0, w1, w2, w2, x, cols));
+    for (int32_t i = 0; i < left; ++i) out[r + i] = sums[i];
+  }
+}
+
+void axpy_f32(float* y, float a, const float* x, int32_t n) {
+  const __m256 va = _mm256_set1_ps(a);
+  int32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+  }
+  if (i < n) {
+    const __m256i m = tail_mask(n - i);
+    _mm256_maskstore_ps(
+        y + i, m, _mm256_fmadd_ps(va, _mm256_maskload_ps(x + i, m), _mm256_maskload_ps(y + i, m)));
+  }
+}
+
+void rmsnorm(float* out, const float* x, const float* weight, int32_t n) {
+  float ss = dot_f32(x, x, n);
+  ss /= static_cast<float>(n);
+  ss += 1e-5f;
+  ss = 1.0f / sqrtf(ss);
+  const __m256 vs = _mm256_set1_ps(ss);
+  int32_t i = 0;
+  // Same two products per element as the reference; only ss differs.
+  for (; i + 8 <= n; i += 8) {
+    _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_loadu_ps(weight + i),
+                                            _mm256_mul_ps(vs, _mm256_loadu_ps(x + i))));
+  }
+  for (; i < n; ++i) out[i] = weight[i] * (ss * x[i]);
+}
+
+void softmax(float* x, int32_t n) {
+  __m256 vmax = _mm256_set1_ps(x[0]);
+  int32_t i = 0;
+  for (; i + 8 <= n; i += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + i));
+  __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
+  m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+  m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+  float max_value = _mm_cvtss_f32(m4);
+  for (; i < n; ++i) {
+    if (x[i] > max_value) max_value = x[i];
+  }
+
+  const __m256 vm = _mm256_set1_ps(max_value);
+  __m256 vsum = _mm256_setzero_ps();
+  for (i = 0; i + 8 <= n; i += 8) {
+    const __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm));
+    _mm256_storeu_ps(x + i, e);
+    vsum = _mm256_add_ps(vsum, e);
+  }
+  float sum = hsum(vsum);
+  for (; i < n; ++i) {
+    x[i] = exp1(x[i] - max_value);
+    sum += x[i];
+  }
+  // Divide, as the reference does: a reciprocal multiply would add an error.
+  const __m256 vd = _mm256_set1_ps(sum);
+  for (i = 0; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(x + i, _mm256_div_ps(_mm256_loadu_ps(x + i), vd));
+  for (; i < n; ++i) x[i] /= sum;
+}
+
+void rope(float* v, const float* cos_sin, int32_t n, int32_t head_size) {
+  if (head_size % 8 != 0) {
+    ref::rope(v, cos_sin, n, head_size);
+    return;
+  }
+  // Eight floats are four pairs. v*cos, then addsub of swapped(v)*sin gives
+  // v0 c - v1 s and v1 c + v0 s: the reference's products and sums exactly.
+  for (int32_t h = 0; h < n; h += head_size) {
+    for (int32_t i = 0; i < head_size; i += 8) {
+      const __m256 cs = _mm256_loadu_ps(cos_sin + i);
+      const __m256 c = _mm256_moveldup_ps(cs);
+      const __m256 s = _mm256_movehdup_ps(cs);
+      const __m256 x = _mm256_loadu_ps(v + h + i);
+      const __m256 swapped = _mm256_permute_ps(x, 0xB1);
+      _mm256_storeu_ps(v + h + i, _mm256_addsub_ps(_mm256_mul_ps(x, c), _mm256_mul_ps(swapped, s)));
+    }
+  }
+}
+
+void swiglu(float* hb, const float* hb2, int32_t n) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 zero = _mm256_setzero_ps();
+  int32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(hb + i);
+    const __m256 sig = _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(zero, v))));
+    _mm256_storeu_ps(hb + i, _mm256_mul_ps(_mm256_mul_ps(v, sig), _mm256_loadu_ps(hb2 + i)));
+  }
+  for (; i < n; ++i) {
+    float value = hb[i];
+    value *= 1.0f / (1.0f + exp1(-value));
+    hb[i] = value * hb2[i];
+  }
+}
+
+int32_t argmax(const float* x, int32_t n) {
+  if (n < 16) return ref::argmax(x, n);
+  __m256 vmax = _mm256_loadu_ps(x);
+  int32_t i = 8;
+  for (; i + 8 <= n; i += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + i));
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, vmax);
+  float best = lanes[0];
+  for (int j = 1; j < 8; ++j) best = lanes[j] > best ? lanes[j] : best;
+  for (; i < n; ++i) best = x[i] > best ? x[i] : best;
+  // The first index holding the maximum, as the reference's strict > keeps.
+  const __m256 vb = _mm256_set1_ps(best);
+  for (i = 0; i + 8 <= n; i += 8) {
+    const int hits = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + i), vb, _CMP_EQ_OQ));
+    if (hits != 0) return i + __builtin_ctz(static_cast<unsigned>(hits));
+  }
+  for (; i < n; ++i) {
+    if (x[i] == best) return i;
+  }
+  return ref::argmax(x, n);  // NaNs: no lane compared equal
+}
+
+void attention_scores(float* att, const float* q, const float* keys, int32_t kv_stride,
+                      int32_t n_pos, int32_t head_size, float divisor) {
+  if (head_size % 8 != 0 || head_size > 128) {
+    ref::attention_scores(att, q, keys, kv_stride, n_pos, head_size, divisor);
+    return;
+  }
+  const int32_t chunks = head_size / 8;
+  __m256 vq[16];
+  for (int32_t c = 0; c < chunks; ++c) vq[c] = _mm256_loadu_ps(q + 8 * c);
+  const __m256 vd = _mm256_set1_ps(divisor);
+  const auto stride = static_cast<size_t>(kv_stride);
+  int32_t t = 0;
+  // Eight positions at a time: eight independent accumulators, then one
+  // transposing reduction gives their eight scores as a vector.
+  for (; t + 8 <= n_pos; t += 8) {
+    const float* k = keys + static_cast<size_t>(t) * stride;
+    __m256 p[8];
+    for (int j = 0; j < 8; ++j) p[j] = _mm256_mul_ps(vq[0], _mm256_loadu_ps(k + j * stride));
+    for (int32_t c = 1; c < chunks; ++c) {
+      for (int j = 0; j < 8; ++j) {
+        p[j] = _mm256_fmadd_ps(vq[c], _mm256_loadu_ps(k + j * stride + 8 * c), p[j]);
+      }
+    }
+    _mm256_storeu_ps(att + t, _mm256_div_ps(hsum8(p), vd));
+  }
+  for (; t < n_pos; ++t) {
+    const float* k = keys + static_cast<size_t>(t) * stride;
+    __m256 acc = _mm256_mul_ps(vq[0], _mm256_loadu_ps(k));
+    for (int32_t c = 1; c < chunks; ++c)
+      acc = _mm256_fmadd_ps(vq[c], _mm256_loadu_ps(k + 8 * c), acc);
+    att[t] = hsum(acc) / divisor;
+  }
+}
+
+void attention_values(float* out, const float* att, const float* values, int32_t kv_stride,
+                      int32_t n_pos, int32_t head_size) {
+  if (head_size % 8 != 0) {
+    ref::attention_values(out, att, values, kv_stride, n_pos, head_size);
+    return;
+  }
+  const auto stride = static_cast<size_t>(kv_stride);
+  if (head_size == 8) {
+    // One vector per position: four accumulators over t break the FMA chain.
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                     _mm256_setzero_ps()};
+    int32_t t = 0;
+    for (; t + 4 <= n_pos; t += 4) {
+      for (int j = 0; j < 4; ++j) {
+        acc[j] =
+            _mm256_fmadd_ps(_mm256_set1_ps(att[t + j]),
+                            _mm256_loadu_ps(values + static_cast<size_t>(t + j) * stride), acc[j]);
+      }
+    }
+    for (; t < n_pos; ++t) {
+      acc[0] = _mm256_fmadd_ps(_mm256_set1_ps(att[t]),
+                               _mm256_loadu_ps(values + static_cast<size_t>(t) * stride), acc[0]);
+    }
+    _mm256_storeu_ps(out,
+                     _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+    return;
+  }
+  // Up to 64 floats of the output stay in registers across all positions.
+  for (int32_t base = 0; base < head_size; base += 64) {
+    const int32_t chunks = (head_size - base < 64 ? head_size - base : 64) / 8;
+    __m256 acc[8];
+    for (int32_t c = 0; c < chunks; ++c) acc[c] = _mm256_setzero_ps();
+    for (int32_t t = 0; t < n_pos; ++t) {
+      const __m256 a = _mm256_set1_ps(att[t]);
+      const float* v = values + static_cast<size_t>(t) * stride + base;
+      for (int32_t c = 0; c < chunks; ++c) {
+        acc[c] = _mm256_fmadd_ps(a, _mm256_loadu_ps(v + 8 * c), acc[c]);
+      }
+    }
+    for (int32_t c = 0; c < chunks; ++c) _mm256_storeu_ps(out + base + 8 * c, acc[c]);
+  }
+}
+
+}  // namespace llmcu::kernels::x86
+
+#endif  // LLMCU_KERNELS_AVX2

@@ -1,0 +1,26 @@
+// x86-64 AVX2 + FMA versions of every f32 kernel, same contracts as ref
+// (kernels.h). Included by kernels.h only when LLMCU_KERNELS_AVX2 is set.
+#pragma once
+
+#include <cstdint>
+
+namespace llmcu::kernels::x86 {
+
+void matvec_f32(float* out, const float* w, const float* x, int32_t cols, int32_t row_begin,
+                int32_t row_end);
+float dot_f32(const float* a, const float* b, int32_t n);
+void axpy_f32(float* y, float a, const float* x, int32_t n);
+void rmsnorm(float* out, const float* x, const float* weight, int32_t n);
+// Uses a polynomial exp (relative error < 2e-7).
+void softmax(float* x, int32_t n);
+// Bit-exact with ref when head_size is a multiple of 8 (else it is ref).
+void rope(float* v, const float* cos_sin, int32_t n, int32_t head_size);
+void swiglu(float* hb, const float* hb2, int32_t n);
+// Bit-exact with ref: the first index of the maximum.
+int32_t argmax(const float* x, int32_t n);
+void attention_scores(float* att, const float* q, const float* keys, int32_t kv_stride,
+                      int32_t n_pos, int32_t head_size, float divisor);
+void attention_values(float* out, const float* att, const float* values, int32_t kv_stride,
+                      int32_t n_pos, int32_t head_size);
+
+}  // namespace llmcu::kernels::x86

@@ -1,0 +1,202 @@
+// The build's optimised kernels (kernels::active: AVX2, NEON, or ref itself)
+// against the reference, on odd sizes so every vector tail is exercised.
+//
+// Tolerances, where the fast kernels sum in another order or use the
+// polynomial exp:
+//   matvec, dot, attention scores/values: |fast - ref| <= 1e-5 * sum |a_i b_i|
+//   rmsnorm, swiglu:  relative 1e-5 (plus 1e-30 absolute)
+//   softmax:          relative 1e-5 per probability
+//   rope, argmax:     bit-exact
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "kernels/kernels.h"
+
+namespace llmcu::kernels {
+namespace {
+
+namespace fast = active;
+
+constexpr int32_t kSizes[] = {1, 3, 7, 17, 64, 172, 288, 1000};
+
+std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-scale, scale);
+  std::vector<float> v(n);
+  for (float& f : v) f = dist(rng);
+  return v;
+}
+
+float abs_dot(const float* a, const float* b, int32_t n) {
+  double s = 0;
+  for (int32_t i = 0; i < n; ++i) s += std::fabs(static_cast<double>(a[i]) * b[i]);
+  return static_cast<float>(s);
+}
+
+void expect_rel(float fast_value, float ref_value, float rel, const char* what, int32_t n) {
+  EXPECT_LE(std::fabs(fast_value - ref_value), rel * std::fabs(ref_value) + 1e-30f)
+      << what << " n=" << n << " fast=" << fast_value << " ref=" << ref_value;
+}
+
+TEST(SimdKernels, DotWithinTolerance) {
+  for (int32_t n : kSizes) {
+    // One float past an aligned start, as in version-0 checkpoints.
+    std::vector<float> a = random_floats(n + 1, 1), b = random_floats(n + 1, 2);
+    const float f = fast::dot_f32(a.data() + 1, b.data() + 1, n);
+    const float r = ref::dot_f32(a.data() + 1, b.data() + 1, n);
+    EXPECT_LE(std::fabs(f - r), 1e-5f * abs_dot(a.data() + 1, b.data() + 1, n)) << "n=" << n;
+  }
+}
+
+TEST(SimdKernels, MatvecWithinToleranceOnUnalignedRows) {
+  for (int32_t rows : kSizes) {
+    for (int32_t cols : kSizes) {
+      std::vector<float> w = random_floats(static_cast<size_t>(rows) * cols + 1, 3);
+      std::vector<float> x = random_floats(cols, 4);
+      const float* wp = w.data() + 1;
+      std::vector<float> f(rows, -7.0f), r(rows, -7.0f);
+      fast::matvec_f32(f.data(), wp, x.data(), cols, 0, rows);
+      ref::matvec_f32(r.data(), wp, x.data(), cols, 0, rows);
+      for (int32_t i = 0; i < rows; ++i) {
+        const float bound = 1e-5f * abs_dot(wp + static_cast<size_t>(i) * cols, x.data(), cols);
+        ASSERT_LE(std::fabs(f[i] - r[i]), bound) << rows << "x" << cols << " row " << i;
+      }
+    }
+  }
+}
+
+TEST(SimdKernels, MatvecRowRangesAreIndependentOfTheSplit) {
+  // Workers compute [begin, end) slices: every row must come out bit for bit
+  // the same whatever slice it was in, or thread counts would change results.
+  const int32_t rows = 172, cols = 288;
+  std::vector<float> w = random_floats(static_cast<size_t>(rows) * cols, 5);
+  std::vector<float> x = random_floats(cols, 6);
+  std::vector<float> whole(rows), pieces(rows, -7.0f);
+  fast::matvec_f32(whole.data(), w.data(), x.data(), cols, 0, rows);
+  const int32_t cuts[] = {0, 1, 3, 7, 17, 64, 65, 100, 171, 172};
+  for (size_t i = 0; i + 1 < std::size(cuts); ++i) {
+    fast::matvec_f32(pieces.data(), w.data(), x.data(), cols, cuts[i], cuts[i + 1]);
+  }
+  EXPECT_EQ(memcmp(whole.data(), pieces.data(), sizeof(float) * rows), 0);
+}
+
+TEST(SimdKernels, AxpyWithinTolerance) {
+  for (int32_t n : kSizes) {
+    std::vector<float> y = random_floats(n, 7), x = random_floats(n, 8);
+    std::vector<float> yf = y, yr = y;
+    fast::axpy_f32(yf.data(), 0.37f, x.data(), n);
+    ref::axpy_f32(yr.data(), 0.37f, x.data(), n);
+    for (int32_t i = 0; i < n; ++i) {
+      // FMA rounds once where the reference rounds twice.
+      EXPECT_LE(std::fabs(yf[i] - yr[i]), 1e-6f * (std::fabs(y[i]) + std::fabs(0.37f * x[i])));
+    }
+  }
+}
+
+TEST(SimdKernels, RmsnormWithinToleranceAndInPlace) {
+  for (int32_t n : kSizes) {
+    std::vector<float> x = random_floats(n, 9, 3.0f), w = random_floats(n, 10);
+    std::vector<float> f(n), r(n);
+    fast::rmsnorm(f.data(), x.data(), w.data(), n);
+    ref::rmsnorm(r.data(), x.data(), w.data(), n);
+    for (int32_t i = 0; i < n; ++i) expect_rel(f[i], r[i], 1e-5f, "rmsnorm", n);
+    std::vector<float> in_place = x;
+    fast::rmsnorm(in_place.data(), in_place.data(), w.data(), n);
+    EXPECT_EQ(in_place, f);
+  }
+}
+
+TEST(SimdKernels, SoftmaxWithinTolerance) {
+  for (int32_t n : kSizes) {
+    for (float scale : {1.0f, 30.0f, 200.0f}) {  // 200: most exps underflow
+      std::vector<float> f = random_floats(n, 11, scale);
+      std::vector<float> r = f;
+      fast::softmax(f.data(), n);
+      ref::softmax(r.data(), n);
+      for (int32_t i = 0; i < n; ++i) expect_rel(f[i], r[i], 1e-5f, "softmax", n);
+    }
+  }
+}
+
+TEST(SimdKernels, SwigluWithinTolerance) {
+  for (int32_t n : kSizes) {
+    std::vector<float> hb = random_floats(n, 12, 12.0f), hb2 = random_floats(n, 13);
+    std::vector<float> f = hb, r = hb;
+    fast::swiglu(f.data(), hb2.data(), n);
+    ref::swiglu(r.data(), hb2.data(), n);
+    for (int32_t i = 0; i < n; ++i) expect_rel(f[i], r[i], 1e-5f, "swiglu", n);
+  }
+}
+
+TEST(SimdKernels, RopeIsBitExact) {
+  for (int32_t head_size : {2, 6, 8, 16, 48, 64}) {
+    for (int32_t heads : {1, 3, 12}) {
+      const int32_t n = head_size * heads;
+      std::vector<float> cs(head_size);
+      for (int32_t i = 0; i < head_size / 2; ++i) {
+        cs[2 * i] = cosf(0.3f * static_cast<float>(i + 1));
+        cs[2 * i + 1] = sinf(0.3f * static_cast<float>(i + 1));
+      }
+      std::vector<float> f = random_floats(n, 14), r = f;
+      fast::rope(f.data(), cs.data(), n, head_size);
+      ref::rope(r.data(), cs.data(), n, head_size);
+      EXPECT_EQ(f, r) << "head_size " << head_size << " heads " << heads;
+    }
+  }
+}
+
+TEST(SimdKernels, ArgmaxIsBitExactIncludingTies) {
+  for (int32_t n : kSizes) {
+    std::vector<float> x = random_floats(n, 15);
+    EXPECT_EQ(fast::argmax(x.data(), n), ref::argmax(x.data(), n)) << n;
+    // Ties: the first index wins, also when the copies sit in other lanes.
+    for (int32_t first : {0, n / 3, n - 1}) {
+      std::vector<float> t = x;
+      t[first] = 5.0f;
+      for (int32_t j = first + 1; j < n; j += 5) t[j] = 5.0f;
+      EXPECT_EQ(fast::argmax(t.data(), n), first) << n;
+      EXPECT_EQ(ref::argmax(t.data(), n), first) << n;
+    }
+  }
+  const std::vector<float> vocab = random_floats(32000, 16);
+  EXPECT_EQ(fast::argmax(vocab.data(), 32000), ref::argmax(vocab.data(), 32000));
+}
+
+TEST(SimdKernels, AttentionWithinTolerance) {
+  for (int32_t head_size : {6, 8, 16, 48, 64, 128}) {
+    const int32_t kv_stride = head_size * 3 + 4;  // other heads sit in between
+    for (int32_t n_pos : kSizes) {
+      std::vector<float> q = random_floats(head_size, 17);
+      std::vector<float> keys = random_floats(static_cast<size_t>(n_pos) * kv_stride, 18);
+      std::vector<float> values = random_floats(static_cast<size_t>(n_pos) * kv_stride, 19);
+      const float divisor = sqrtf(static_cast<float>(head_size));
+      std::vector<float> af(n_pos), ar(n_pos);
+      fast::attention_scores(af.data(), q.data(), keys.data(), kv_stride, n_pos, head_size,
+                             divisor);
+      ref::attention_scores(ar.data(), q.data(), keys.data(), kv_stride, n_pos, head_size, divisor);
+      for (int32_t t = 0; t < n_pos; ++t) {
+        const float bound =
+            1e-5f * abs_dot(q.data(), keys.data() + static_cast<size_t>(t) * kv_stride, head_size);
+        ASSERT_LE(std::fabs(af[t] - ar[t]), bound) << head_size << " " << n_pos << " t " << t;
+      }
+      ref::softmax(ar.data(), n_pos);
+      std::vector<float> of(head_size, -7.0f), orf(head_size, -7.0f);
+      fast::attention_values(of.data(), ar.data(), values.data(), kv_stride, n_pos, head_size);
+      ref::attention_values(orf.data(), ar.data(), values.data(), kv_stride, n_pos, head_size);
+      for (int32_t i = 0; i < head_size; ++i) {
+        double bound = 0;
+        for (int32_t t = 0; t < n_pos; ++t) {
+          bound += std::fabs(ar[t] * values[static_cast<size_t>(t) * kv_stride + i]);
+        }
+        ASSERT_LE(std::fabs(of[i] - orf[i]), 1e-5 * bound) << head_size << " " << n_pos;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace llmcu::kernels
