@@ -63,7 +63,7 @@ void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_
                int32_t row_end);
 }  // namespace ref
 
-#if defined(__AVX2__)
+#if defined(LLMCU_KERNELS_AVX2)
 namespace x86 {
 // Same contract as ref::matvec_q8; sums the groups in a different order.
 void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
@@ -76,7 +76,7 @@ void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_
 namespace active_q8 {
 using ref::dequantize_q8;
 using ref::quantize_q8;
-#if defined(__AVX2__)
+#if defined(LLMCU_KERNELS_AVX2)
 using x86::matvec_q8;
 #else
 using ref::matvec_q8;

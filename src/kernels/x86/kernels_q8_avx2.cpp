@@ -1,16 +1,134 @@
-// AVX2 int8 kernels. Compiled only when the target has AVX2.
-#if defined(__AVX2__)
+// AVX2 int8 matvec. Compiled with -mavx2 -mfma (cmake/llmcu_kernels.cmake)
+// when the kernel family is avx2.
+//
+// 32 int8 products at a time: |w| (unsigned) times x carrying w's sign goes
+// through maddubs into int16 pairs (at most 2 * 128 * 127, no saturation,
+// since activations are quantized to [-127, 127]) and madd into 8 int32
+// lanes of 4 consecutive products each. Group sizes that are multiples of 32
+// sum whole groups in int32 and scale once per group; group sizes 4, 8 and 16
+// scale each lane by its own group's scale. Others use the reference.
+#if defined(LLMCU_KERNELS_AVX2) && defined(__AVX2__)
 #include <immintrin.h>
 
 #include "kernels/kernels.h"
 
 namespace llmcu::kernels::x86 {
+namespace {
+
+// Lane i: w[4i..4i+3] . x[4i..4i+3] in int32.
+inline __m256i dot32(const int8_t* w, const int8_t* x) {
+  const __m256i vw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
+  const __m256i vx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
+  const __m256i pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(vw), _mm256_sign_epi8(vx, vw));
+  return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
+}
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline float load_scale(const uint8_t* p) {
+  float s;
+  __builtin_memcpy(&s, p, sizeof(s));
+  return s;
+}
+
+// The groups of [j, cols) of one row, one at a time.
+float tail_groups(const int8_t* w, const uint8_t* ws, const int8_t* x, const float* xs, int32_t j,
+                  int32_t cols, int32_t gs) {
+  float sum = 0.0f;
+  for (; j < cols; j += gs) {
+    int32_t acc = 0;
+    for (int32_t k = 0; k < gs; ++k) acc += int32_t{w[j + k]} * int32_t{x[j + k]};
+    const int32_t g = j / gs;
+    sum += static_cast<float>(acc) * load_scale(ws + static_cast<size_t>(g) * 4) * xs[g];
+  }
+  return sum;
+}
+
+// Group size a multiple of 32: int32 sums per group, one scale per group.
+void matvec_wide_groups(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
+                        const float* xs, int32_t cols, int32_t gs, int32_t row_begin,
+                        int32_t row_end) {
+  const int32_t groups = cols / gs;
+  for (int32_t r = row_begin; r < row_end; ++r) {
+    const int8_t* wr = w + static_cast<size_t>(r) * cols;
+    const uint8_t* ws = w_scales + static_cast<size_t>(r) * groups * 4;
+    __m256 acc = _mm256_setzero_ps();
+    for (int32_t g = 0; g < groups; ++g) {
+      const int32_t j0 = g * gs;
+      __m256i isum = dot32(wr + j0, xq + j0);
+      for (int32_t j = j0 + 32; j < j0 + gs; j += 32) {
+        isum = _mm256_add_epi32(isum, dot32(wr + j, xq + j));
+      }
+      const float scale = load_scale(ws + static_cast<size_t>(g) * 4) * xs[g];
+      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(scale), acc);
+    }
+    out[r] = hsum(acc);
+  }
+}
+
+// Group size 4, 8 or 16: each int32 lane (4 values) belongs to one group;
+// lane i of a 32-value block takes the scale of group i * 4 / gs of the block.
+template <int kGroupSize>
+void matvec_narrow_groups(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
+                          const float* xs, int32_t cols, int32_t row_begin, int32_t row_end) {
+  constexpr int kGroupsPerBlock = 32 / kGroupSize;
+  const int32_t groups = cols / kGroupSize;
+  const int32_t blocked = cols / 32 * 32;
+  const __m256i spread = kGroupSize == 4   ? _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)
+                         : kGroupSize == 8 ? _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3)
+                                           : _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
+  for (int32_t r = row_begin; r < row_end; ++r) {
+    const int8_t* wr = w + static_cast<size_t>(r) * cols;
+    const uint8_t* ws = w_scales + static_cast<size_t>(r) * groups * 4;
+    __m256 acc = _mm256_setzero_ps();
+    for (int32_t j = 0; j < blocked; j += 32) {
+      const int32_t g = j / kGroupSize;
+      __m256 scale;
+      if constexpr (kGroupSize == 4) {
+        scale = _mm256_mul_ps(_mm256_loadu_ps(reinterpret_cast<const float*>(ws + g * 4)),
+                              _mm256_loadu_ps(xs + g));
+      } else {
+        // Exactly kGroupsPerBlock scales: never read past the row's last one.
+        __m128 s;
+        if constexpr (kGroupsPerBlock == 4) {
+          s = _mm_mul_ps(_mm_loadu_ps(reinterpret_cast<const float*>(ws + g * 4)),
+                         _mm_loadu_ps(xs + g));
+        } else {
+          s = _mm_mul_ps(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(ws + g * 4))),
+                         _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(xs + g))));
+        }
+        scale = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(s), spread);
+      }
+      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot32(wr + j, xq + j)), scale, acc);
+    }
+    out[r] = hsum(acc) + tail_groups(wr, ws, xq, xs, blocked, cols, kGroupSize);
+  }
+}
+
+}  // namespace
 
 void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
                const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
                int32_t row_end) {
+  switch (group_size) {
+    case 4:
+      return matvec_narrow_groups<4>(out, w, w_scales, xq, x_scales, cols, row_begin, row_end);
+    case 8:
+      return matvec_narrow_groups<8>(out, w, w_scales, xq, x_scales, cols, row_begin, row_end);
+    case 16:
+      return matvec_narrow_groups<16>(out, w, w_scales, xq, x_scales, cols, row_begin, row_end);
+    default: break;
+  }
+  if (group_size % 32 == 0) {
+    return matvec_wide_groups(out, w, w_scales, xq, x_scales, cols, group_size, row_begin, row_end);
+  }
   ref::matvec_q8(out, w, w_scales, xq, x_scales, cols, group_size, row_begin, row_end);
 }
 
 }  // namespace llmcu::kernels::x86
-#endif  // __AVX2__
+#endif  // LLMCU_KERNELS_AVX2 && __AVX2__
