@@ -85,5 +85,16 @@ TEST(Q8Cli, EvalPrintsPerplexityAndWritesLogits) {
       << r.err;
 }
 
+TEST(Q8Cli, InspectShowsBytesPerTensorAndThePlanOfInt8Files) {
+  CommandResult r = run_cli("inspect " + shell_quote(model_path("stories260K_q8.bin")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("format:      llama2.c version 2 (int8 Q8_0)"), std::string::npos);
+  EXPECT_NE(r.out.find("group size:  4"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("w2               q8/4            5 x (64, 172)       110080 bytes"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("weights (in place)       521728 bytes"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace llmcu::test

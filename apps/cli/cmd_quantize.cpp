@@ -70,6 +70,45 @@ Status write_atomically(const std::string& path, WriteFn write) {
 
 }  // namespace
 
+void print_tensor_bytes(const Model& m) {
+  const Weights& w = m.weights;
+  const ModelConfig& c = m.config;
+  struct Row {
+    const char* name;
+    const Matrix* matrix;
+    int32_t layers;
+  };
+  const Row rows[] = {{"token_embedding", &w.token_embedding, 1},
+                      {"wq", &w.wq, c.n_layers},
+                      {"wk", &w.wk, c.n_layers},
+                      {"wv", &w.wv, c.n_layers},
+                      {"wo", &w.wo, c.n_layers},
+                      {"w1", &w.w1, c.n_layers},
+                      {"w2", &w.w2, c.n_layers},
+                      {"w3", &w.w3, c.n_layers},
+                      {"classifier", &w.classifier, c.shared_classifier ? 0 : 1}};
+  printf("tensors (in place):\n");
+  const size_t norms = (2 * static_cast<size_t>(c.n_layers) + 1) * c.dim * sizeof(float);
+  printf("  %-16s %-6s %22s %12zu bytes\n", "rms norms", "f32", "", norms);
+  for (const Row& r : rows) {
+    const Matrix& x = *r.matrix;
+    char shape[48];
+    snprintf(shape, sizeof(shape), "%d x (%d, %d)", r.layers, x.rows, x.cols);
+    char type[16];
+    if (x.type == WeightType::kQ8) {
+      snprintf(type, sizeof(type), "q8/%d", x.group_size);
+    } else {
+      snprintf(type, sizeof(type), "f32");
+    }
+    if (r.layers == 0) {
+      printf("  %-16s shared with token_embedding\n", r.name);
+      continue;
+    }
+    printf("  %-16s %-6s %22s %12zu bytes\n", r.name, type, shape,
+           x.bytes_per_layer() * static_cast<size_t>(r.layers));
+  }
+}
+
 int quantize_command(const QuantizeArgs& args) {
   if (args.format != "llama2c-v2") {
     fprintf(stderr,

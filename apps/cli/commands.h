@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "llmcu/model.h"
+
 namespace llmcu::cli {
 
 inline constexpr int kExitOk = 0;
@@ -58,5 +60,8 @@ struct EvalArgs {
   int32_t seq_len = 0;
 };
 int eval_command(const EvalArgs& args);
+
+// Bytes of every tensor of a loaded model, with its type (inspect).
+void print_tensor_bytes(const Model& model);
 
 }  // namespace llmcu::cli
