@@ -14,16 +14,55 @@ set(LLMCU_CORE_SOURCES
   ${LLMCU_ROOT}/src/core/generator.cpp
   ${LLMCU_ROOT}/src/core/quantize.cpp
   ${LLMCU_ROOT}/src/core/evaluate.cpp
+  ${LLMCU_ROOT}/src/core/container.cpp
   ${LLMCU_ROOT}/src/kernels/ref/kernels_ref.cpp
   ${LLMCU_ROOT}/src/kernels/ref/kernels_q8_ref.cpp
   ${LLMCU_ROOT}/src/kernels/x86/kernels_q8_avx2.cpp)
 
-add_library(llmcu_core STATIC ${LLMCU_CORE_SOURCES})
-target_include_directories(llmcu_core
-  PUBLIC ${LLMCU_ROOT}/include
-  PRIVATE ${LLMCU_ROOT}/src)
-target_compile_options(llmcu_core PRIVATE
-  ${LLMCU_WARNINGS}
-  $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>
-  # Bit-exact with llama2.c's reference build: no FMA contraction, no fast-math.
-  -ffp-contract=off)
+# The firmware's app loop and settings: portable, so the host tests build it too.
+set(LLMCU_APP_SOURCES
+  ${LLMCU_ROOT}/src/app/app_settings.cpp
+  ${LLMCU_ROOT}/src/app/app.cpp
+  ${LLMCU_ROOT}/src/app/line_editor.cpp)
+
+if(ESP_PLATFORM)
+  # ESP-IDF component (firmware/esp32s3/components/llmcu/CMakeLists.txt includes
+  # this file): the core, the app loop, the FreeRTOS backend and the S3 kernels.
+  set(LLMCU_ESP_IDF_SOURCES
+    ${LLMCU_ROOT}/src/platform/esp_idf/platform_esp_idf.cpp
+    ${LLMCU_ROOT}/src/platform/esp_idf/freertos_executor.cpp
+    ${LLMCU_ROOT}/src/platform/esp_idf/model_partition.cpp
+    ${LLMCU_ROOT}/src/kernels/esp32s3/kernels_esp32s3.cpp)
+  idf_component_register(
+    SRCS ${LLMCU_CORE_SOURCES} ${LLMCU_APP_SOURCES} ${LLMCU_ESP_IDF_SOURCES}
+    INCLUDE_DIRS ${LLMCU_ROOT}/include ${LLMCU_ROOT}/src/app ${LLMCU_ROOT}/src/platform/esp_idf
+    PRIV_INCLUDE_DIRS ${LLMCU_ROOT}/src
+    PRIV_REQUIRES esp_timer esp_partition spi_flash heap freertos log espressif__esp-dsp)
+  # Target commands are not allowed while ESP-IDF only collects requirements.
+  # C++ standard: ESP-IDF 5.x compiles with gnu++2b (6.0: gnu++26), a superset of the C++20 we need.
+  if(NOT CMAKE_BUILD_EARLY_EXPANSION)
+    target_compile_options(${COMPONENT_LIB} PRIVATE
+      ${LLMCU_WARNINGS}
+      $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>
+      -ffp-contract=off)
+    if(CONFIG_LLMCU_KERNELS_ESP_DSP)
+      target_compile_definitions(${COMPONENT_LIB} PRIVATE LLMCU_KERNELS_ESP32S3=1)
+    endif()
+  endif()
+else()
+  add_library(llmcu_core STATIC ${LLMCU_CORE_SOURCES})
+  target_include_directories(llmcu_core
+    PUBLIC ${LLMCU_ROOT}/include
+    PRIVATE ${LLMCU_ROOT}/src)
+  target_compile_options(llmcu_core PRIVATE
+    ${LLMCU_WARNINGS}
+    $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>
+    # Bit-exact with llama2.c's reference build: no FMA contraction, no fast-math.
+    -ffp-contract=off)
+
+  add_library(llmcu_app STATIC ${LLMCU_APP_SOURCES})
+  target_include_directories(llmcu_app PUBLIC ${LLMCU_ROOT}/src/app)
+  target_link_libraries(llmcu_app PUBLIC llmcu_core)
+  target_compile_options(llmcu_app PRIVATE ${LLMCU_WARNINGS}
+    $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>)
+endif()

@@ -10,6 +10,7 @@
 #include "llmcu/tokenizer.h"
 #include "mapped_file.h"
 #include "model_store.h"
+#include "thread_pool.h"
 
 namespace llmcu::cli {
 namespace {
@@ -107,8 +108,9 @@ int run_command(const RunArgs& args) {
   Result<MemoryPlan> plan = plan_memory(model, session);
   if (!plan.is_ok()) return fail(plan.status());
   ArenaMemory arena(plan->arena_bytes);
+  host::ThreadPool pool(choose_threads(args.threads, model.file_bytes));
   Result<Generator> generator = Generator::create(
-      model, tokenizer_file->bytes(), tokenizer_path.c_str(), session, arena.span(), nullptr);
+      model, tokenizer_file->bytes(), tokenizer_path.c_str(), session, arena.span(), &pool);
   if (!generator.is_ok()) return fail(generator.status());
 
   for (int32_t g = 0; g < args.generations; ++g) {

@@ -23,8 +23,32 @@ struct RunArgs {
   std::string prompt;
   int32_t generations = 1;
   int32_t seq_len = 0;
+  int32_t threads = 0;  // 0: choose_threads() picks
 };
 int run_command(const RunArgs& args);
+
+// Worker threads for a model: `requested` if positive, else one for tiny
+// models (where fork/join costs more than it saves) and every CPU otherwise.
+int choose_threads(int32_t requested, uint64_t weight_bytes);
+
+struct BenchArgs {
+  std::string model;
+  std::string tokenizer;  // empty: next to the model
+  int32_t threads = 0;
+  int32_t prompt_tokens = 16;
+  int32_t gen_tokens = 128;
+  int32_t repeat = 5;
+  bool json = false;
+  bool measure_bandwidth = true;
+};
+int bench_command(const BenchArgs& args);
+
+struct GenRandomArgs {
+  std::string out;
+  std::string shape;  // 15M, 42M, 110M or dim,hidden,layers,heads,kv_heads,vocab,seq_len
+  uint64_t seed = 1;
+};
+int gen_random_command(const GenRandomArgs& args);
 
 struct EncodeArgs {
   std::string tokenizer;

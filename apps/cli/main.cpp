@@ -61,6 +61,44 @@ int main(int argc, char** argv) {
       ->default_val(1);
   run_cmd->add_option("--seq-len", run.seq_len, "context to plan for (default: the model's)")
       ->check(CLI::NonNegativeNumber);
+  run_cmd
+      ->add_option("--threads", run.threads,
+                   "worker threads (default: 1 for tiny models, else every CPU)")
+      ->check(CLI::NonNegativeNumber);
+
+  BenchArgs bench;
+  CLI::App* bench_cmd = app.add_subcommand(
+      "bench", "prefill/decode tok/s, time to first token, memory and bandwidth (greedy)");
+  bench_cmd->add_option("model", bench.model, "checkpoint")->required();
+  bench_cmd->add_option("-z,--tokenizer", bench.tokenizer,
+                        "tokenizer file (default: next to the model)");
+  bench_cmd
+      ->add_option("--threads", bench.threads,
+                   "worker threads (default: 1 for tiny models, else every CPU)")
+      ->check(CLI::NonNegativeNumber);
+  bench_cmd->add_option("--prompt-tokens", bench.prompt_tokens, "prompt length")
+      ->check(CLI::PositiveNumber)
+      ->default_val(16);
+  bench_cmd->add_option("--gen-tokens", bench.gen_tokens, "generated tokens per run")
+      ->check(CLI::PositiveNumber)
+      ->default_val(128);
+  bench_cmd->add_option("--repeat", bench.repeat, "runs to take the median of")
+      ->check(CLI::PositiveNumber)
+      ->default_val(5);
+  bench_cmd->add_flag("--json", bench.json, "one JSON object on standard output");
+  bool no_bandwidth = false;
+  bench_cmd->add_flag("--no-bandwidth", no_bandwidth,
+                      "skip measuring the machine's read bandwidth (0.5 GB buffer)");
+
+  GenRandomArgs gen_random;
+  CLI::App* gen_random_cmd = app.add_subcommand(
+      "gen-random", "write a llama2.c version-0 checkpoint with random weights");
+  gen_random_cmd->add_option("out", gen_random.out, "file to write")->required();
+  gen_random_cmd
+      ->add_option("--shape", gen_random.shape,
+                   "15M, 42M, 110M or dim,hidden,layers,heads,kv_heads,vocab,seq_len")
+      ->required();
+  gen_random_cmd->add_option("--seed", gen_random.seed, "random seed")->default_val(1);
 
   EncodeArgs encode;
   CLI::App* encode_cmd = app.add_subcommand("encode", "print the token ids of a text");
@@ -129,6 +167,11 @@ int main(int argc, char** argv) {
   }
 
   if (*run_cmd) return run_command(run);
+  if (*bench_cmd) {
+    bench.measure_bandwidth = !no_bandwidth;
+    return bench_command(bench);
+  }
+  if (*gen_random_cmd) return gen_random_command(gen_random);
   if (*encode_cmd) {
     encode.bos = !no_bos;
     return encode_command(encode);

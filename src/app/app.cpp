@@ -1,0 +1,189 @@
+#include "app.h"
+
+#include <cstdarg>
+#include <cstdio>
+
+#include "llmcu/container.h"
+#include "llmcu/platform.h"
+
+namespace llmcu::app {
+namespace {
+
+void write_piece(void* user, std::string_view piece) {
+  static_cast<Host*>(user)->write_text(piece);
+}
+
+unsigned long kib(size_t bytes) {
+  return static_cast<unsigned long>((bytes + 1023) / 1024);
+}
+
+}  // namespace
+
+const char* arena_place_name(ArenaPlace place) {
+  return place == ArenaPlace::kInternal ? "internal RAM" : "PSRAM";
+}
+
+Result<ArenaPlace> choose_arena_place(size_t arena_bytes, const HeapInfo& heap,
+                                      size_t internal_reserve) {
+  // One block big enough, and `internal_reserve` left free in total afterwards.
+  // Subtraction only after the guard: no wrap for huge plans.
+  if (heap.internal_free >= internal_reserve &&
+      arena_bytes <= heap.internal_free - internal_reserve &&
+      arena_bytes <= heap.internal_largest) {
+    return ArenaPlace::kInternal;
+  }
+  if (arena_bytes <= heap.external_largest) return ArenaPlace::kExternal;
+  return Status::error(StatusCode::kResourceExhausted,
+                       "the arena needs %lu bytes; the largest free block is %lu bytes in PSRAM "
+                       "and %lu bytes in internal RAM (%lu kept in reserve): plan a shorter "
+                       "context (CONFIG_LLMCU_SEQ_LEN; `llmcu plan MODEL --ram BYTES` finds one)",
+                       static_cast<unsigned long>(arena_bytes),
+                       static_cast<unsigned long>(heap.external_largest),
+                       static_cast<unsigned long>(heap.internal_largest),
+                       static_cast<unsigned long>(internal_reserve));
+}
+
+void App::logf(const char* format, ...) {
+  char line[256];
+  va_list args;
+  va_start(args, format);
+  vsnprintf(line, sizeof(line), format, args);
+  va_end(args);
+  host_->log(line);
+}
+
+void App::log_heap(const char* when) {
+  const HeapInfo h = host_->heap();
+  logf(
+      "heap %s: internal %lu KiB free (largest block %lu KiB), PSRAM %lu KiB free (largest "
+      "block %lu KiB)",
+      when, kib(h.internal_free), kib(h.internal_largest), kib(h.external_free),
+      kib(h.external_largest));
+}
+
+Status App::load(const Settings& settings, std::span<const uint8_t> bytes, const char* name,
+                 Host& host, Executor* executor) {
+  settings_ = settings;
+  host_ = &host;
+  loaded_ = false;
+
+  const uint64_t check_start = platform::now_us();
+  Result<Container> container = open_container(bytes, name, settings.verify_checksums);
+  if (!container.is_ok()) return container.status();
+  const ContainerHeader& h = container->header;
+  logf("container: %lu bytes; model %lu bytes at +%lu, tokenizer %lu bytes at +%lu; checksums %s",
+       static_cast<unsigned long>(h.total_bytes), static_cast<unsigned long>(h.model_bytes),
+       static_cast<unsigned long>(h.model_offset), static_cast<unsigned long>(h.tokenizer_bytes),
+       static_cast<unsigned long>(h.tokenizer_offset),
+       settings.verify_checksums ? "verified" : "not checked (CONFIG_LLMCU_VERIFY_CHECKSUMS=n)");
+  if (settings.verify_checksums) {
+    logf("checksums took %lu ms",
+         static_cast<unsigned long>((platform::now_us() - check_start) / 1000));
+  }
+
+  Result<Model> model = load_model(container->model, name);
+  if (!model.is_ok()) return model.status();
+  model_ = *model;
+  const ModelConfig& c = model_.config;
+  logf(
+      "model: %s, dim %d, hidden_dim %d, n_layers %d, n_heads %d, n_kv_heads %d, vocab_size %d, "
+      "seq_len %d, %llu parameters, read in place",
+      model_format_name(model_.format), static_cast<int>(c.dim), static_cast<int>(c.hidden_dim),
+      static_cast<int>(c.n_layers), static_cast<int>(c.n_heads), static_cast<int>(c.n_kv_heads),
+      static_cast<int>(c.vocab_size), static_cast<int>(c.seq_len),
+      static_cast<unsigned long long>(model_.parameter_count));
+
+  const SessionOptions session{settings.seq_len, settings.max_prompt_bytes};
+  Result<MemoryPlan> plan = plan_memory(model_, session);
+  if (!plan.is_ok()) return plan.status();
+  plan_ = *plan;
+  logf(
+      "memory plan: seq_len %d, arena %lu bytes (kv cache %lu, activations %lu, logits %lu, "
+      "sampler %lu, tokenizer tables %lu, prompt work %lu); weights %lu bytes stay in flash",
+      static_cast<int>(plan_.seq_len), static_cast<unsigned long>(plan_.arena_bytes),
+      static_cast<unsigned long>(plan_.kv_cache), static_cast<unsigned long>(plan_.activations),
+      static_cast<unsigned long>(plan_.logits), static_cast<unsigned long>(plan_.sampler),
+      static_cast<unsigned long>(plan_.tokenizer_tables),
+      static_cast<unsigned long>(plan_.prompt_work),
+      static_cast<unsigned long>(plan_.weight_bytes));
+
+  log_heap("before loading");
+  Result<ArenaPlace> place =
+      choose_arena_place(plan_.arena_bytes, host.heap(), settings.internal_reserve_bytes);
+  if (!place.is_ok()) return place.status();
+  place_ = *place;
+  uint8_t* arena = host.allocate(plan_.arena_bytes, place_);
+  if (arena == nullptr) {
+    return Status::error(StatusCode::kResourceExhausted,
+                         "could not allocate the %lu-byte arena in %s",
+                         static_cast<unsigned long>(plan_.arena_bytes), arena_place_name(place_));
+  }
+  logf("arena: %lu bytes in %s", static_cast<unsigned long>(plan_.arena_bytes),
+       arena_place_name(place_));
+
+  Result<Generator> generator =
+      Generator::create(model_, container->tokenizer, name, session,
+                        std::span<uint8_t>(arena, plan_.arena_bytes), executor);
+  if (!generator.is_ok()) return generator.status();
+  generator_ = *generator;
+  log_heap("after loading");
+  logf("cores: %d", executor != nullptr ? executor->concurrency() : 1);
+  loaded_ = true;
+  return Status::ok();
+}
+
+Result<GenerationStats> App::generate(std::string_view prompt, uint64_t seed, const char* label) {
+  logf("Generating (%s)", label);
+  GenerateOptions options;
+  options.prompt = prompt;
+  options.steps = settings_.steps;
+  options.temperature = settings_.temperature;
+  options.topp = settings_.topp;
+  options.seed = seed;
+  Result<GenerationStats> stats = generator_.generate(options, write_piece, host_);
+  if (!stats.is_ok()) return stats;
+  host_->write_text("\n");
+  ++generations_done_;
+  logf("achieved tok/s: %.2f", stats->tokens_per_s);
+  logf("prompt tokens %d, generated tokens %d, positions %d, first token after %.1f ms, seed %llu",
+       static_cast<int>(stats->prompt_tokens), static_cast<int>(stats->generated_tokens),
+       static_cast<int>(stats->positions), static_cast<double>(stats->prefill_us) / 1000.0,
+       static_cast<unsigned long long>(stats->seed));
+  return stats;
+}
+
+Status App::run_batch() {
+  if (!loaded_) {
+    return Status::error(StatusCode::kInvalidArgument, "run_batch() before a successful load()");
+  }
+  for (int32_t i = 0; i < settings_.generations; ++i) {
+    char label[32];
+    snprintf(label, sizeof(label), "%d/%d", static_cast<int>(i + 1),
+             static_cast<int>(settings_.generations));
+    // Seed 0 leaves the choice to the generator: a fresh hardware-RNG seed each time.
+    const uint64_t seed = settings_.seed == 0 ? 0 : settings_.seed + static_cast<uint64_t>(i);
+    Result<GenerationStats> stats = generate(settings_.prompt, seed, label);
+    if (!stats.is_ok()) return stats.status();
+  }
+  return Status::ok();
+}
+
+Status App::run_interactive() {
+  if (!loaded_) {
+    return Status::error(StatusCode::kInvalidArgument,
+                         "run_interactive() before a successful load()");
+  }
+  logf("interactive: type a prompt and press Enter (an empty line repeats the configured prompt)");
+  std::string_view line;
+  for (int32_t n = 1; host_->read_line(&line); ++n) {
+    const std::string_view prompt = line.empty() ? settings_.prompt : line;
+    char label[32];
+    snprintf(label, sizeof(label), "prompt %d", static_cast<int>(n));
+    Result<GenerationStats> stats = generate(prompt, settings_.seed, label);
+    if (!stats.is_ok()) logf("skipped: %s", stats.status().message());
+  }
+  logf("console closed");
+  return Status::ok();
+}
+
+}  // namespace llmcu::app

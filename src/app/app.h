@@ -1,0 +1,90 @@
+// The firmware app: open the model container, load model and tokenizer in
+// place, plan and place the arena, then generate, logging each step like the
+// existing ESP32 ports do. Everything here is portable; the device supplies a
+// Host (log, console, heap) and an Executor, and the host tests supply fakes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "app_settings.h"
+#include "llmcu/executor.h"
+#include "llmcu/generator.h"
+#include "llmcu/model.h"
+#include "llmcu/status.h"
+
+namespace llmcu::app {
+
+struct HeapInfo {
+  size_t internal_free = 0;
+  size_t internal_largest = 0;  // largest single allocation possible
+  size_t external_free = 0;     // PSRAM; 0 on boards without it
+  size_t external_largest = 0;
+};
+
+enum class ArenaPlace : uint8_t { kInternal, kExternal };
+const char* arena_place_name(ArenaPlace place);
+
+// Internal RAM when the whole arena fits there with `internal_reserve` bytes
+// to spare (no cache misses: faster), else PSRAM; an error that says how
+// much is missing when neither fits.
+Result<ArenaPlace> choose_arena_place(size_t arena_bytes, const HeapInfo& heap,
+                                      size_t internal_reserve);
+
+class Host {
+ public:
+  // One complete log line, without a newline.
+  virtual void log(const char* line) = 0;
+  // Generated text, streamed piece by piece.
+  virtual void write_text(std::string_view text) = 0;
+  virtual HeapInfo heap() = 0;
+  // `bytes` aligned to Arena::kAlignment in the given memory, or nullptr.
+  virtual uint8_t* allocate(size_t bytes, ArenaPlace place) = 0;
+  // Blocks for the next console line; false when the console has ended.
+  virtual bool read_line(std::string_view* line) = 0;
+
+ protected:
+  ~Host() = default;
+};
+
+class App {
+ public:
+  App() = default;
+  App(const App&) = delete;  // the generator points into this object
+  App& operator=(const App&) = delete;
+
+  // `bytes` holds the container (a mapped partition may be longer); it must
+  // stay mapped while the App is used. `executor` may be null (one core).
+  Status load(const Settings& settings, std::span<const uint8_t> bytes, const char* name,
+              Host& host, Executor* executor);
+
+  // settings.generations stories from the configured prompt, seeds s, s+1, ...
+  Status run_batch();
+  // One generation per console line (an empty line repeats the configured
+  // prompt) until the console ends. A prompt that cannot be used is logged
+  // and skipped, not fatal.
+  Status run_interactive();
+
+  const Model& model() const { return model_; }
+  const MemoryPlan& plan() const { return plan_; }
+  ArenaPlace arena_place() const { return place_; }
+  int32_t generations_done() const { return generations_done_; }
+
+ private:
+  Result<GenerationStats> generate(std::string_view prompt, uint64_t seed, const char* label);
+  void log_heap(const char* when);
+  void logf(const char* format, ...) __attribute__((format(printf, 2, 3)));
+
+  Settings settings_;
+  Host* host_ = nullptr;
+  Model model_;
+  MemoryPlan plan_;
+  Generator generator_;
+  ArenaPlace place_ = ArenaPlace::kExternal;
+  int32_t generations_done_ = 0;
+  bool loaded_ = false;
+};
+
+}  // namespace llmcu::app

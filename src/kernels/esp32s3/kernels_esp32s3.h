@@ -1,0 +1,48 @@
+// ESP32-S3 kernels (included by kernels/kernels.h when LLMCU_KERNELS_ESP32S3
+// is defined; may also be included on its own, e.g. by tests). Everything not declared here comes
+// from ref through the using-directive: a name declared in esp32s3 hides the
+// ref one for qualified lookup (kernels::active::dot_f32), and kernels added
+// to ref later are picked up without touching this file.
+//
+// fp32: esp-dsp's dsps_dotprod_f32_aes3, which takes its fast path only when
+// both pointers are 16-byte aligned and the length is a multiple of 4 and
+// otherwise silently runs the scalar ESP32 code. The S3 has no float SIMD:
+// the fast path is 128-bit loads feeding four scalar madd.s accumulators, so
+// the sum is rounded differently from ref (not bit-exact with llama2.c).
+// The model container aligns every tensor of a model whose dims are
+// multiples of 4; other rows fall back to ref here, where the rule is visible.
+//
+// int8: dot_q8 through esp-dsp's dsps_dp_s8_aes3 (EE.VMULAS.S8.ACCX, 16
+// multiply-accumulates per instruction; esp-dsp >= 1.8.1).
+#pragma once
+
+#include <cstdint>
+
+// Opened before kernels.h so that, when kernels.h is reached through this
+// header, its `namespace active = esp32s3;` already has a namespace to name.
+namespace llmcu::kernels::esp32s3 {}
+
+#include "kernels/kernels.h"
+
+namespace llmcu::kernels::esp32s3 {
+
+using namespace ref;  // NOLINT: see above
+
+// Same contracts as ref::dot_f32 / ref::matvec_f32.
+float dot_f32(const float* a, const float* b, int32_t n);
+void matvec_f32(float* out, const float* w, const float* x, int32_t cols, int32_t row_begin,
+                int32_t row_end);
+
+// Exact int32 dot product of two int8 vectors of n values (any n >= 0).
+// Vector path when a and b are 16-byte aligned and n is a non-zero multiple
+// of 16; it then READS 16 BYTES PAST the end of each vector (the next block
+// load is issued before the loop ends), so both must be followed by 16
+// readable bytes: the model container pads after the model, and arena
+// buffers are followed by others. Everything else: a plain C loop.
+int32_t dot_q8(const int8_t* a, const int8_t* b, int n);
+
+// The fast-path rules above, exposed for tests.
+bool f32_fast_path(const float* a, const float* b, int32_t n);
+bool q8_fast_path(const int8_t* a, const int8_t* b, int n);
+
+}  // namespace llmcu::kernels::esp32s3
