@@ -88,4 +88,12 @@ int eval_command(const EvalArgs& args);
 // Bytes of every tensor of a loaded model, with its type (inspect).
 void print_tensor_bytes(const Model& model);
 
+// Writes the container a device flashes: model + tokenizer (llmcu/container.h).
+struct PackArgs {
+  std::string model;
+  std::string tokenizer;
+  std::string out;
+};
+int pack_command(const PackArgs& args);
+
 }  // namespace llmcu::cli

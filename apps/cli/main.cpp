@@ -127,6 +127,13 @@ int main(int argc, char** argv) {
   plan_cmd->add_option("--seq-len", plan.seq_len, "context to plan for")
       ->check(CLI::NonNegativeNumber);
 
+  PackArgs pack;
+  CLI::App* pack_cmd = app.add_subcommand(
+      "pack", "write the model container a device flashes (model + tokenizer, checksummed)");
+  pack_cmd->add_option("model", pack.model, "checkpoint")->required();
+  pack_cmd->add_option("tokenizer", pack.tokenizer, "tokenizer file")->required();
+  pack_cmd->add_option("out", pack.out, "container to write")->required();
+
   QuantizeArgs quantize;
   CLI::App* quantize_cmd = app.add_subcommand(
       "quantize", "convert an fp32 checkpoint to int8 (llama2.c version 2, Q8_0 groups)");
@@ -185,6 +192,7 @@ int main(int argc, char** argv) {
     }
     return plan_command(plan);
   }
+  if (*pack_cmd) return pack_command(pack);
   if (*quantize_cmd) return quantize_command(quantize);
   if (*eval_cmd) return eval_command(eval);
   return kExitUsage;
