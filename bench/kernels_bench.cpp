@@ -1,0 +1,175 @@
+// Each kernel, reference (ref) against the build's family (active), at the
+// shapes the models use: stories260K (dim 64, hidden 172, head 8, vocab 512),
+// 15M (288, 768, 48, 32000) and 110M (768, 2048, 64, 32000).
+//   build/perf/bench/llmcu_kernel_bench --benchmark_filter=matvec
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "kernels/kernels.h"
+
+namespace {
+
+namespace kn = llmcu::kernels;
+
+std::vector<float> random_floats(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float& f : v) f = dist(rng);
+  return v;
+}
+
+// Families as types, so one benchmark body serves both.
+struct Ref {
+  static constexpr auto matvec = kn::ref::matvec_f32;
+  static constexpr auto rmsnorm = kn::ref::rmsnorm;
+  static constexpr auto softmax = kn::ref::softmax;
+  static constexpr auto rope = kn::ref::rope;
+  static constexpr auto swiglu = kn::ref::swiglu;
+  static constexpr auto argmax = kn::ref::argmax;
+  static constexpr auto scores = kn::ref::attention_scores;
+  static constexpr auto values = kn::ref::attention_values;
+};
+struct Active {
+  static constexpr auto matvec = kn::active::matvec_f32;
+  static constexpr auto rmsnorm = kn::active::rmsnorm;
+  static constexpr auto softmax = kn::active::softmax;
+  static constexpr auto rope = kn::active::rope;
+  static constexpr auto swiglu = kn::active::swiglu;
+  static constexpr auto argmax = kn::active::argmax;
+  static constexpr auto scores = kn::active::attention_scores;
+  static constexpr auto values = kn::active::attention_values;
+};
+
+// rows x cols; the weights start one float past an aligned address, as in
+// version-0 files. Bytes processed = the weights read.
+template <typename F>
+void BM_matvec(benchmark::State& state) {
+  const auto rows = static_cast<int32_t>(state.range(0));
+  const auto cols = static_cast<int32_t>(state.range(1));
+  std::vector<float> w = random_floats(static_cast<size_t>(rows) * cols + 1, 1);
+  std::vector<float> x = random_floats(cols, 2), out(rows);
+  for (auto _ : state) {
+    F::matvec(out.data(), w.data() + 1, x.data(), cols, 0, rows);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * int64_t{rows} * cols * 4);
+}
+
+void MatvecShapes(benchmark::internal::Benchmark* b) {
+  // (rows, cols) of wq/wo, w1/w3, w2 and the classifier of each model.
+  for (auto [rows, cols] : {std::pair{64, 64},
+                            {172, 64},
+                            {64, 172},
+                            {512, 64},  // 260K
+                            {288, 288},
+                            {768, 288},
+                            {288, 768},
+                            {32000, 288},  // 15M
+                            {768, 768},
+                            {2048, 768},
+                            {768, 2048},
+                            {32000, 768}}) {
+    b->Args({rows, cols});
+  }
+}
+BENCHMARK(BM_matvec<Ref>)->Apply(MatvecShapes);
+BENCHMARK(BM_matvec<Active>)->Apply(MatvecShapes);
+
+template <typename F>
+void BM_rmsnorm(benchmark::State& state) {
+  const auto n = static_cast<int32_t>(state.range(0));
+  std::vector<float> x = random_floats(n, 3), w = random_floats(n, 4), out(n);
+  for (auto _ : state) {
+    F::rmsnorm(out.data(), x.data(), w.data(), n);
+    benchmark::DoNotOptimize(out.data());
+  }
+}
+BENCHMARK(BM_rmsnorm<Ref>)->Arg(64)->Arg(288)->Arg(768);
+BENCHMARK(BM_rmsnorm<Active>)->Arg(64)->Arg(288)->Arg(768);
+
+template <typename F>
+void BM_softmax(benchmark::State& state) {
+  const auto n = static_cast<int32_t>(state.range(0));
+  const std::vector<float> source = random_floats(n, 5);
+  std::vector<float> x = source;
+  for (auto _ : state) {
+    F::softmax(x.data(), n);
+    benchmark::DoNotOptimize(x.data());
+    state.PauseTiming();
+    x = source;
+    state.ResumeTiming();
+  }
+}
+// Attention rows (positions) and the vocabularies (sampling).
+BENCHMARK(BM_softmax<Ref>)->Arg(64)->Arg(256)->Arg(512)->Arg(1024)->Arg(32000);
+BENCHMARK(BM_softmax<Active>)->Arg(64)->Arg(256)->Arg(512)->Arg(1024)->Arg(32000);
+
+template <typename F>
+void BM_swiglu(benchmark::State& state) {
+  const auto n = static_cast<int32_t>(state.range(0));
+  std::vector<float> hb = random_floats(n, 6), hb2 = random_floats(n, 7);
+  for (auto _ : state) {
+    F::swiglu(hb.data(), hb2.data(), n);
+    benchmark::DoNotOptimize(hb.data());
+    // hb shrinks towards 0 over iterations; the work per element does not change.
+  }
+}
+BENCHMARK(BM_swiglu<Ref>)->Arg(172)->Arg(768)->Arg(2048);
+BENCHMARK(BM_swiglu<Active>)->Arg(172)->Arg(768)->Arg(2048);
+
+template <typename F>
+void BM_rope(benchmark::State& state) {
+  const auto n = static_cast<int32_t>(state.range(0));
+  const auto hs = static_cast<int32_t>(state.range(1));
+  std::vector<float> v = random_floats(n, 8), cs(hs);
+  for (int32_t i = 0; i < hs / 2; ++i) {
+    cs[2 * i] = cosf(0.1f * i);
+    cs[2 * i + 1] = sinf(0.1f * i);
+  }
+  for (auto _ : state) {
+    F::rope(v.data(), cs.data(), n, hs);
+    benchmark::DoNotOptimize(v.data());
+  }
+}
+BENCHMARK(BM_rope<Ref>)->Args({64, 8})->Args({288, 48})->Args({768, 64});
+BENCHMARK(BM_rope<Active>)->Args({64, 8})->Args({288, 48})->Args({768, 64});
+
+template <typename F>
+void BM_argmax(benchmark::State& state) {
+  const auto n = static_cast<int32_t>(state.range(0));
+  std::vector<float> x = random_floats(n, 9);
+  for (auto _ : state) benchmark::DoNotOptimize(F::argmax(x.data(), n));
+}
+BENCHMARK(BM_argmax<Ref>)->Arg(512)->Arg(32000);
+BENCHMARK(BM_argmax<Active>)->Arg(512)->Arg(32000);
+
+// One head's attention over n_pos cached positions: scores, then the
+// weighted sum of values. kv_stride = kv_dim of the model.
+template <typename F>
+void BM_attention(benchmark::State& state) {
+  const auto hs = static_cast<int32_t>(state.range(0));
+  const auto n_pos = static_cast<int32_t>(state.range(1));
+  const auto kv_dim = static_cast<int32_t>(state.range(2));
+  std::vector<float> q = random_floats(hs, 10);
+  std::vector<float> keys = random_floats(static_cast<size_t>(n_pos) * kv_dim, 11);
+  std::vector<float> values = random_floats(static_cast<size_t>(n_pos) * kv_dim, 12);
+  std::vector<float> att(n_pos), out(hs);
+  const float divisor = sqrtf(static_cast<float>(hs));
+  for (auto _ : state) {
+    F::scores(att.data(), q.data(), keys.data(), kv_dim, n_pos, hs, divisor);
+    F::values(out.data(), att.data(), values.data(), kv_dim, n_pos, hs);
+    benchmark::DoNotOptimize(out.data());
+  }
+}
+BENCHMARK(BM_attention<Ref>)->Args({8, 256, 32})->Args({48, 256, 288})->Args({64, 1024, 768});
+BENCHMARK(BM_attention<Active>)->Args({8, 256, 32})->Args({48, 256, 288})->Args({64, 1024, 768});
+
+}  // namespace
+
+BENCHMARK_MAIN();
