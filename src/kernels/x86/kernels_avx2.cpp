@@ -100,17 +100,104 @@ float dot_f32(const float* a, const float* b, int32_t n) {
   return hsum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
 }
 
+namespace {
+
+// The four horizontal sums of a, b, c, d as one vector {sum a, sum b, sum c, sum d}.
+inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
+  const __m256 ab = _mm256_hadd_ps(a, b);
+  const __m256 cd = _mm256_hadd_ps(c, d);
+  const __m256 abcd = _mm256_hadd_ps(ab, cd);
+  return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
+}
+
+// Every matvec row is summed the same way, whichever path below takes it:
+// even 8-float blocks into one accumulator, odd blocks into another, the
+// (masked) tail likewise, then a + b reduced with hsum4's tree. So a row's
+// result depends neither on its neighbours nor on how rows were split
+// between workers.
+struct RowTail {
+  int32_t full;  // floats covered by whole 16-float blocks
+  int32_t rest;  // 0..15
+  __m256i lo, hi;
+  explicit RowTail(int32_t cols)
+      : full(cols & ~15),
+        rest(cols - full),
+        lo(tail_mask(rest < 8 ? rest : 8)),
+        hi(tail_mask(rest > 8 ? rest - 8 : 0)) {}
+};
+
+inline __m256 row_sum(const float* w, const float* x, const RowTail& t) {
+  __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
+  for (int32_t c = 0; c < t.full; c += 16) {
+    a = _mm256_fmadd_ps(_mm256_loadu_ps(w + c), _mm256_loadu_ps(x + c), a);
+    b = _mm256_fmadd_ps(_mm256_loadu_ps(w + c + 8), _mm256_loadu_ps(x + c + 8), b);
+  }
+  if (t.rest > 0) {
+    a = _mm256_fmadd_ps(_mm256_maskload_ps(w + t.full, t.lo), _mm256_maskload_ps(x + t.full, t.lo),
+                        a);
+    b = _mm256_fmadd_ps(_mm256_maskload_ps(w + t.full + 8, t.hi),
+                        _mm256_maskload_ps(x + t.full + 8, t.hi), b);
+  }
+  return _mm256_add_ps(a, b);
+}
+
+// Four rows at once, each with exactly row_sum's operations: the loads of x
+// are shared, and eight independent FMA chains fill the pipeline.
+inline __m128 four_row_sums(const float* w0, size_t stride, const float* x, const RowTail& t) {
+  const float* w1 = w0 + stride;
+  const float* w2 = w1 + stride;
+  const float* w3 = w2 + stride;
+  __m256 a0 = _mm256_setzero_ps(), b0 = _mm256_setzero_ps();
+  __m256 a1 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
+  __m256 a2 = _mm256_setzero_ps(), b2 = _mm256_setzero_ps();
+  __m256 a3 = _mm256_setzero_ps(), b3 = _mm256_setzero_ps();
+  for (int32_t c = 0; c < t.full; c += 16) {
+    const __m256 xa = _mm256_loadu_ps(x + c), xb = _mm256_loadu_ps(x + c + 8);
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + c), xa, a0);
+    b0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + c + 8), xb, b0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + c), xa, a1);
+    b1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + c + 8), xb, b1);
+    a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + c), xa, a2);
+    b2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + c + 8), xb, b2);
+    a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + c), xa, a3);
+    b3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + c + 8), xb, b3);
+  }
+  if (t.rest > 0) {
+    const int32_t f = t.full;
+    const __m256 xa = _mm256_maskload_ps(x + f, t.lo), xb = _mm256_maskload_ps(x + f + 8, t.hi);
+    a0 = _mm256_fmadd_ps(_mm256_maskload_ps(w0 + f, t.lo), xa, a0);
+    b0 = _mm256_fmadd_ps(_mm256_maskload_ps(w0 + f + 8, t.hi), xb, b0);
+    a1 = _mm256_fmadd_ps(_mm256_maskload_ps(w1 + f, t.lo), xa, a1);
+    b1 = _mm256_fmadd_ps(_mm256_maskload_ps(w1 + f + 8, t.hi), xb, b1);
+    a2 = _mm256_fmadd_ps(_mm256_maskload_ps(w2 + f, t.lo), xa, a2);
+    b2 = _mm256_fmadd_ps(_mm256_maskload_ps(w2 + f + 8, t.hi), xb, b2);
+    a3 = _mm256_fmadd_ps(_mm256_maskload_ps(w3 + f, t.lo), xa, a3);
+    b3 = _mm256_fmadd_ps(_mm256_maskload_ps(w3 + f + 8, t.hi), xb, b3);
+  }
+  return hsum4(_mm256_add_ps(a0, b0), _mm256_add_ps(a1, b1), _mm256_add_ps(a2, b2),
+               _mm256_add_ps(a3, b3));
+}
+
+}  // namespace
+
 void matvec_f32(float* out, const float* w, const float* x, int32_t cols, int32_t row_begin,
                 int32_t row_end) {
-  // One row at a time, front to back: the weights are read as one sequential
-  // stream, which the hardware prefetcher follows at full memory bandwidth.
-  // (Interleaving four rows shares the loads of x but makes four short
-  // streams; on Zen 4 that halved the bandwidth for 288-float rows.) Every
-  // row goes through the same code, so its result does not depend on how
-  // the rows were split between workers.
   const auto stride = static_cast<size_t>(cols);
-  for (int32_t r = row_begin; r < row_end; ++r) {
-    out[r] = dot_f32(w + static_cast<size_t>(r) * stride, x, cols);
+  const RowTail tail(cols);
+  int32_t r = row_begin;
+  // Short rows: four at a time (1.4-1.6x faster from cache). Long rows are
+  // read one at a time, front to back: one sequential stream that the
+  // prefetcher follows at full memory bandwidth; four interleaved 288-float
+  // rows ran at half of it from DRAM on Zen 4.
+  constexpr int32_t kMaxInterleavedCols = 256;
+  if (cols <= kMaxInterleavedCols) {
+    for (; r + 4 <= row_end; r += 4) {
+      _mm_storeu_ps(out + r, four_row_sums(w + static_cast<size_t>(r) * stride, stride, x, tail));
+    }
+  }
+  for (; r < row_end; ++r) {
+    const __m256 s = row_sum(w + static_cast<size_t>(r) * stride, x, tail);
+    out[r] = _mm_cvtss_f32(hsum4(s, s, s, s));
   }
 }
 

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Decode speed of llmcu against llama2.c on the same machine, models and
+# commands, in one script with alternating runs (so background load hits
+# both alike), as ratios.
+#
+#   bench/compare.sh LLAMA2C_DIR [--runs N] [--models "260K 15M 42M 110M"]
+#
+# LLAMA2C_DIR holds a llama2.c checkout that you built yourself, e.g.
+#   gcc -Ofast -fopenmp -march=native run.c -lm -o runomp
+# (its binary: $LLAMA2C_BIN, default runomp, else run). llama2.c is never
+# built, downloaded or committed by this project.
+# Environment: LLMCU (the llmcu binary; default build/perf, then build/release),
+# LLMCU_SHARED_DIR (models/ with stories260K.bin, tok512.bin, tokenizer.bin;
+# default ../shared), COMPARE_CACHE (where random 15M/42M/110M checkpoints
+# are generated; default ~/.cache/llmcu/compare).
+#
+# Greedy (-t 0), prompt "Once upon a time"; tok/s is each program's own
+# "achieved tok/s". llama2.c runs with OMP_NUM_THREADS=1 and 2 and the better
+# median counts; llmcu runs with its default thread choice and with 1 and 2.
+set -euo pipefail
+
+usage() { sed -n '2,20p' "$0"; exit 2; }
+[ $# -ge 1 ] || usage
+L2C_DIR=$1; shift
+RUNS=5
+MODELS="260K 15M 110M"
+while [ $# -gt 0 ]; do
+  case $1 in
+    --runs) RUNS=$2; shift 2 ;;
+    --models) MODELS=$2; shift 2 ;;
+    *) usage ;;
+  esac
+done
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+L2C_BIN=${LLAMA2C_BIN:-runomp}
+[ -x "$L2C_DIR/$L2C_BIN" ] || L2C_BIN=run
+[ -x "$L2C_DIR/$L2C_BIN" ] || { echo "no llama2.c binary runomp or run in $L2C_DIR" >&2; exit 1; }
+L2C="$L2C_DIR/$L2C_BIN"
+LLMCU=${LLMCU:-}
+for candidate in "$ROOT/build/perf/apps/cli/llmcu" "$ROOT/build/release/apps/cli/llmcu"; do
+  [ -n "$LLMCU" ] || { [ -x "$candidate" ] && LLMCU=$candidate; }
+done
+[ -x "$LLMCU" ] || { echo "no llmcu binary: build it or set LLMCU" >&2; exit 1; }
+SHARED=${LLMCU_SHARED_DIR:-$ROOT/../shared}
+SM=$SHARED/models
+CACHE=${COMPARE_CACHE:-$HOME/.cache/llmcu/compare}
+mkdir -p "$CACHE"
+
+# model name -> file, tokenizer, steps
+model_file() {
+  case $1 in
+    260K) echo "$SM/stories260K.bin" ;;
+    *) echo "$CACHE/random_$1.bin" ;;
+  esac
+}
+model_tok() { [ "$1" = 260K ] && echo "$SM/tok512.bin" || echo "$SM/tokenizer.bin"; }
+model_steps() { case $1 in 260K) echo 512 ;; 15M | 42M) echo 256 ;; *) echo 128 ;; esac; }
+
+tps() { grep -a 'achieved tok/s' | head -1 | awk '{print $3}'; }
+median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print 0} else if (NR%2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'; }
+
+printf '# %s\n# llama2.c: %s   llmcu: %s   runs per config: %s\n' "$(date -u +%FT%TZ)" "$L2C" "$LLMCU" "$RUNS"
+printf '# load average: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-5s | %-16s | %-15s | %-6s | %-8s %-8s %-6s | %-8s %-8s | %s\n' model "llama2.c (thr)" "llmcu (thr)" ratio "llmcu 1t" "llmcu 2t" "2t/1t" "l2c 1t" "l2c 2t" "llmcu bandwidth"
+for m in $MODELS; do
+  file=$(model_file "$m"); tok=$(model_tok "$m"); steps=$(model_steps "$m")
+  if [ "$m" != 260K ] && [ ! -f "$file" ]; then
+    "$LLMCU" gen-random "$file" --shape "$m" --seed 1 >/dev/null
+  fi
+  args=("$file" -z "$tok" -t 0 -n "$steps" -i "Once upon a time")
+  declare -A results=()
+  for ((r = 0; r < RUNS; r++)); do
+    # Alternate the programs run by run.
+    results[l1]+="$(OMP_NUM_THREADS=1 "$L2C" "${args[@]}" 2>&1 >/dev/null | tps) "
+    results[u0]+="$("$LLMCU" run "${args[@]}" 2>&1 >/dev/null | tps) "
+    results[l2]+="$(OMP_NUM_THREADS=2 "$L2C" "${args[@]}" 2>&1 >/dev/null | tps) "
+    results[u1]+="$("$LLMCU" run "${args[@]}" --threads 1 2>&1 >/dev/null | tps) "
+    results[u2]+="$("$LLMCU" run "${args[@]}" --threads 2 2>&1 >/dev/null | tps) "
+  done
+  l1=$(echo ${results[l1]} | tr ' ' '\n' | median)
+  l2=$(echo ${results[l2]} | tr ' ' '\n' | median)
+  u0=$(echo ${results[u0]} | tr ' ' '\n' | median)
+  u1=$(echo ${results[u1]} | tr ' ' '\n' | median)
+  u2=$(echo ${results[u2]} | tr ' ' '\n' | median)
+  best_l=$l1; best_t=1
+  awk -v a="$l2" -v b="$l1" 'BEGIN {exit !(a > b)}' && { best_l=$l2; best_t=2; }
+  default_threads=$("$LLMCU" bench "$file" -z "$tok" --prompt-tokens 1 --gen-tokens 1 --repeat 1 \
+                      --no-bandwidth --json | sed 's/.*"threads": \([0-9]*\).*/\1/')
+  bw=""
+  if [ "$m" != 260K ]; then
+    # Weight bytes per token and this machine's read bandwidth, from llmcu bench.
+    json=$("$LLMCU" bench "$file" -z "$tok" --threads 2 --prompt-tokens 1 --gen-tokens 1 --repeat 1 --json)
+    bytes=$(echo "$json" | sed 's/.*"weight_bytes_per_token": \([0-9]*\).*/\1/')
+    mbw=$(echo "$json" | sed 's/.*"measured_read_bandwidth_gb_s": \([0-9.]*\).*/\1/')
+    bw=$(awk -v b="$bytes" -v t="$u0" -v m="$mbw" 'BEGIN {printf "%.1f GB/s = %.0f%% of %.1f GB/s read", b*t/1e9, 100*b*t/1e9/m, m}')
+  fi
+  ratio=$(awk -v u="$u0" -v l="$best_l" 'BEGIN {printf "%.2fx", u/l}')
+  printf '%-5s | %10.1f (%s)   | %9.1f (%s)   | %-6s | %8.1f %8.1f %5.2fx | %8.1f %8.1f | %s\n' \
+    "$m" "$best_l" "$best_t" "$u0" "$default_threads" "$ratio" "$u1" "$u2" \
+    "$(awk -v a="$u2" -v b="$u1" 'BEGIN {print (b > 0 ? a / b : 0)}')" "$l1" "$l2" "$bw"
+  unset results
+done
