@@ -3,8 +3,8 @@
 # AVX2 and FMA, neon on AArch64, else ref. Only the x86 kernel files get
 # -mavx2 -mfma, so the rest of the core stays runnable on any x86-64; the
 # definition is PUBLIC so tests and tools that include kernels.h agree.
-set(LLMCU_KERNELS "auto" CACHE STRING "Kernel family: auto, ref, avx2 or neon")
-set_property(CACHE LLMCU_KERNELS PROPERTY STRINGS auto ref avx2 neon)
+set(LLMCU_KERNELS "auto" CACHE STRING "Kernel family: auto, ref, avx2, neon or cortex_m")
+set_property(CACHE LLMCU_KERNELS PROPERTY STRINGS auto ref avx2 neon cortex_m)
 
 set(_llmcu_kernels "${LLMCU_KERNELS}")
 if(_llmcu_kernels STREQUAL "auto")
@@ -23,10 +23,14 @@ if(_llmcu_kernels STREQUAL "auto")
     endif()
   elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
     set(_llmcu_kernels "neon")
+  elseif(CMAKE_CXX_COMPILER MATCHES "arm-none-eabi" AND CMAKE_CXX_FLAGS MATCHES "-mcpu=cortex-m(4|7)"
+         AND NOT CMAKE_CXX_FLAGS MATCHES "-mfloat-abi=soft")
+    # Cortex-M4F/M7 (cmake/toolchains/arm-none-eabi.cmake).
+    set(_llmcu_kernels "cortex_m")
   endif()
 endif()
-if(NOT _llmcu_kernels MATCHES "^(ref|avx2|neon)$")
-  message(FATAL_ERROR "LLMCU_KERNELS must be auto, ref, avx2 or neon (got '${LLMCU_KERNELS}')")
+if(NOT _llmcu_kernels MATCHES "^(ref|avx2|neon|cortex_m)$")
+  message(FATAL_ERROR "LLMCU_KERNELS must be auto, ref, avx2, neon or cortex_m (got '${LLMCU_KERNELS}')")
 endif()
 message(STATUS "llmcu kernels: ${_llmcu_kernels}")
 set(LLMCU_KERNELS_SELECTED "${_llmcu_kernels}")
@@ -44,6 +48,9 @@ if(_llmcu_kernels STREQUAL "avx2")
   endforeach()
 elseif(_llmcu_kernels STREQUAL "neon")
   target_compile_definitions(llmcu_core PUBLIC LLMCU_KERNELS_NEON=1)
+elseif(_llmcu_kernels STREQUAL "cortex_m")
+  target_sources(llmcu_core PRIVATE ${LLMCU_ROOT}/src/kernels/cortex_m/kernels_cortex_m.cpp)
+  target_compile_definitions(llmcu_core PUBLIC LLMCU_KERNELS_CORTEX_M=1)
 else()
   target_compile_definitions(llmcu_core PUBLIC LLMCU_KERNELS_REF=1)
 endif()

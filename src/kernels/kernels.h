@@ -12,11 +12,14 @@
 // get -mavx2 -mfma. Without it (other build systems), the compiler's target
 // macros decide.
 #if !defined(LLMCU_KERNELS_REF) && !defined(LLMCU_KERNELS_AVX2) && \
-    !defined(LLMCU_KERNELS_NEON) && !defined(LLMCU_KERNELS_ESP32S3)
+    !defined(LLMCU_KERNELS_NEON) && !defined(LLMCU_KERNELS_ESP32S3) && \
+    !defined(LLMCU_KERNELS_CORTEX_M)
 #if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
 #define LLMCU_KERNELS_AVX2 1
 #elif defined(__aarch64__) && defined(__ARM_NEON)
 #define LLMCU_KERNELS_NEON 1
+#elif defined(__ARM_ARCH_7EM__) && defined(__ARM_FP) && (__ARM_FP & 4)  // Cortex-M4F, M7
+#define LLMCU_KERNELS_CORTEX_M 1
 #endif
 #endif
 
@@ -91,6 +94,8 @@ using ref::matvec_q8;
 #include "kernels/neon/kernels_neon.h"
 #elif defined(LLMCU_KERNELS_ESP32S3)
 #include "kernels/esp32s3/kernels_esp32s3.h"
+#elif defined(LLMCU_KERNELS_CORTEX_M)
+#include "kernels/cortex_m/kernels_cortex_m.h"
 #endif
 
 namespace llmcu::kernels {
@@ -101,6 +106,8 @@ namespace active = x86;
 namespace active = neon;
 #elif defined(LLMCU_KERNELS_ESP32S3)
 namespace active = esp32s3;
+#elif defined(LLMCU_KERNELS_CORTEX_M)
+namespace active = cortex_m;
 #else
 namespace active = ref;
 #endif
