@@ -56,44 +56,65 @@ float dot_f32(const float* a, const float* b, int32_t n) {
   return sum;
 }
 
+namespace {
+
+// Every matvec row is summed the same way on both paths below: 4-float
+// blocks alternately into two accumulators, their sum reduced across lanes,
+// then the scalar tail in order. A row's result therefore depends neither on
+// its neighbours nor on how rows were split between workers.
+inline float finish_row(float32x4_t a, float32x4_t b, const float* w, const float* x, int32_t full,
+                        int32_t cols) {
+  float sum = vaddvq_f32(vaddq_f32(a, b));
+  for (int32_t c = full; c < cols; ++c) sum += w[c] * x[c];
+  return sum;
+}
+
+}  // namespace
+
 void matvec_f32(float* out, const float* w, const float* x, int32_t cols, int32_t row_begin,
                 int32_t row_end) {
   const auto stride = static_cast<size_t>(cols);
   const int32_t full = cols & ~7;
   int32_t r = row_begin;
-  // Four rows share each load of x; two accumulators per row, eight chains.
-  for (; r + 4 <= row_end; r += 4) {
-    const float* w0 = w + static_cast<size_t>(r) * stride;
-    const float* w1 = w0 + stride;
-    const float* w2 = w1 + stride;
-    const float* w3 = w2 + stride;
-    float32x4_t a0 = vdupq_n_f32(0), b0 = vdupq_n_f32(0), a1 = vdupq_n_f32(0), b1 = vdupq_n_f32(0);
-    float32x4_t a2 = vdupq_n_f32(0), b2 = vdupq_n_f32(0), a3 = vdupq_n_f32(0), b3 = vdupq_n_f32(0);
-    for (int32_t c = 0; c < full; c += 8) {
-      const float32x4_t xa = vld1q_f32(x + c), xb = vld1q_f32(x + c + 4);
-      a0 = vfmaq_f32(a0, vld1q_f32(w0 + c), xa);
-      b0 = vfmaq_f32(b0, vld1q_f32(w0 + c + 4), xb);
-      a1 = vfmaq_f32(a1, vld1q_f32(w1 + c), xa);
-      b1 = vfmaq_f32(b1, vld1q_f32(w1 + c + 4), xb);
-      a2 = vfmaq_f32(a2, vld1q_f32(w2 + c), xa);
-      b2 = vfmaq_f32(b2, vld1q_f32(w2 + c + 4), xb);
-      a3 = vfmaq_f32(a3, vld1q_f32(w3 + c), xa);
-      b3 = vfmaq_f32(b3, vld1q_f32(w3 + c + 4), xb);
+  // Short rows four at a time, sharing the loads of x; long rows one at a
+  // time so the weights stream front to back (see the AVX2 version).
+  constexpr int32_t kMaxInterleavedCols = 256;
+  if (cols <= kMaxInterleavedCols) {
+    for (; r + 4 <= row_end; r += 4) {
+      const float* w0 = w + static_cast<size_t>(r) * stride;
+      const float* w1 = w0 + stride;
+      const float* w2 = w1 + stride;
+      const float* w3 = w2 + stride;
+      float32x4_t a0 = vdupq_n_f32(0), b0 = vdupq_n_f32(0), a1 = vdupq_n_f32(0),
+                  b1 = vdupq_n_f32(0);
+      float32x4_t a2 = vdupq_n_f32(0), b2 = vdupq_n_f32(0), a3 = vdupq_n_f32(0),
+                  b3 = vdupq_n_f32(0);
+      for (int32_t c = 0; c < full; c += 8) {
+        const float32x4_t xa = vld1q_f32(x + c), xb = vld1q_f32(x + c + 4);
+        a0 = vfmaq_f32(a0, vld1q_f32(w0 + c), xa);
+        b0 = vfmaq_f32(b0, vld1q_f32(w0 + c + 4), xb);
+        a1 = vfmaq_f32(a1, vld1q_f32(w1 + c), xa);
+        b1 = vfmaq_f32(b1, vld1q_f32(w1 + c + 4), xb);
+        a2 = vfmaq_f32(a2, vld1q_f32(w2 + c), xa);
+        b2 = vfmaq_f32(b2, vld1q_f32(w2 + c + 4), xb);
+        a3 = vfmaq_f32(a3, vld1q_f32(w3 + c), xa);
+        b3 = vfmaq_f32(b3, vld1q_f32(w3 + c + 4), xb);
+      }
+      out[r] = finish_row(a0, b0, w0, x, full, cols);
+      out[r + 1] = finish_row(a1, b1, w1, x, full, cols);
+      out[r + 2] = finish_row(a2, b2, w2, x, full, cols);
+      out[r + 3] = finish_row(a3, b3, w3, x, full, cols);
     }
-    float s0 = vaddvq_f32(vaddq_f32(a0, b0)), s1 = vaddvq_f32(vaddq_f32(a1, b1));
-    float s2 = vaddvq_f32(vaddq_f32(a2, b2)), s3 = vaddvq_f32(vaddq_f32(a3, b3));
-    for (int32_t c = full; c < cols; ++c) {
-      s0 += w0[c] * x[c];
-      s1 += w1[c] * x[c];
-      s2 += w2[c] * x[c];
-      s3 += w3[c] * x[c];
-    }
-    out[r] = s0;
-    out[r + 1] = s1;
-    out[r + 2] = s2;
-    out[r + 3] = s3;
   }
-  for (; r < row_end; ++r) out[r] = dot_f32(w + static_cast<size_t>(r) * stride, x, cols);
+  for (; r < row_end; ++r) {
+    const float* w0 = w + static_cast<size_t>(r) * stride;
+    float32x4_t a = vdupq_n_f32(0), b = vdupq_n_f32(0);
+    for (int32_t c = 0; c < full; c += 8) {
+      a = vfmaq_f32(a, vld1q_f32(w0 + c), vld1q_f32(x + c));
+      b = vfmaq_f32(b, vld1q_f32(w0 + c + 4), vld1q_f32(x + c + 4));
+    }
+    out[r] = finish_row(a, b, w0, x, full, cols);
+  }
 }
 
 void axpy_f32(float* y, float a, const float* x, int32_t n) {
