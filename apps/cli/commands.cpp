@@ -25,15 +25,19 @@ int fail(const Status& status) {
 // A loaded model with the mapping that backs it.
 struct LoadedModel {
   MappedFile file;
+  host::HugePageCopy copy;  // when decoding a large model: where the weights live
   Model model;
 };
 
-Result<std::unique_ptr<LoadedModel>> load_model_file(const std::string& path) {
+Result<std::unique_ptr<LoadedModel>> load_model_file(const std::string& path,
+                                                     bool huge_pages = false) {
   Result<MappedFile> file = MappedFile::open(path);
   if (!file.is_ok()) return file.status();
   auto loaded = std::make_unique<LoadedModel>();
   loaded->file = std::move(*file);
-  Result<Model> model = load_model(loaded->file.bytes(), path.c_str());
+  const std::span<const uint8_t> bytes =
+      weights_for_decoding(loaded->file.bytes(), huge_pages, &loaded->copy);
+  Result<Model> model = load_model(bytes, path.c_str());
   if (!model.is_ok()) return model.status();
   loaded->model = *model;
   return loaded;
@@ -85,7 +89,7 @@ int run_command(const RunArgs& args) {
     if (!path.is_ok()) return fail(path.status());
     model_path = *path;
   }
-  Result<std::unique_ptr<LoadedModel>> loaded = load_model_file(model_path);
+  Result<std::unique_ptr<LoadedModel>> loaded = load_model_file(model_path, args.huge_pages);
   if (!loaded.is_ok()) return fail(loaded.status());
   const Model& model = (*loaded)->model;
 

@@ -3,7 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
+
+#include "huge_page_copy.h"
 
 #include "llmcu/model.h"
 
@@ -24,12 +27,18 @@ struct RunArgs {
   int32_t generations = 1;
   int32_t seq_len = 0;
   int32_t threads = 0;  // 0: choose_threads() picks
+  bool huge_pages = true;  // copy large models into huge pages (see huge_page_copy.h)
 };
 int run_command(const RunArgs& args);
 
 // Worker threads for a model: `requested` if positive, else one for tiny
 // models (where fork/join costs more than it saves) and every CPU otherwise.
 int choose_threads(int32_t requested, uint64_t weight_bytes);
+// The bytes to load a model from: for files of 16 MiB and more, when
+// `allowed` and the kernel has transparent huge pages, a copy in huge pages
+// (kept in *copy); else `file` itself.
+std::span<const uint8_t> weights_for_decoding(std::span<const uint8_t> file, bool allowed,
+                                              host::HugePageCopy* copy);
 
 struct BenchArgs {
   std::string model;
@@ -40,6 +49,7 @@ struct BenchArgs {
   int32_t repeat = 5;
   bool json = false;
   bool measure_bandwidth = true;
+  bool huge_pages = true;
 };
 int bench_command(const BenchArgs& args);
 

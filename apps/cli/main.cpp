@@ -65,6 +65,9 @@ int main(int argc, char** argv) {
       ->add_option("--threads", run.threads,
                    "worker threads (default: 1 for tiny models, else every CPU)")
       ->check(CLI::NonNegativeNumber);
+  bool run_no_huge_pages = false;
+  run_cmd->add_flag("--no-huge-pages", run_no_huge_pages,
+                    "read the weights from the file mapping, not a huge-page copy");
 
   BenchArgs bench;
   CLI::App* bench_cmd = app.add_subcommand(
@@ -86,6 +89,9 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->default_val(5);
   bench_cmd->add_flag("--json", bench.json, "one JSON object on standard output");
+  bool bench_no_huge_pages = false;
+  bench_cmd->add_flag("--no-huge-pages", bench_no_huge_pages,
+                      "read the weights from the file mapping, not a huge-page copy");
   bool no_bandwidth = false;
   bench_cmd->add_flag("--no-bandwidth", no_bandwidth,
                       "skip measuring the machine's read bandwidth (0.5 GB buffer)");
@@ -173,9 +179,13 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
 
-  if (*run_cmd) return run_command(run);
+  if (*run_cmd) {
+    run.huge_pages = !run_no_huge_pages;
+    return run_command(run);
+  }
   if (*bench_cmd) {
     bench.measure_bandwidth = !no_bandwidth;
+    bench.huge_pages = !bench_no_huge_pages;
     return bench_command(bench);
   }
   if (*gen_random_cmd) return gen_random_command(gen_random);
