@@ -13,6 +13,7 @@ set(LLMCU_CORE_SOURCES
   ${LLMCU_ROOT}/src/core/memory_plan.cpp
   ${LLMCU_ROOT}/src/core/generator.cpp
   ${LLMCU_ROOT}/src/core/quantize.cpp
+  ${LLMCU_ROOT}/src/core/llmcu_format.cpp
   ${LLMCU_ROOT}/src/core/evaluate.cpp
   ${LLMCU_ROOT}/src/core/container.cpp
   ${LLMCU_ROOT}/src/kernels/ref/kernels_ref.cpp

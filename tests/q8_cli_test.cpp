@@ -96,5 +96,71 @@ TEST(Q8Cli, InspectShowsBytesPerTensorAndThePlanOfInt8Files) {
   EXPECT_NE(r.out.find("weights (in place)       521728 bytes"), std::string::npos) << r.out;
 }
 
+// --format llmcu at group size 64, which does not divide hidden_dim 172 (and
+// which llama2.c's version 2 cannot hold): rows padded, the file runs.
+TEST(Q8Cli, QuantizeToLlmcuPadsRowsAndTheFileInspectsAndRuns) {
+  TempDir dir;
+  const std::string out = (dir.path / "s260.llmcu").string();
+  CommandResult r = run_cli("quantize " + shell_quote(model_path("stories260K.bin")) + " " +
+                            shell_quote(out) + " --format llmcu --group-size 64");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("group size 64; rows of 172 (hidden_dim) are padded to 192"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.out.find("-> " + out + ": llmcu version 1, int8 q8, group size 64, 286088 bytes"),
+            std::string::npos)
+      << r.out;
+  size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(dir.path)) {
+    (void)entry;
+    ++files;
+  }
+  EXPECT_EQ(files, 1u);  // no temporary file left
+
+  r = run_cli("inspect " + shell_quote(out));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* line : {
+           "format:      llmcu version 1",
+           "group size:  64",
+           "tensors (in place, 11 in the table, each at a 64-byte aligned offset):",
+           "  rms_att          f32               1 x (5, 64)         1280        768\n",
+           "  w2               q8/64           5 x (64, 172)        65280     162240  192 int8 + "
+           "3 scales (padded)\n",
+           "  classifier       shared with token_embedding",
+           "checksum:    CRC-32 0x",
+           "(verified)",
+           "weights (in place)       286088 bytes",
+           "arena total",
+       }) {
+    EXPECT_NE(r.out.find(line), std::string::npos) << line << "\n" << r.out;
+  }
+
+  r = run_cli("run " + shell_quote(out) + " -z " + shell_quote(model_path("tok512.bin")) +
+              " -t 0 -n 40 -i \"Once upon a time\"");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("Once upon a time", 0), 0u) << r.out;
+  EXPECT_GT(r.out.size(), 60u) << r.out;
+
+  // A flipped byte: the loader's checksum names the file and the problem.
+  std::vector<uint8_t> bytes = read_file(out);
+  bytes[100000] ^= 1;
+  const std::string bad = (dir.path / "bad.llmcu").string();
+  FILE* f = fopen(bad.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  fwrite(bytes.data(), 1, bytes.size(), f);
+  fclose(f);
+  r = run_cli("inspect " + shell_quote(bad));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(bad + ": llmcu format: checksum mismatch"), std::string::npos) << r.err;
+
+  r = run_cli("quantize " + shell_quote(model_path("stories260K.bin")) + " " +
+              shell_quote((dir.path / "x.llmcu").string()) + " --format llmcu --group-size 5000");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--group-size 5000: at most 4096"), std::string::npos) << r.err;
+  r = run_cli("quantize " + shell_quote(model_path("stories260K.bin")) + " " +
+              shell_quote((dir.path / "x.llmcu").string()) + " --format gguf");
+  EXPECT_EQ(r.exit_code, 2);
+}
+
 }  // namespace
 }  // namespace llmcu::test

@@ -1,4 +1,5 @@
-// llmcu quantize IN OUT: fp32 checkpoint -> llama2.c version-2 int8 file.
+// llmcu quantize IN OUT: fp32 checkpoint -> int8 file, llama2.c version 2
+// (--format llama2c-v2, the default) or llmcu (--format llmcu).
 // The conversion itself is in the core (llmcu/quantize.h); this writes it to
 // a temporary file next to OUT, checks that it loads, and renames it into place.
 #include <fcntl.h>
@@ -9,8 +10,10 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "commands.h"
+#include "llmcu/llmcu_format.h"
 #include "llmcu/model.h"
 #include "llmcu/quantize.h"
 #include "mapped_file.h"
@@ -48,6 +51,7 @@ Status write_atomically(const std::string& path, WriteFn write) {
     return Status::error(StatusCode::kIoError, "%s: %s", tmp.c_str(), strerror(errno));
   }
   Status status = write(f, tmp);
+  if (!status.is_ok()) status.with_context(path.c_str());
   if (status.is_ok() && (fflush(f) != 0 || fsync(fileno(f)) != 0)) {
     status = Status::error(StatusCode::kIoError, "%s: %s", tmp.c_str(), strerror(errno));
   }
@@ -70,7 +74,52 @@ Status write_atomically(const std::string& path, WriteFn write) {
 
 }  // namespace
 
-void print_tensor_bytes(const Model& m) {
+namespace {
+
+// The llmcu tensor table as stored: type, shape, padded rows, offset, bytes.
+void print_llmcu_table(const Model& m, std::span<const uint8_t> file) {
+  Result<LlmcuHeader> h = decode_llmcu_header(file);
+  if (!h.is_ok()) return;
+  printf("tensors (in place, %u in the table, each at a 64-byte aligned offset):\n",
+         h->tensor_count);
+  printf("  %-16s %-6s %22s %12s %10s  %s\n", "tensor", "type", "layers x (rows, cols)", "bytes",
+         "offset", "rows stored as");
+  for (uint32_t i = 0; i < h->tensor_count; ++i) {
+    Result<LlmcuEntry> e = decode_llmcu_entry(file, i);
+    if (!e.is_ok()) return;
+    const char* kind = llmcu_kind_name(e->kind);
+    const char* type = llmcu_type_name(e->type);
+    char type_text[24];
+    if (e->type == static_cast<uint16_t>(LlmcuType::kQ8)) {
+      snprintf(type_text, sizeof(type_text), "q8/%u", e->group_size);
+    } else {
+      snprintf(type_text, sizeof(type_text), "%s", type != nullptr ? type : "?");
+    }
+    char shape[48];
+    snprintf(shape, sizeof(shape), "%u x (%u, %u)", e->layers, e->rows, e->cols);
+    char stored[64] = "";
+    if (e->type == static_cast<uint16_t>(LlmcuType::kQ8)) {
+      snprintf(stored, sizeof(stored), "%u int8 + %u scales%s", e->row_stride,
+               e->row_stride / e->group_size, e->row_stride != e->cols ? " (padded)" : "");
+    }
+    printf("  %-16s %-6s %22s %12llu %10llu%s%s\n", kind != nullptr ? kind : "?", type_text, shape,
+           static_cast<unsigned long long>(e->bytes), static_cast<unsigned long long>(e->offset),
+           stored[0] != '\0' ? "  " : "", stored);
+  }
+  if (m.config.shared_classifier) printf("  %-16s shared with token_embedding\n", "classifier");
+  uint32_t crc = 0;
+  memcpy(&crc, file.data() + file.size() - kLlmcuTrailerBytes, sizeof(crc));
+  printf("checksum:    CRC-32 0x%08x over bytes 0-%zu (verified)\n", crc,
+         file.size() - kLlmcuTrailerBytes - 1);
+}
+
+}  // namespace
+
+void print_tensor_bytes(const Model& m, std::span<const uint8_t> file) {
+  if (m.format == ModelFormat::kLlmcu) {
+    print_llmcu_table(m, file);
+    return;
+  }
   const Weights& w = m.weights;
   const ModelConfig& c = m.config;
   struct Row {
@@ -109,12 +158,60 @@ void print_tensor_bytes(const Model& m) {
   }
 }
 
+namespace {
+
+// --format llmcu: any group size; rows that it does not divide are padded.
+int quantize_to_llmcu(const QuantizeArgs& args, const Model& model) {
+  const ModelConfig& c = model.config;
+  const int32_t group_size = args.group_size > 0 ? args.group_size : kDefaultGroupSize;
+  if (group_size > kMaxGroupSize) {
+    fprintf(stderr, "error: --group-size %d: at most %d\n", group_size, kMaxGroupSize);
+    return kExitUsage;
+  }
+  fprintf(stderr, "group size %d", group_size);
+  for (const auto& [field, n] : {std::pair{"dim", c.dim}, std::pair{"hidden_dim", c.hidden_dim}}) {
+    if (n % group_size != 0) {
+      fprintf(stderr, "; rows of %d (%s) are padded to %d", n, field,
+              (n + group_size - 1) / group_size * group_size);
+    }
+  }
+  fprintf(stderr, "\n");
+  const uint64_t expected = llmcu_file_bytes(c, WeightType::kQ8, group_size);
+  QuantizeStats stats;
+  Status status = write_atomically(args.out, [&](FILE* f, const std::string& tmp) -> Status {
+    Result<QuantizeStats> written =
+        write_llmcu(model, WeightType::kQ8, group_size, write_to_file, f);
+    if (!written.is_ok()) return written.status();
+    stats = *written;
+    if (stats.bytes_written != expected) {
+      return Status::error(StatusCode::kIoError, "%s: wrote %llu bytes, expected %llu", tmp.c_str(),
+                           static_cast<unsigned long long>(stats.bytes_written),
+                           static_cast<unsigned long long>(expected));
+    }
+    return Status::ok();
+  });
+  if (!status.is_ok()) return fail(status);
+
+  Result<host::MappedFile> out = host::MappedFile::open(args.out);
+  if (!out.is_ok()) return fail(out.status());
+  Result<Model> check = load_model(out->bytes(), args.out.c_str());
+  if (!check.is_ok()) return fail(check.status());
+  printf("%s: %s, %zu bytes -> %s: %s, int8 q8, group size %d, %llu bytes (%.1f%%)\n",
+         args.in.c_str(), model_format_name(model.format), model.file_bytes, args.out.c_str(),
+         model_format_name(check->format), group_size,
+         static_cast<unsigned long long>(stats.bytes_written),
+         100.0 * static_cast<double>(stats.bytes_written) / static_cast<double>(model.file_bytes));
+  printf("%llu groups; largest weight error %.3g (%.3f of its group's scale)\n",
+         static_cast<unsigned long long>(stats.groups), static_cast<double>(stats.max_abs_error),
+         static_cast<double>(stats.max_error_in_scales));
+  return kExitOk;
+}
+
+}  // namespace
+
 int quantize_command(const QuantizeArgs& args) {
-  if (args.format != "llama2c-v2") {
-    fprintf(stderr,
-            "error: --format %s is not available; this build writes llama2c-v2 (llama2.c's "
-            "version-2 int8 files)\n",
-            args.format.c_str());
+  if (args.format != "llama2c-v2" && args.format != "llmcu") {
+    fprintf(stderr, "error: --format %s: expected llama2c-v2 or llmcu\n", args.format.c_str());
     return kExitUsage;
   }
   Result<host::MappedFile> in = host::MappedFile::open(args.in);
@@ -127,6 +224,7 @@ int quantize_command(const QuantizeArgs& args) {
                               "%s is already int8 (%s): quantize its fp32 original",
                               args.in.c_str(), model_format_name(model->format)));
   }
+  if (args.format == "llmcu") return quantize_to_llmcu(args, *model);
 
   Result<int32_t> group_size = choose_group_size(c, args.group_size);
   if (!group_size.is_ok()) {

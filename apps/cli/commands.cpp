@@ -182,7 +182,7 @@ int inspect_command(const std::string& model_path, int32_t seq_len) {
   printf("classifier:  %s\n", c.shared_classifier ? "shared with the token embedding" : "separate");
   printf("parameters:  %" PRIu64 "\n", m.parameter_count);
   if (m.weight_type == WeightType::kQ8) printf("group size:  %d\n", c.group_size);
-  print_tensor_bytes(m);
+  print_tensor_bytes(m, (*loaded)->file.bytes());
   Result<MemoryPlan> plan = plan_memory(m, {seq_len, 0});
   if (!plan.is_ok()) return fail(plan.status());
   print_plan(*plan);

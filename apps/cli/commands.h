@@ -95,8 +95,9 @@ struct EvalArgs {
 };
 int eval_command(const EvalArgs& args);
 
-// Bytes of every tensor of a loaded model, with its type (inspect).
-void print_tensor_bytes(const Model& model);
+// Bytes of every tensor of a loaded model, with its type; for llmcu files the
+// tensor table of `file` with offsets and the checksum (inspect).
+void print_tensor_bytes(const Model& model, std::span<const uint8_t> file);
 
 // Writes the container a device flashes: model + tokenizer (llmcu/container.h).
 struct PackArgs {

@@ -142,16 +142,17 @@ int main(int argc, char** argv) {
 
   QuantizeArgs quantize;
   CLI::App* quantize_cmd = app.add_subcommand(
-      "quantize", "convert an fp32 checkpoint to int8 (llama2.c version 2, Q8_0 groups)");
-  quantize_cmd->add_option("in", quantize.in, "fp32 checkpoint (llama2.c version 0 or 1)")
+      "quantize", "convert an fp32 checkpoint to int8 (llama2.c version 2 or llmcu, Q8_0 groups)");
+  quantize_cmd->add_option("in", quantize.in, "fp32 checkpoint (llama2.c version 0 or 1, llmcu)")
       ->required();
   quantize_cmd->add_option("out", quantize.out, "int8 file to write")->required();
   quantize_cmd
       ->add_option("--group-size", quantize.group_size,
-                   "values per scale; must divide dim and hidden_dim (default: the largest "
-                   "power of two up to 64 that does)")
+                   "values per scale. llama2c-v2: must divide dim and hidden_dim (default: the "
+                   "largest power of two up to 64 that does); llmcu: any, rows are padded to "
+                   "whole groups (default 64)")
       ->check(CLI::PositiveNumber);
-  quantize_cmd->add_option("--format", quantize.format, "output format")
+  quantize_cmd->add_option("--format", quantize.format, "output format: llama2c-v2 or llmcu")
       ->check(CLI::IsMember({"llama2c-v2", "llmcu"}))
       ->default_val("llama2c-v2");
 

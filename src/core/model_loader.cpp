@@ -11,6 +11,7 @@
 #include <initializer_list>
 
 #include "checked_math.h"
+#include "llmcu/llmcu_format.h"
 #include "llmcu/model.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -97,6 +98,7 @@ Matrix f32_matrix(int32_t layers_unused, int32_t rows, int32_t cols) {
   m.type = WeightType::kF32;
   m.rows = rows;
   m.cols = cols;
+  m.row_stride = cols;
   m.layer_stride = static_cast<size_t>(rows) * static_cast<size_t>(cols) * sizeof(float);
   return m;
 }
@@ -220,7 +222,9 @@ Matrix q8_matrix(int32_t rows, int32_t cols, int32_t group_size) {
   m.rows = rows;
   m.cols = cols;
   m.group_size = group_size;
+  m.row_stride = cols;
   const size_t values = static_cast<size_t>(rows) * static_cast<size_t>(cols);
+  m.scale_offset = values;
   m.layer_stride = values + values / static_cast<size_t>(group_size) * sizeof(float);
   return m;
 }
@@ -355,6 +359,16 @@ Result<Model> load_ak42(std::span<const uint8_t> bytes) {
                                 static_cast<long>(c.group_size)));
     }
     pad_start = kAk42GroupSizeOffset + sizeof(int32_t);
+    if (c.dim % c.group_size != 0 || c.hidden_dim % c.group_size != 0) {
+      const bool dim_ok = c.dim % c.group_size == 0;
+      return fail(Status::error(
+          StatusCode::kInvalidFormat,
+          "group size %ld does not divide %s %ld, the row length of %s: int8 groups must not "
+          "straddle rows",
+          static_cast<long>(c.group_size), dim_ok ? "hidden_dim" : "dim",
+          static_cast<long>(dim_ok ? c.hidden_dim : c.dim),
+          dim_ok ? "w2" : "wq, wk, wv, wo, w1, w3 and the embedding"));
+    }
   }
   for (size_t i = pad_start; i < kAk42HeaderBytes; ++i) {
     if (bytes[i] != 0) {
@@ -382,6 +396,7 @@ const char* model_format_name(ModelFormat format) {
     case ModelFormat::kLlama2cV0: return "llama2.c version 0 (legacy fp32)";
     case ModelFormat::kLlama2cV1: return "llama2.c version 1 (fp32)";
     case ModelFormat::kLlama2cV2: return "llama2.c version 2 (int8 Q8_0)";
+    case ModelFormat::kLlmcu: return "llmcu version 1";
   }
   return "unknown";
 }
@@ -416,14 +431,11 @@ Status validate_config(const ModelConfig& c) {
     return Status::error(StatusCode::kInvalidFormat, "group_size must be positive, header says %ld",
                          static_cast<long>(c.group_size));
   }
-  if (c.group_size > 0 && (c.dim % c.group_size != 0 || c.hidden_dim % c.group_size != 0)) {
-    const bool dim_ok = c.dim % c.group_size == 0;
-    return Status::error(StatusCode::kInvalidFormat,
-                         "group size %ld does not divide %s %ld, the row length of %s: int8 groups "
-                         "must not straddle rows",
-                         static_cast<long>(c.group_size), dim_ok ? "hidden_dim" : "dim",
-                         static_cast<long>(dim_ok ? c.hidden_dim : c.dim),
-                         dim_ok ? "w2" : "wq, wk, wv, wo, w1, w3 and the embedding");
+  // Divisibility of the row lengths is a property of the file format (llama2.c
+  // version 2 needs it, llmcu files pad rows), checked by each loader.
+  if (c.group_size > kMaxGroupSize) {
+    return Status::error(StatusCode::kInvalidFormat, "group_size %ld is larger than %ld",
+                         static_cast<long>(c.group_size), static_cast<long>(kMaxGroupSize));
   }
   if (c.vocab_size < 3) {
     return Status::error(StatusCode::kInvalidFormat,
@@ -436,7 +448,9 @@ Status validate_config(const ModelConfig& c) {
 Result<Model> load_model(std::span<const uint8_t> bytes, const char* name) {
   uint32_t magic = 0;
   if (bytes.size() >= sizeof(magic)) memcpy(&magic, bytes.data(), sizeof(magic));
-  Result<Model> model = magic == kMagicAk42 ? load_ak42(bytes) : load_legacy(bytes);
+  Result<Model> model = magic == kMagicAk42    ? load_ak42(bytes)
+                        : is_llmcu_file(bytes) ? load_llmcu(bytes)
+                                               : load_legacy(bytes);
   if (!model.is_ok()) {
     Status status = model.status();
     return status.with_context(name);

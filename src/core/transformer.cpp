@@ -108,7 +108,8 @@ void RunBuffers::carve_activations(const ModelConfig& c, int32_t seq_len, Arena&
   rope = arena.allocate<float>(c.head_size());
   rope_freq = arena.allocate<float>(c.head_size() / 2);
   if (c.group_size > 0) {
-    const size_t widest = static_cast<size_t>(c.dim > c.hidden_dim ? c.dim : c.hidden_dim);
+    // Rows padded to whole groups (llmcu files): the padding quantizes to zero.
+    const auto widest = static_cast<size_t>(c.padded(c.dim > c.hidden_dim ? c.dim : c.hidden_dim));
     xq = arena.allocate<int8_t>(widest);
     xq_scales = arena.allocate<float>(widest / static_cast<size_t>(c.group_size));
   }
@@ -132,10 +133,11 @@ void Transformer::quantize_input(const float* x, int32_t n) {
   kernels::active_q8::quantize_q8(b_.xq, b_.xq_scales, x, n, model_->config.group_size);
 }
 
-// Uses the input last given to quantize_input().
+// Uses the input last given to quantize_input(). The kernels see padded rows
+// (row_stride values, whole groups); the input's padding is zero.
 void Transformer::matvec_q8(float* out, const Matrix& w, int32_t layer) {
-  MatvecQ8Job job{out,    w.q8(layer),  w.scale_bytes(layer),    b_.xq, b_.xq_scales, w.rows,
-                  w.cols, w.group_size, executor_->concurrency()};
+  MatvecQ8Job job{out,          w.q8(layer),  w.scale_bytes(layer),    b_.xq, b_.xq_scales, w.rows,
+                  w.row_stride, w.group_size, executor_->concurrency()};
   if (job.chunks == 1) {
     run_matvec_q8_chunk(&job, 0);
   } else {
@@ -145,12 +147,12 @@ void Transformer::matvec_q8(float* out, const Matrix& w, int32_t layer) {
 
 void Transformer::embed(int32_t token) {
   const Matrix& e = model_->weights.token_embedding;
-  const size_t row = static_cast<size_t>(token) * static_cast<size_t>(e.cols);
+  const size_t row = static_cast<size_t>(token) * static_cast<size_t>(e.row_stride);
   if (e.type == WeightType::kQ8) {
     // Dequantized on lookup: one row, never the whole table.
-    kernels::active_q8::dequantize_q8(b_.x, e.q8(0) + row,
-                                      e.scale_bytes(0) + row / e.group_size * sizeof(float), e.cols,
-                                      e.group_size);
+    const size_t first_group = static_cast<size_t>(token) * static_cast<size_t>(e.groups_per_row());
+    kernels::active_q8::dequantize_q8(
+        b_.x, e.q8(0) + row, e.scale_bytes(0) + first_group * sizeof(float), e.cols, e.group_size);
   } else {
     memcpy(b_.x, e.f32(0) + row, sizeof(float) * e.cols);
   }

@@ -52,8 +52,11 @@ void attention_scores(float* att, const float* q, const float* keys, int32_t kv_
 void attention_values(float* out, const float* att, const float* values, int32_t kv_stride,
                       int32_t n_pos, int32_t head_size);
 
-// Int8 (Q8_0, llama2.c runq.c's scheme). n and cols are multiples of group_size.
-// q, scales = x quantized per group: scale = max|x| / 127, q = round(x / scale).
+// Int8 (Q8_0, llama2.c runq.c's scheme). cols is a multiple of group_size.
+// q, scales = x quantized per group: scale = max|x| / 127, q = round(x / scale)
+// (half away from zero). If group_size does not divide n, the last group
+// holds the n % group_size remaining values and q is zero up to the group's
+// end: q needs n rounded up to whole groups, scales one per group.
 void quantize_q8(int8_t* q, float* scales, const float* x, int32_t n, int32_t group_size);
 // out = q * scale; `scales` (n / group_size floats) may be unaligned.
 void dequantize_q8(float* out, const int8_t* q, const uint8_t* scales, int32_t n,

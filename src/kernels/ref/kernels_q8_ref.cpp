@@ -23,12 +23,15 @@ inline float load_scale(const uint8_t* scales, size_t index) {
 }  // namespace
 
 void quantize_q8(int8_t* q, float* scales, const float* x, int32_t n, int32_t group_size) {
-  const int32_t groups = n / group_size;
-  for (int32_t g = 0; g < groups; ++g) {
-    const float* xg = x + static_cast<size_t>(g) * group_size;
-    int8_t* qg = q + static_cast<size_t>(g) * group_size;
+  for (int32_t g = 0, j = 0; j < n; ++g, j += group_size) {
+    const float* xg = x + j;
+    int8_t* qg = q + j;
+    // The last group may be partial (rows padded to whole groups): the
+    // padding is zero and takes no part in the scale.
+    const int32_t len = n - j < group_size ? n - j : group_size;
+    memset(qg + len, 0, static_cast<size_t>(group_size - len));
     float wmax = 0.0f;
-    for (int32_t i = 0; i < group_size; ++i) {
+    for (int32_t i = 0; i < len; ++i) {
       const float v = fabsf(xg[i]);
       if (v > wmax) wmax = v;
     }
@@ -36,10 +39,10 @@ void quantize_q8(int8_t* q, float* scales, const float* x, int32_t n, int32_t gr
     scales[g] = scale;
     if (scale == 0.0f) {
       // runq divides by zero here; an all-zero group quantizes to zeros.
-      memset(qg, 0, static_cast<size_t>(group_size));
+      memset(qg, 0, static_cast<size_t>(len));
       continue;
     }
-    for (int32_t i = 0; i < group_size; ++i) {
+    for (int32_t i = 0; i < len; ++i) {
       qg[i] = static_cast<int8_t>(roundf(xg[i] / scale));
     }
   }
