@@ -243,6 +243,62 @@ TEST(Q8Kernels, QuantizeMatchesRunqAndHandlesZeroGroups) {
   for (int i = 0; i < 8; ++i) EXPECT_EQ(q[i], expect[i]) << i;
 }
 
+// The active (SIMD) activation quantizer gives the reference's bytes and
+// scales exactly: group sizes it vectorizes (4, multiples of 8) and others,
+// partial last groups, all-zero groups, exact ties (k + 0.5) * scale, and
+// values one ulp either side of a tie.
+TEST(Q8Kernels, ActiveQuantizeIsBitIdenticalToReference) {
+  std::mt19937 rng(42);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (int32_t gs : {4, 8, 16, 32, 64, 3, 12, 50}) {
+    for (int32_t n : {4, 8, 12, 64, 172, 200, 288, 768}) {
+      std::vector<float> x(static_cast<size_t>(n));
+      for (auto& v : x) v = normal(rng) * 3.0f;
+      if (n >= 2 * gs) {
+        for (int32_t i = 0; i < gs; ++i) x[static_cast<size_t>(gs + i)] = 0.0f;  // a zero group
+      }
+      // Ties: in the first group, values at exact halves of its scale.
+      float wmax = 0.0f;
+      const int32_t first = std::min(gs, n);
+      for (int32_t i = 0; i < first; ++i) wmax = std::max(wmax, std::fabs(x[i]));
+      const float scale = wmax / 127.0f;
+      for (int32_t i = 0; i < first; ++i) {
+        if (std::fabs(x[i]) == wmax) continue;
+        const float tie = (static_cast<float>(i % 100) + 0.5f) * scale * (i % 2 ? -1.0f : 1.0f);
+        if (std::fabs(tie) >= wmax) continue;
+        x[i] = i % 3 == 0 ? tie : std::nextafter(tie, i % 3 == 1 ? 1e9f : -1e9f);
+      }
+      const size_t padded = static_cast<size_t>((n + gs - 1) / gs * gs);
+      std::vector<int8_t> qa(padded, 99), qb(padded, 99);
+      std::vector<float> sa(padded / gs, -1.0f), sb(padded / gs, -1.0f);
+      kernels::ref::quantize_q8(qa.data(), sa.data(), x.data(), n, gs);
+      kernels::active_q8::quantize_q8(qb.data(), sb.data(), x.data(), n, gs);
+      ASSERT_EQ(qa, qb) << "n " << n << " gs " << gs;
+      ASSERT_EQ(0, memcmp(sa.data(), sb.data(), sa.size() * sizeof(float)))
+          << "n " << n << " gs " << gs;
+    }
+  }
+}
+
+TEST(Q8Kernels, ActiveQuantizeRoundsExactTiesAwayFromZero) {
+  // max 31.75 gives scale 0.25 exactly: x / scale lands on exact halves.
+  const float x[16] = {31.75f,  0.125f, -0.125f, 0.375f, -0.375f, 2.625f,  -2.625f, 15.875f,
+                       -31.75f, 0.0f,   -0.0f,   1.125f, -1.125f, 30.125f, 0.124f,  -0.376f};
+  const int8_t expect[16] = {127, 1, -1, 2, -2, 11, -11, 64, -127, 0, 0, 5, -5, 121, 0, -2};
+  for (int32_t gs : {4, 8, 16}) {
+    std::vector<float> v(x, x + 16);
+    for (int32_t g = 0; g < 16; g += gs) v[static_cast<size_t>(g)] = 31.75f;  // each group's max
+    int8_t q[16];
+    float s[4];
+    kernels::active_q8::quantize_q8(q, s, v.data(), 16, gs);
+    for (int i = 0; i < 16; ++i) {
+      const int8_t want = i % gs == 0 ? int8_t{127} : expect[i];
+      EXPECT_EQ(q[i], want) << "gs " << gs << " value " << i;
+    }
+    for (int32_t g = 0; g < 16 / gs; ++g) EXPECT_EQ(s[g], 0.25f);
+  }
+}
+
 TEST(Q8Eval, WindowsScoreEveryTokenOnceAndReportEveryRow) {
   ModelConfig c{16, 40, 2, 4, 2, 40, 8, true};
   const std::vector<uint8_t> v0 = make_v0_model(c);

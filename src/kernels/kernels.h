@@ -75,17 +75,20 @@ namespace x86 {
 void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
                const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
                int32_t row_end);
+// Same contract and bit-identical results as ref::quantize_q8.
+void quantize_q8(int8_t* q, float* scales, const float* x, int32_t n, int32_t group_size);
 }  // namespace x86
 #endif
 
 // The int8 kernels' dispatch point, fixed at compile time like `active`.
 namespace active_q8 {
 using ref::dequantize_q8;
-using ref::quantize_q8;
 #if defined(LLMCU_KERNELS_AVX2)
 using x86::matvec_q8;
+using x86::quantize_q8;
 #else
 using ref::matvec_q8;
+using ref::quantize_q8;
 #endif
 }  // namespace active_q8
 

@@ -7,6 +7,10 @@
 // lanes of 4 consecutive products each. Group sizes that are multiples of 32
 // sum whole groups in int32 and scale once per group; group sizes 4, 8 and 16
 // scale each lane by its own group's scale. Others use the reference.
+//
+// quantize_q8 gives the reference's bytes and scales exactly: the same IEEE
+// max, division by 127 and division by the scale, and roundf's half-away-from-
+// zero rounding rebuilt from truncation (v - trunc(v) is exact in float).
 #if defined(LLMCU_KERNELS_AVX2) && defined(__AVX2__)
 #include <immintrin.h>
 
@@ -110,7 +114,66 @@ void matvec_narrow_groups(float* out, const int8_t* w, const uint8_t* w_scales, 
   }
 }
 
+// roundf() on 8 lanes: trunc(v), plus +-1 where |v - trunc(v)| >= 0.5.
+inline __m256 round_half_away(__m256 v) {
+  const __m256 sign_bit = _mm256_set1_ps(-0.0f);
+  const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  const __m256 frac = _mm256_andnot_ps(sign_bit, _mm256_sub_ps(v, t));
+  const __m256 up = _mm256_cmp_ps(frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ);
+  const __m256 one = _mm256_or_ps(_mm256_set1_ps(1.0f), _mm256_and_ps(v, sign_bit));
+  return _mm256_add_ps(t, _mm256_and_ps(up, one));
+}
+
+// 8 values over their lanes' scales, rounded, stored as 8 int8. Lanes whose
+// scale is zero (an all-zero group) give 0, as in the reference.
+inline void quantize8(int8_t* q, __m256 x, __m256 scale) {
+  const __m256 nonzero = _mm256_cmp_ps(scale, _mm256_setzero_ps(), _CMP_NEQ_OQ);
+  const __m256 r = _mm256_and_ps(nonzero, round_half_away(_mm256_div_ps(x, scale)));
+  const __m256i i32 = _mm256_cvttps_epi32(r);  // integral, within [-127, 127]
+  const __m128i i16 =
+      _mm_packs_epi32(_mm256_castsi256_si128(i32), _mm256_extracti128_si256(i32, 1));
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(q), _mm_packs_epi16(i16, i16));
+}
+
+inline __m256 abs8(__m256 v) {
+  return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v);
+}
+
 }  // namespace
+
+void quantize_q8(int8_t* q, float* scales, const float* x, int32_t n, int32_t group_size) {
+  const __m256 k127 = _mm256_set1_ps(127.0f);
+  int32_t j = 0;
+  if (group_size == 4) {
+    // Two groups per vector: each half's max spread over its 4 lanes.
+    for (; j + 8 <= n; j += 8) {
+      const __m256 v = _mm256_loadu_ps(x + j);
+      __m256 m = abs8(v);
+      m = _mm256_max_ps(m, _mm256_permute_ps(m, 0xB1));  // (1, 0, 3, 2)
+      m = _mm256_max_ps(m, _mm256_permute_ps(m, 0x4E));  // (2, 3, 0, 1)
+      const __m256 scale = _mm256_div_ps(m, k127);
+      scales[j / 4] = _mm256_cvtss_f32(scale);
+      scales[j / 4 + 1] = _mm_cvtss_f32(_mm256_extractf128_ps(scale, 1));
+      quantize8(q + j, v, scale);
+    }
+  } else if (group_size % 8 == 0) {
+    for (; j + group_size <= n; j += group_size) {
+      __m256 m = _mm256_setzero_ps();
+      for (int32_t i = 0; i < group_size; i += 8)
+        m = _mm256_max_ps(m, abs8(_mm256_loadu_ps(x + j + i)));
+      __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+      h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+      h = _mm_max_ss(h, _mm_movehdup_ps(h));
+      const float scale = _mm_cvtss_f32(h) / 127.0f;
+      scales[j / group_size] = scale;
+      const __m256 vs = _mm256_set1_ps(scale);
+      for (int32_t i = 0; i < group_size; i += 8)
+        quantize8(q + j + i, _mm256_loadu_ps(x + j + i), vs);
+    }
+  }
+  // Other group sizes, and the last (possibly partial) groups: the reference.
+  if (j < n) ref::quantize_q8(q + j, scales + j / group_size, x + j, n - j, group_size);
+}
 
 void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
                const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
