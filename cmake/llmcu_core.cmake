@@ -18,7 +18,8 @@ set(LLMCU_CORE_SOURCES
   ${LLMCU_ROOT}/src/core/container.cpp
   ${LLMCU_ROOT}/src/kernels/ref/kernels_ref.cpp
   ${LLMCU_ROOT}/src/kernels/ref/kernels_q8_ref.cpp
-  ${LLMCU_ROOT}/src/kernels/x86/kernels_q8_avx2.cpp)
+  ${LLMCU_ROOT}/src/kernels/x86/kernels_q8_avx2.cpp
+  ${LLMCU_ROOT}/src/kernels/neon/kernels_q8_neon.cpp)
 
 # The firmware's app loop and settings: portable, so the host tests build it too.
 set(LLMCU_APP_SOURCES

@@ -78,6 +78,13 @@ void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_
 // Same contract and bit-identical results as ref::quantize_q8.
 void quantize_q8(int8_t* q, float* scales, const float* x, int32_t n, int32_t group_size);
 }  // namespace x86
+#elif defined(LLMCU_KERNELS_NEON)
+namespace neon {
+// Same contract as ref::matvec_q8; sums the groups in a different order.
+void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
+               const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
+               int32_t row_end);
+}  // namespace neon
 #endif
 
 // The int8 kernels' dispatch point, fixed at compile time like `active`.
@@ -86,6 +93,9 @@ using ref::dequantize_q8;
 #if defined(LLMCU_KERNELS_AVX2)
 using x86::matvec_q8;
 using x86::quantize_q8;
+#elif defined(LLMCU_KERNELS_NEON)
+using neon::matvec_q8;
+using ref::quantize_q8;
 #else
 using ref::matvec_q8;
 using ref::quantize_q8;
