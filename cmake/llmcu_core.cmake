@@ -61,6 +61,7 @@ else()
     $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>
     # Bit-exact with llama2.c's reference build: no FMA contraction, no fast-math.
     -ffp-contract=off)
+  include(${CMAKE_CURRENT_LIST_DIR}/llmcu_kernels.cmake)
 
   add_library(llmcu_app STATIC ${LLMCU_APP_SOURCES})
   target_include_directories(llmcu_app PUBLIC ${LLMCU_ROOT}/src/app)
