@@ -28,6 +28,9 @@ TEST(MemoryPlan, Stories260KKvCacheIs640KiB) {
   EXPECT_EQ(plan->arena_bytes, plan->kv_cache + plan->activations + plan->logits + plan->sampler +
                                    plan->tokenizer_tables + plan->prompt_work);
   EXPECT_LE(plan->arena_bytes, 1024u * 1024);
+  // Everything but the cache: what must stay in fast RAM when the cache moves out.
+  EXPECT_EQ(plan->hot_bytes(), plan->activations + plan->logits + plan->sampler +
+                                   plan->tokenizer_tables + plan->prompt_work);
 }
 
 TEST(MemoryPlan, ShorterContextShrinksTheCache) {

@@ -76,6 +76,8 @@ void print_plan(const MemoryPlan& plan) {
   printf("  tokenizer tables   %12zu bytes\n", plan.tokenizer_tables);
   printf("  prompt work        %12zu bytes\n", plan.prompt_work);
   printf("  arena total        %12zu bytes (%.2f MiB)\n", plan.arena_bytes, mib(plan.arena_bytes));
+  // What must stay in fast RAM if the KV cache is given slower memory of its own.
+  printf("  arena without kv   %12zu bytes\n", plan.hot_bytes());
   printf("  total              %12zu bytes (%.2f MiB)\n", plan.total_bytes(),
          mib(plan.total_bytes()));
 }

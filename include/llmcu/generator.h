@@ -50,9 +50,17 @@ class Generator {
   // Plans the session, carves `arena` (which must hold plan.arena_bytes; see
   // plan_memory) and loads the tokenizer into it. `executor` may be null:
   // everything then runs on the calling thread.
+  //
+  // A non-empty `kv_cache_memory` (plan.kv_cache bytes, not overlapping
+  // `arena`) takes the KV cache, and `arena` then needs only plan.hot_bytes():
+  // on a microcontroller the small, hot buffers can stay in internal RAM while
+  // the cache goes to PSRAM. Generation is the same either way. A block that
+  // does not start on an Arena::kAlignment boundary needs up to
+  // kAlignment - 1 bytes more.
   static Result<Generator> create(const Model& model, std::span<const uint8_t> tokenizer_bytes,
                                   const char* tokenizer_name, const SessionOptions& options,
-                                  std::span<uint8_t> arena, Executor* executor);
+                                  std::span<uint8_t> arena, Executor* executor,
+                                  std::span<uint8_t> kv_cache_memory = {});
 
   Result<GenerationStats> generate(const GenerateOptions& options, PieceSink sink, void* user);
 

@@ -31,6 +31,11 @@ struct MemoryPlan {
   size_t arena_bytes = 0;       // everything above that lives in the arena
 
   size_t total_bytes() const { return arena_bytes + weight_bytes; }
+  // The arena without the KV cache. The cache is the largest part and is read
+  // sequentially, so a target with fast and slow RAM can give it a block of
+  // its own in the slow one (Generator::create's kv_cache_memory) and keep
+  // these bytes, the buffers every matvec touches, in the fast one.
+  size_t hot_bytes() const { return arena_bytes - kv_cache; }
 };
 
 // Fails if the sizes overflow size_t (possible on 32-bit targets).

@@ -12,19 +12,30 @@ InlineExecutor g_inline_executor;
 
 Result<Generator> Generator::create(const Model& model, std::span<const uint8_t> tokenizer_bytes,
                                     const char* tokenizer_name, const SessionOptions& options,
-                                    std::span<uint8_t> arena_memory, Executor* executor) {
+                                    std::span<uint8_t> arena_memory, Executor* executor,
+                                    std::span<uint8_t> kv_cache_memory) {
   Result<MemoryPlan> plan = plan_memory(model, options);
   if (!plan.is_ok()) return plan.status();
 
+  const bool split = !kv_cache_memory.empty();
   Arena arena(arena_memory);
+  Arena kv_arena(kv_cache_memory);
   SessionLayout layout;
   MemoryPlan carved = *plan;
-  carve_session(model.config, arena, &layout, &carved);
-  if (arena.exhausted()) {
+  carve_session(model.config, arena, split ? &kv_arena : nullptr, &layout, &carved);
+  if (split && kv_arena.exhausted()) {
     return Status::error(StatusCode::kResourceExhausted,
-                         "arena of %llu bytes is too small: the memory plan needs %llu",
-                         static_cast<unsigned long long>(arena_memory.size()),
-                         static_cast<unsigned long long>(plan->arena_bytes));
+                         "KV cache memory of %llu bytes is too small: the memory plan needs %llu",
+                         static_cast<unsigned long long>(kv_cache_memory.size()),
+                         static_cast<unsigned long long>(plan->kv_cache));
+  }
+  if (arena.exhausted()) {
+    return Status::error(
+        StatusCode::kResourceExhausted,
+        "arena of %llu bytes is too small: the memory plan needs %llu%s",
+        static_cast<unsigned long long>(arena_memory.size()),
+        static_cast<unsigned long long>(split ? plan->hot_bytes() : plan->arena_bytes),
+        split ? " besides the KV cache" : "");
   }
 
   Generator g;

@@ -8,14 +8,20 @@
 
 namespace llmcu {
 
-void carve_session(const ModelConfig& c, Arena& arena, SessionLayout* layout, MemoryPlan* plan) {
+void carve_session(const ModelConfig& c, Arena& arena, Arena* kv_arena, SessionLayout* layout,
+                   MemoryPlan* plan) {
+  // The cache first, so that in one arena the layout is the same as before
+  // the cache could be split off.
+  Arena& kv = kv_arena != nullptr ? *kv_arena : arena;
+  const size_t kv_start = kv.used();
+  layout->run.carve_kv_cache(c, plan->seq_len, kv);
+  plan->kv_cache = kv.used() - kv_start;
+
   size_t mark = arena.used();
   auto part = [&arena, &mark](size_t* bytes) {
     *bytes = arena.used() - mark;
     mark = arena.used();
   };
-  layout->run.carve_kv_cache(c, plan->seq_len, arena);
-  part(&plan->kv_cache);
   layout->run.carve_activations(c, plan->seq_len, arena);
   part(&plan->activations);
   layout->run.carve_logits(c, arena);
@@ -27,7 +33,7 @@ void carve_session(const ModelConfig& c, Arena& arena, SessionLayout* layout, Me
   layout->prompt_work_ints = Tokenizer::encode_work_ints(plan->max_prompt_bytes);
   layout->prompt_work = arena.allocate<int32_t>(layout->prompt_work_ints);
   part(&plan->prompt_work);
-  plan->arena_bytes = arena.used();
+  plan->arena_bytes = arena.used() + (kv_arena != nullptr ? kv_arena->used() : 0);
 }
 
 Result<MemoryPlan> plan_memory(const ModelConfig& c, const SessionOptions& options) {
@@ -55,7 +61,7 @@ Result<MemoryPlan> plan_memory(const ModelConfig& c, const SessionOptions& optio
   }
   Arena counter;
   SessionLayout layout;
-  carve_session(c, counter, &layout, &plan);
+  carve_session(c, counter, nullptr, &layout, &plan);
   return plan;
 }
 

@@ -19,7 +19,9 @@ struct SessionLayout {
 
 // Carves (or, on a counting arena, measures) every buffer and records the
 // bytes of each part in `plan`. `plan->seq_len` and `max_prompt_bytes` must be set.
-void carve_session(const ModelConfig& config, Arena& arena, SessionLayout* layout,
+// The KV cache comes from `kv_arena` when it is not null, else from `arena`;
+// plan->arena_bytes counts both.
+void carve_session(const ModelConfig& config, Arena& arena, Arena* kv_arena, SessionLayout* layout,
                    MemoryPlan* plan);
 
 }  // namespace llmcu
