@@ -77,11 +77,109 @@ TEST(Esp32s3Kernels, Int8DotIsExactOnEitherPath) {
   EXPECT_EQ(esp32s3::dot_q8(a, b, 176), 176 * 128 * 128);
 }
 
+// Weights, scales and input for matvec_q8 with every group's scale different
+// and values covering the whole int8 range; `w` and `xq` 16-byte aligned plus
+// `misalign` bytes, each followed by the 16 bytes the vector path reads.
+struct Q8Case {
+  std::vector<uint8_t> w_storage, x_storage, s_storage;
+  int8_t* w;
+  int8_t* xq;
+  const uint8_t* w_scales;
+  std::vector<float> x_scales;
+
+  Q8Case(int32_t rows, int32_t cols, int32_t group_size, size_t w_misalign, size_t x_misalign) {
+    w = aligned<int8_t>(w_storage, static_cast<size_t>(rows) * cols + 16, w_misalign);
+    xq = aligned<int8_t>(x_storage, static_cast<size_t>(cols) + 16, x_misalign);
+    for (int32_t i = 0; i < rows * cols; ++i) w[i] = static_cast<int8_t>((i * 73 + 11) % 256 - 128);
+    for (int32_t i = 0; i < cols; ++i) xq[i] = static_cast<int8_t>(127 - (i * 29) % 255);
+    const int32_t groups = rows * cols / group_size;
+    // One byte in: version-2 files leave the scales unaligned.
+    s_storage.assign(static_cast<size_t>(groups) * sizeof(float) + 1, 0);
+    for (int32_t g = 0; g < groups; ++g) {
+      const float scale = 0.001f + 0.0007f * static_cast<float>((g * 7) % 13);
+      memcpy(s_storage.data() + 1 + static_cast<size_t>(g) * sizeof(float), &scale, sizeof(scale));
+    }
+    w_scales = s_storage.data() + 1;
+    for (int32_t g = 0; g < cols / group_size; ++g) x_scales.push_back(0.01f + 0.003f * g);
+  }
+};
+
+// Each row's sum of |terms|: the bound for a float-rounding difference.
+float row_magnitude(const Q8Case& c, int32_t r, int32_t cols, int32_t group_size) {
+  float total = 0.0f;
+  for (int32_t g = 0; g < cols / group_size; ++g) {
+    int32_t acc = 0;
+    for (int32_t k = 0; k < group_size; ++k) {
+      acc += int32_t{c.w[r * cols + g * group_size + k]} * c.xq[g * group_size + k];
+    }
+    float scale;
+    memcpy(&scale, c.w_scales + (static_cast<size_t>(r) * (cols / group_size) + g) * sizeof(float),
+           sizeof(scale));
+    total += std::fabs(static_cast<float>(acc) * scale * c.x_scales[g]);
+  }
+  return total;
+}
+
+TEST(Esp32s3Kernels, Int8MatvecTakesOneVectorDotPerGroupAndMatchesRef) {
+  struct Shape {
+    int32_t rows, cols, group_size;
+  };
+  // Odd row counts and ranges; 3, 11 and 1 groups per row (one group per row:
+  // one esp-dsp call per row).
+  for (const Shape sh :
+       {Shape{7, 48, 16}, Shape{5, 352, 32}, Shape{9, 176, 176}, Shape{3, 64, 64}}) {
+    Q8Case c(sh.rows, sh.cols, sh.group_size, 0, 0);
+    const int32_t begin = 1, end = sh.rows;  // not from row 0
+    std::vector<float> out(sh.rows, -1.0f), expected(sh.rows, -1.0f);
+    ASSERT_TRUE(esp32s3::matvec_q8_fast_path(c.w, c.xq, sh.group_size));
+    fake_esp_dsp::calls = {};
+    esp32s3::matvec_q8(out.data(), c.w, c.w_scales, c.xq, c.x_scales.data(), sh.cols, sh.group_size,
+                       begin, end);
+    ref::matvec_q8(expected.data(), c.w, c.w_scales, c.xq, c.x_scales.data(), sh.cols,
+                   sh.group_size, begin, end);
+    EXPECT_EQ(fake_esp_dsp::calls.s8_vector, (end - begin) * (sh.cols / sh.group_size));
+    EXPECT_EQ(fake_esp_dsp::calls.s8_fallback, 0);
+    EXPECT_EQ(out[0], -1.0f) << "row 0 is outside the range";
+    for (int32_t r = begin; r < end; ++r) {
+      // Exact int32 per group and ref's float expression: equal up to the
+      // compiler's contraction choices (none in the firmware's build).
+      EXPECT_NEAR(out[r], expected[r], 1e-6f * row_magnitude(c, r, sh.cols, sh.group_size))
+          << sh.cols << "/" << sh.group_size << " row " << r;
+      EXPECT_NE(out[r], 0.0f);
+    }
+  }
+}
+
+TEST(Esp32s3Kernels, Int8MatvecFallsBackToRefForOtherLayouts) {
+  struct Layout {
+    int32_t rows, cols, group_size;
+    size_t w_misalign, x_misalign;
+  };
+  // Groups not a multiple of 16 (4, 8, 20, 24), or rows/input off the 16-byte grid.
+  for (const Layout l : {Layout{5, 40, 4, 0, 0}, Layout{3, 24, 8, 0, 0}, Layout{7, 60, 20, 0, 0},
+                         Layout{3, 72, 24, 0, 0}, Layout{5, 64, 32, 1, 0}, Layout{5, 64, 32, 0, 8},
+                         Layout{4, 96, 16, 4, 4}}) {
+    Q8Case c(l.rows, l.cols, l.group_size, l.w_misalign, l.x_misalign);
+    std::vector<float> out(l.rows), expected(l.rows);
+    EXPECT_FALSE(esp32s3::matvec_q8_fast_path(c.w, c.xq, l.group_size));
+    fake_esp_dsp::calls = {};
+    esp32s3::matvec_q8(out.data(), c.w, c.w_scales, c.xq, c.x_scales.data(), l.cols, l.group_size,
+                       0, l.rows);
+    ref::matvec_q8(expected.data(), c.w, c.w_scales, c.xq, c.x_scales.data(), l.cols, l.group_size,
+                   0, l.rows);
+    EXPECT_EQ(fake_esp_dsp::calls.s8_vector + fake_esp_dsp::calls.s8_fallback, 0);
+    // ref itself: bit for bit.
+    for (int32_t r = 0; r < l.rows; ++r) EXPECT_EQ(out[r], expected[r]) << l.cols << " " << r;
+  }
+}
+
 TEST(Esp32s3Kernels, EverythingElseIsRef) {
   // The using-directive supplies the rest of the family unchanged.
   EXPECT_EQ(&esp32s3::rmsnorm, &ref::rmsnorm);
   EXPECT_EQ(&esp32s3::softmax, &ref::softmax);
   EXPECT_EQ(&esp32s3::axpy_f32, &ref::axpy_f32);
+  EXPECT_EQ(&esp32s3::quantize_q8, &ref::quantize_q8);
+  EXPECT_EQ(&esp32s3::dequantize_q8, &ref::dequantize_q8);
 }
 
 }  // namespace

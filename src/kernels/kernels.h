@@ -85,6 +85,14 @@ void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_
                const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
                int32_t row_end);
 }  // namespace neon
+#elif defined(LLMCU_KERNELS_ESP32S3)
+namespace esp32s3 {
+// Same contract and results as ref::matvec_q8; esp-dsp's int8 dot product per
+// group when the layout allows (kernels/esp32s3/kernels_esp32s3.h).
+void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
+               const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
+               int32_t row_end);
+}  // namespace esp32s3
 #endif
 
 // The int8 kernels' dispatch point, fixed at compile time like `active`.
@@ -95,6 +103,9 @@ using x86::matvec_q8;
 using x86::quantize_q8;
 #elif defined(LLMCU_KERNELS_NEON)
 using neon::matvec_q8;
+using ref::quantize_q8;
+#elif defined(LLMCU_KERNELS_ESP32S3)
+using esp32s3::matvec_q8;
 using ref::quantize_q8;
 #else
 using ref::matvec_q8;

@@ -1,5 +1,6 @@
 // ESP32-S3 kernels over esp-dsp; see kernels_esp32s3.h for the rules.
 #include <cstdint>
+#include <cstring>
 
 #include "dsps_dotprod.h"
 #include "esp_err.h"
@@ -14,6 +15,14 @@ bool aligned16(const void* p) {
   return (reinterpret_cast<uintptr_t>(p) & 15u) == 0;
 }
 
+// Weight scales follow the int8 values in llama2.c version-2 files and need
+// not be 4-byte aligned.
+inline float load_scale(const uint8_t* scales, size_t index) {
+  float s;
+  memcpy(&s, scales + index * sizeof(float), sizeof(s));
+  return s;
+}
+
 }  // namespace
 
 bool f32_fast_path(const float* a, const float* b, int32_t n) {
@@ -22,6 +31,10 @@ bool f32_fast_path(const float* a, const float* b, int32_t n) {
 
 bool q8_fast_path(const int8_t* a, const int8_t* b, int n) {
   return n > 0 && n % 16 == 0 && aligned16(a) && aligned16(b);
+}
+
+bool matvec_q8_fast_path(const int8_t* w, const int8_t* xq, int32_t group_size) {
+  return q8_fast_path(w, xq, group_size);
 }
 
 float dot_f32(const float* a, const float* b, int32_t n) {
@@ -50,6 +63,31 @@ int32_t dot_q8(const int8_t* a, const int8_t* b, int n) {
   int32_t sum = 0;
   for (int i = 0; i < n; ++i) sum += static_cast<int32_t>(a[i]) * static_cast<int32_t>(b[i]);
   return sum;
+}
+
+void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
+               const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
+               int32_t row_end) {
+  // One check for the whole call: with group_size % 16 == 0 every group
+  // start is w or xq plus a multiple of 16, so each dot_q8 below takes the
+  // vector path; anything else is ref's loop, unchanged.
+  if (!matvec_q8_fast_path(w, xq, group_size)) {
+    ref::matvec_q8(out, w, w_scales, xq, x_scales, cols, group_size, row_begin, row_end);
+    return;
+  }
+  const int32_t groups = cols / group_size;
+  for (int32_t r = row_begin; r < row_end; ++r) {
+    const int8_t* wr = w + static_cast<size_t>(r) * static_cast<size_t>(cols);
+    const size_t scale_row = static_cast<size_t>(r) * static_cast<size_t>(groups);
+    float sum = 0.0f;
+    for (int32_t g = 0; g < groups; ++g) {
+      const size_t j = static_cast<size_t>(g) * static_cast<size_t>(group_size);
+      const int32_t acc = dot_q8(wr + j, xq + j, group_size);
+      // ref::matvec_q8's expression, so the sums round the same way.
+      sum += static_cast<float>(acc) * load_scale(w_scales, scale_row + g) * x_scales[g];
+    }
+    out[r] = sum;
+  }
 }
 
 }  // namespace llmcu::kernels::esp32s3

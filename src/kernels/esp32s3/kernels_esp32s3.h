@@ -13,7 +13,8 @@
 // multiples of 4; other rows fall back to ref here, where the rule is visible.
 //
 // int8: dot_q8 through esp-dsp's dsps_dp_s8_aes3 (EE.VMULAS.S8.ACCX, 16
-// multiply-accumulates per instruction; esp-dsp >= 1.8.1).
+// multiply-accumulates per instruction; esp-dsp >= 1.8.1), and matvec_q8
+// calling it once per weight group.
 #pragma once
 
 #include <cstdint>
@@ -41,8 +42,22 @@ void matvec_f32(float* out, const float* w, const float* x, int32_t cols, int32_
 // buffers are followed by others. Everything else: a plain C loop.
 int32_t dot_q8(const int8_t* a, const int8_t* b, int n);
 
+// Same contract as ref::matvec_q8, and the same results: each group's int32
+// sum is exact on either path, and the float part is ref's expression in
+// ref's order (the component builds with -ffp-contract=off, so bit for bit).
+// Vector path (dot_q8 per group, for a model with one group per row that is
+// one call per row) when group_size is a multiple of 16 and w and xq are
+// 16-byte aligned: cols is a multiple of group_size, so then every group of
+// every row is aligned too. It reads 16 bytes past the last group of w and of
+// xq (see dot_q8): the container pads after the model, and the arena carves
+// other buffers after xq. Any other layout: ref::matvec_q8, whole.
+void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
+               const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
+               int32_t row_end);
+
 // The fast-path rules above, exposed for tests.
 bool f32_fast_path(const float* a, const float* b, int32_t n);
 bool q8_fast_path(const int8_t* a, const int8_t* b, int n);
+bool matvec_q8_fast_path(const int8_t* w, const int8_t* xq, int32_t group_size);
 
 }  // namespace llmcu::kernels::esp32s3
