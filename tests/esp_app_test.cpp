@@ -11,6 +11,7 @@
 #include <semaphore>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "app.h"
@@ -146,19 +147,73 @@ TEST(LineEditor, IgnoresControlBytesAndCapsTheLength) {
 
 // ---- arena placement ----------------------------------------------------
 
-TEST(ArenaPlacement, PrefersInternalRamWhenItFitsWithTheReserve) {
+MemoryPlan plan_of(size_t kv_cache, size_t hot) {
+  MemoryPlan p;
+  p.kv_cache = kv_cache;
+  p.activations = hot;
+  p.arena_bytes = kv_cache + hot;
+  return p;
+}
+
+TEST(ArenaPlacement, WholeArenaInInternalRamWhenItFitsWithTheReserve) {
   const HeapInfo heap{300 * 1024, 200 * 1024, 8 << 20, 7 << 20};
-  EXPECT_EQ(*app::choose_arena_place(100 * 1024, heap, 64 * 1024), ArenaPlace::kInternal);
-  // Larger than the largest internal block, or eating into the reserve: PSRAM.
-  EXPECT_EQ(*app::choose_arena_place(210 * 1024, heap, 0), ArenaPlace::kExternal);
-  EXPECT_EQ(*app::choose_arena_place(200 * 1024, heap, 150 * 1024), ArenaPlace::kExternal);
-  EXPECT_EQ(app::choose_arena_place(100, HeapInfo{10, 10, 0, 0}, 64 * 1024).status().code(),
-            StatusCode::kResourceExhausted);
-  Result<ArenaPlace> none = app::choose_arena_place(size_t{8} << 20, heap, 64 * 1024);
+  Result<app::ArenaLayout> l =
+      app::choose_arena_layout(plan_of(80 * 1024, 20 * 1024), heap, 64 * 1024);
+  ASSERT_TRUE(l.is_ok());
+  EXPECT_FALSE(l->kv_apart);
+  EXPECT_EQ(l->hot, ArenaPlace::kInternal);
+}
+
+TEST(ArenaPlacement, KvCacheToPsramWhenOnlyTheHotBuffersFitInternalRam) {
+  const HeapInfo heap{300 * 1024, 200 * 1024, 8 << 20, 7 << 20};
+  // Larger than the largest internal block, or eating into the reserve.
+  for (auto [kv, reserve] : {std::pair<size_t, size_t>{190 * 1024, 0}, {120 * 1024, 170 * 1024}}) {
+    Result<app::ArenaLayout> l = app::choose_arena_layout(plan_of(kv, 20 * 1024), heap, reserve);
+    ASSERT_TRUE(l.is_ok());
+    EXPECT_TRUE(l->kv_apart) << kv;
+    EXPECT_EQ(l->hot, ArenaPlace::kInternal);
+    EXPECT_EQ(l->kv, ArenaPlace::kExternal);
+  }
+}
+
+TEST(ArenaPlacement, AllInPsramWhenNotEvenTheHotBuffersFitInternalRam) {
+  const HeapInfo heap{100 * 1024, 90 * 1024, 8 << 20, 7 << 20};
+  Result<app::ArenaLayout> l =
+      app::choose_arena_layout(plan_of(600 * 1024, 50 * 1024), heap, 64 * 1024);
+  ASSERT_TRUE(l.is_ok());
+  EXPECT_FALSE(l->kv_apart);
+  EXPECT_EQ(l->hot, ArenaPlace::kExternal);
+  // The KV cache alone does not fit the largest PSRAM block: no split either.
+  l = app::choose_arena_layout(plan_of(600 * 1024, 50 * 1024),
+                               HeapInfo{300 * 1024, 200 * 1024, 1 << 20, 500 * 1024}, 64 * 1024);
+  ASSERT_FALSE(l.is_ok());
+  EXPECT_EQ(l.status().code(), StatusCode::kResourceExhausted);
+}
+
+TEST(ArenaPlacement, ErrorsSayWhatIsMissing) {
+  const HeapInfo heap{300 * 1024, 200 * 1024, 8 << 20, 7 << 20};
+  EXPECT_EQ(
+      app::choose_arena_layout(plan_of(60, 40), HeapInfo{10, 10, 0, 0}, 64 * 1024).status().code(),
+      StatusCode::kResourceExhausted);
+  Result<app::ArenaLayout> none =
+      app::choose_arena_layout(plan_of(size_t{8} << 20, 300 * 1024), heap, 64 * 1024);
   ASSERT_FALSE(none.is_ok());
   EXPECT_NE(std::string(none.status().message()).find("CONFIG_LLMCU_SEQ_LEN"), std::string::npos);
-  EXPECT_EQ(app::choose_arena_place(SIZE_MAX, HeapInfo{}, 0).status().code(),
+  EXPECT_NE(std::string(none.status().message()).find("of them the KV cache"), std::string::npos);
+  MemoryPlan huge = plan_of(SIZE_MAX / 2, SIZE_MAX / 2);
+  EXPECT_EQ(app::choose_arena_layout(huge, HeapInfo{}, 0).status().code(),
             StatusCode::kResourceExhausted);
+}
+
+TEST(WorkerStack, SuggestsPeakUsePlusTheMarginInWholeQuarterKilobytes) {
+  // 4096-byte stack, 3000 never used: peak 1096, + 1024 = 2120, rounded to 2304.
+  EXPECT_EQ(app::suggested_worker_stack_bytes({4096, 3000}), 2304u);
+  // Never below the Kconfig minimum.
+  EXPECT_EQ(app::suggested_worker_stack_bytes({4096, 4000}), app::kMinWorkerStackBytes);
+  // Nearly full: more than configured.
+  EXPECT_EQ(app::suggested_worker_stack_bytes({4096, 100}), 5120u);
+  // A mark above the size (nonsense) counts as no use.
+  EXPECT_EQ(app::suggested_worker_stack_bytes({2048, 5000}), app::kMinWorkerStackBytes);
 }
 
 // ---- fork/join over threads ----------------------------------------------
@@ -257,12 +312,19 @@ class FakeHost final : public app::Host {
   void log(const char* line) override { logs.emplace_back(line); }
   void write_text(std::string_view t) override { text.append(t); }
   HeapInfo heap() override { return heap_info; }
+  // Each block stays valid for the host's lifetime; the App may take two.
   uint8_t* allocate(size_t bytes, ArenaPlace place) override {
-    placed = place;
-    if (fail_allocation) return nullptr;
-    storage.assign(bytes + Arena::kAlignment, 0);
-    const auto base = reinterpret_cast<uintptr_t>(storage.data());
-    return storage.data() + (Arena::kAlignment - base % Arena::kAlignment) % Arena::kAlignment;
+    allocations.emplace_back(bytes, place);
+    if (fail_allocation || allocations.size() == fail_allocation_number) return nullptr;
+    std::vector<uint8_t>& block = blocks.emplace_back(bytes + Arena::kAlignment, 0);
+    const auto base = reinterpret_cast<uintptr_t>(block.data());
+    return block.data() + (Arena::kAlignment - base % Arena::kAlignment) % Arena::kAlignment;
+  }
+  bool worker_stack(app::StackUse* use) override {
+    ++worker_stack_queries;
+    if (stack.size_bytes == 0) return false;
+    *use = stack;
+    return true;
   }
   bool read_line(std::string_view* line) override {
     if (input.empty()) return false;
@@ -281,12 +343,15 @@ class FakeHost final : public app::Host {
 
   HeapInfo heap_info{300 * 1024, 250 * 1024, 8 << 20, 8 << 20};
   bool fail_allocation = false;
+  size_t fail_allocation_number = 0;  // 1-based; 0: none
+  app::StackUse stack;                // size 0: no worker
+  int worker_stack_queries = 0;
   std::vector<std::string> logs;
   std::string text;
   std::deque<std::string> input;
   std::string current;
-  ArenaPlace placed = ArenaPlace::kInternal;
-  std::vector<uint8_t> storage;
+  std::vector<std::pair<size_t, ArenaPlace>> allocations;  // bytes, where
+  std::deque<std::vector<uint8_t>> blocks;
 };
 
 class AppTest : public ::testing::Test {
@@ -320,9 +385,15 @@ TEST_F(AppTest, LoadsLogsAndGeneratesLikeTheExistingPorts) {
   EXPECT_TRUE(host.logged("stay in flash"));
   EXPECT_TRUE(host.logged("heap before loading: internal 300 KiB free"));
   EXPECT_TRUE(host.logged("heap after loading"));
-  // The full 512-position context needs ~0.9 MB: PSRAM.
-  EXPECT_TRUE(host.logged("in PSRAM"));
-  EXPECT_EQ(host.placed, ArenaPlace::kExternal);
+  // The full 512-position context needs ~0.7 MB: the 640 KiB KV cache goes
+  // to PSRAM, everything else stays in internal RAM.
+  ASSERT_EQ(host.allocations.size(), 2u);
+  EXPECT_EQ(host.allocations[0], std::make_pair(a.plan().kv_cache, ArenaPlace::kExternal));
+  EXPECT_EQ(host.allocations[1], std::make_pair(a.plan().hot_bytes(), ArenaPlace::kInternal));
+  EXPECT_TRUE(a.arena_layout().kv_apart);
+  EXPECT_TRUE(host.logged("arena: " + std::to_string(a.plan().hot_bytes()) +
+                          " bytes in internal RAM (everything but the KV cache)"));
+  EXPECT_TRUE(host.logged("KV cache: 655360 bytes in PSRAM"));
   EXPECT_TRUE(host.logged("Generating (1/2)"));
   EXPECT_TRUE(host.logged("Generating (2/2)"));
   EXPECT_TRUE(host.logged("achieved tok/s: "));
@@ -378,9 +449,80 @@ TEST_F(AppTest, PutsAShortContextIntoInternalRam) {
   FakeHost host;
   App a;
   ASSERT_TRUE(a.load(settings(), container_, "model", host, nullptr).is_ok());
-  EXPECT_EQ(a.arena_place(), ArenaPlace::kInternal);
-  EXPECT_TRUE(host.logged("in internal RAM"));
+  EXPECT_FALSE(a.arena_layout().kv_apart);
+  EXPECT_EQ(a.arena_layout().hot, ArenaPlace::kInternal);
+  ASSERT_EQ(host.allocations.size(), 1u);
+  EXPECT_TRUE(
+      host.logged("arena: " + std::to_string(a.plan().arena_bytes) + " bytes in internal RAM"));
   EXPECT_LT(a.plan().arena_bytes, 200u * 1024);
+}
+
+TEST_F(AppTest, PutsEverythingInPsramWhenInternalRamIsShort) {
+  FakeHost host;
+  host.heap_info = HeapInfo{80 * 1024, 60 * 1024, 8 << 20, 8 << 20};
+  App a;
+  ASSERT_TRUE(a.load(settings(), container_, "model", host, nullptr).is_ok());
+  EXPECT_FALSE(a.arena_layout().kv_apart);
+  ASSERT_EQ(host.allocations.size(), 1u);
+  EXPECT_EQ(host.allocations[0], std::make_pair(a.plan().arena_bytes, ArenaPlace::kExternal));
+  EXPECT_TRUE(host.logged("bytes in PSRAM"));
+  ASSERT_TRUE(a.run_batch().is_ok());
+}
+
+TEST_F(AppTest, SameTextWithTheKvCacheApartOrNot) {
+  raw_.generations = 1;
+  FakeHost split_host, psram_host;
+  psram_host.heap_info = HeapInfo{80 * 1024, 60 * 1024, 8 << 20, 8 << 20};
+  App split, whole;
+  ASSERT_TRUE(split.load(settings(), container_, "model", split_host, nullptr).is_ok());
+  ASSERT_TRUE(whole.load(settings(), container_, "model", psram_host, nullptr).is_ok());
+  ASSERT_TRUE(split.arena_layout().kv_apart);
+  ASSERT_FALSE(whole.arena_layout().kv_apart);
+  ASSERT_TRUE(split.run_batch().is_ok());
+  ASSERT_TRUE(whole.run_batch().is_ok());
+  EXPECT_GT(split_host.text.size(), 40u);
+  EXPECT_EQ(split_host.text, psram_host.text);
+}
+
+TEST_F(AppTest, LogsTheWorkerStackOnceAfterTheFirstGeneration) {
+  raw_.generations = 3;
+  FakeHost host;
+  host.stack = {4096, 3000};
+  ThreadForkJoinExecutor executor(1);
+  App a;
+  ASSERT_TRUE(a.load(settings(), container_, "model", host, &executor).is_ok());
+  EXPECT_EQ(host.worker_stack_queries, 0);
+  ASSERT_TRUE(a.run_batch().is_ok());
+  EXPECT_EQ(host.worker_stack_queries, 1);
+  EXPECT_TRUE(host.logged(
+      "worker stack: 3000 of 4096 bytes never used after the first generation (peak 1096); "
+      "CONFIG_LLMCU_WORKER_STACK_BYTES=2304 leaves 1208 bytes of margin"));
+  EXPECT_FALSE(host.logged("raise CONFIG_LLMCU_WORKER_STACK_BYTES"));
+  // Logged after the first story's statistics, before the second starts.
+  size_t stack_line = 0, second = 0;
+  for (size_t i = 0; i < host.logs.size(); ++i) {
+    if (host.logs[i].rfind("worker stack:", 0) == 0) stack_line = i;
+    if (host.logs[i] == "Generating (2/3)") second = i;
+  }
+  EXPECT_LT(stack_line, second);
+  EXPECT_TRUE(host.logs[stack_line - 1].rfind("prompt tokens", 0) == 0)
+      << host.logs[stack_line - 1];
+
+  FakeHost tight;
+  tight.stack = {2048, 300};
+  App b;
+  ASSERT_TRUE(b.load(settings(), container_, "model", tight, &executor).is_ok());
+  ASSERT_TRUE(b.run_batch().is_ok());
+  EXPECT_TRUE(
+      tight.logged("less than 1024 bytes spare; raise CONFIG_LLMCU_WORKER_STACK_BYTES "
+                   "to 2816"));
+
+  FakeHost one_core;  // no worker: nothing to log
+  App c;
+  ASSERT_TRUE(c.load(settings(), container_, "model", one_core, nullptr).is_ok());
+  ASSERT_TRUE(c.run_batch().is_ok());
+  EXPECT_EQ(one_core.worker_stack_queries, 1);
+  EXPECT_FALSE(one_core.logged("worker stack"));
 }
 
 TEST_F(AppTest, InteractiveModeTakesPromptsFromTheConsole) {
@@ -423,7 +565,17 @@ TEST_F(AppTest, ReportsWhatIsWrongInsteadOfRunning) {
   host.heap_info = HeapInfo{300 * 1024, 250 * 1024, 8 << 20, 8 << 20};
   host.fail_allocation = true;
   s = a.load(settings(), container_, "model", host, nullptr);
-  EXPECT_NE(std::string(s.message()).find("could not allocate"), std::string::npos);
+  EXPECT_NE(std::string(s.message()).find("could not allocate the 655360-byte KV cache in PSRAM"),
+            std::string::npos)
+      << s.message();
+
+  // The KV cache allocated, the hot buffers not.
+  FakeHost second;
+  second.fail_allocation_number = 2;
+  s = a.load(settings(), container_, "model", second, nullptr);
+  EXPECT_NE(std::string(s.message()).find("arena in internal RAM"), std::string::npos)
+      << s.message();
+  EXPECT_FALSE(a.run_batch().is_ok());
 }
 
 }  // namespace

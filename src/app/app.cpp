@@ -17,30 +17,56 @@ unsigned long kib(size_t bytes) {
   return static_cast<unsigned long>((bytes + 1023) / 1024);
 }
 
+// One block big enough, and `internal_reserve` left free in total afterwards.
+// Subtraction only after the guard: no wrap for huge plans.
+bool fits_internal(size_t bytes, const HeapInfo& heap, size_t internal_reserve) {
+  return heap.internal_free >= internal_reserve && bytes <= heap.internal_free - internal_reserve &&
+         bytes <= heap.internal_largest;
+}
+
+// A mark above the size (a host reporting nonsense) counts as no use at all.
+uint32_t peak_stack_bytes(const StackUse& use) {
+  return use.never_used_bytes < use.size_bytes ? use.size_bytes - use.never_used_bytes : 0;
+}
+
 }  // namespace
 
 const char* arena_place_name(ArenaPlace place) {
   return place == ArenaPlace::kInternal ? "internal RAM" : "PSRAM";
 }
 
-Result<ArenaPlace> choose_arena_place(size_t arena_bytes, const HeapInfo& heap,
-                                      size_t internal_reserve) {
-  // One block big enough, and `internal_reserve` left free in total afterwards.
-  // Subtraction only after the guard: no wrap for huge plans.
-  if (heap.internal_free >= internal_reserve &&
-      arena_bytes <= heap.internal_free - internal_reserve &&
-      arena_bytes <= heap.internal_largest) {
-    return ArenaPlace::kInternal;
+Result<ArenaLayout> choose_arena_layout(const MemoryPlan& plan, const HeapInfo& heap,
+                                        size_t internal_reserve) {
+  ArenaLayout layout;
+  if (fits_internal(plan.arena_bytes, heap, internal_reserve)) {
+    layout.hot = ArenaPlace::kInternal;
+    return layout;
   }
-  if (arena_bytes <= heap.external_largest) return ArenaPlace::kExternal;
+  if (fits_internal(plan.hot_bytes(), heap, internal_reserve) &&
+      plan.kv_cache <= heap.external_largest) {
+    layout.kv_apart = true;
+    layout.hot = ArenaPlace::kInternal;
+    layout.kv = ArenaPlace::kExternal;
+    return layout;
+  }
+  if (plan.arena_bytes <= heap.external_largest) return layout;  // all of it in PSRAM
   return Status::error(StatusCode::kResourceExhausted,
-                       "the arena needs %lu bytes; the largest free block is %lu bytes in PSRAM "
-                       "and %lu bytes in internal RAM (%lu kept in reserve): plan a shorter "
-                       "context (CONFIG_LLMCU_SEQ_LEN; `llmcu plan MODEL --ram BYTES` finds one)",
-                       static_cast<unsigned long>(arena_bytes),
+                       "the arena needs %lu bytes (%lu of them the KV cache); the largest free "
+                       "block is %lu bytes in PSRAM and %lu bytes in internal RAM (%lu kept in "
+                       "reserve): plan a shorter context (CONFIG_LLMCU_SEQ_LEN; `llmcu plan MODEL "
+                       "--ram BYTES` finds one)",
+                       static_cast<unsigned long>(plan.arena_bytes),
+                       static_cast<unsigned long>(plan.kv_cache),
                        static_cast<unsigned long>(heap.external_largest),
                        static_cast<unsigned long>(heap.internal_largest),
                        static_cast<unsigned long>(internal_reserve));
+}
+
+uint32_t suggested_worker_stack_bytes(const StackUse& use) {
+  const uint64_t wanted =
+      (uint64_t{peak_stack_bytes(use)} + kWorkerStackMarginBytes + 255) / 256 * 256;
+  if (wanted < kMinWorkerStackBytes) return kMinWorkerStackBytes;
+  return wanted > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(wanted);
 }
 
 void App::logf(const char* format, ...) {
@@ -108,28 +134,71 @@ Status App::load(const Settings& settings, std::span<const uint8_t> bytes, const
       static_cast<unsigned long>(plan_.weight_bytes));
 
   log_heap("before loading");
-  Result<ArenaPlace> place =
-      choose_arena_place(plan_.arena_bytes, host.heap(), settings.internal_reserve_bytes);
-  if (!place.is_ok()) return place.status();
-  place_ = *place;
-  uint8_t* arena = host.allocate(plan_.arena_bytes, place_);
-  if (arena == nullptr) {
-    return Status::error(StatusCode::kResourceExhausted,
-                         "could not allocate the %lu-byte arena in %s",
-                         static_cast<unsigned long>(plan_.arena_bytes), arena_place_name(place_));
-  }
-  logf("arena: %lu bytes in %s", static_cast<unsigned long>(plan_.arena_bytes),
-       arena_place_name(place_));
-
-  Result<Generator> generator =
-      Generator::create(model_, container->tokenizer, name, session,
-                        std::span<uint8_t>(arena, plan_.arena_bytes), executor);
-  if (!generator.is_ok()) return generator.status();
-  generator_ = *generator;
+  LLMCU_TRY(create_generator(session, container->tokenizer, name, executor));
   log_heap("after loading");
   logf("cores: %d", executor != nullptr ? executor->concurrency() : 1);
   loaded_ = true;
   return Status::ok();
+}
+
+Status App::create_generator(const SessionOptions& session, std::span<const uint8_t> tokenizer,
+                             const char* name, Executor* executor) {
+  Result<ArenaLayout> layout =
+      choose_arena_layout(plan_, host_->heap(), settings_.internal_reserve_bytes);
+  if (!layout.is_ok()) return layout.status();
+  layout_ = *layout;
+
+  std::span<uint8_t> kv_cache;
+  if (layout_.kv_apart) {
+    // The big block first: if PSRAM cannot give it, internal RAM is untouched.
+    uint8_t* kv = host_->allocate(plan_.kv_cache, layout_.kv);
+    if (kv == nullptr) {
+      return Status::error(
+          StatusCode::kResourceExhausted, "could not allocate the %lu-byte KV cache in %s",
+          static_cast<unsigned long>(plan_.kv_cache), arena_place_name(layout_.kv));
+    }
+    kv_cache = std::span<uint8_t>(kv, plan_.kv_cache);
+  }
+  const size_t arena_bytes = layout_.kv_apart ? plan_.hot_bytes() : plan_.arena_bytes;
+  uint8_t* arena = host_->allocate(arena_bytes, layout_.hot);
+  if (arena == nullptr) {
+    return Status::error(StatusCode::kResourceExhausted,
+                         "could not allocate the %lu-byte arena in %s",
+                         static_cast<unsigned long>(arena_bytes), arena_place_name(layout_.hot));
+  }
+  if (layout_.kv_apart) {
+    logf("arena: %lu bytes in %s (everything but the KV cache)",
+         static_cast<unsigned long>(arena_bytes), arena_place_name(layout_.hot));
+    logf("KV cache: %lu bytes in %s", static_cast<unsigned long>(plan_.kv_cache),
+         arena_place_name(layout_.kv));
+  } else {
+    logf("arena: %lu bytes in %s", static_cast<unsigned long>(arena_bytes),
+         arena_place_name(layout_.hot));
+  }
+
+  Result<Generator> generator = Generator::create(
+      model_, tokenizer, name, session, std::span<uint8_t>(arena, arena_bytes), executor, kv_cache);
+  if (!generator.is_ok()) return generator.status();
+  generator_ = *generator;
+  return Status::ok();
+}
+
+void App::log_worker_stack() {
+  StackUse use;
+  if (!host_->worker_stack(&use)) return;
+  const uint32_t suggested = suggested_worker_stack_bytes(use);
+  const uint32_t peak = peak_stack_bytes(use);
+  logf(
+      "worker stack: %lu of %lu bytes never used after the first generation (peak %lu); "
+      "CONFIG_LLMCU_WORKER_STACK_BYTES=%lu leaves %lu bytes of margin",
+      static_cast<unsigned long>(use.never_used_bytes), static_cast<unsigned long>(use.size_bytes),
+      static_cast<unsigned long>(peak), static_cast<unsigned long>(suggested),
+      static_cast<unsigned long>(suggested - peak));
+  if (use.never_used_bytes < kWorkerStackMarginBytes) {
+    logf("worker stack: less than %lu bytes spare; raise CONFIG_LLMCU_WORKER_STACK_BYTES to %lu",
+         static_cast<unsigned long>(kWorkerStackMarginBytes),
+         static_cast<unsigned long>(suggested));
+  }
 }
 
 Result<GenerationStats> App::generate(std::string_view prompt, uint64_t seed, const char* label) {
@@ -149,6 +218,7 @@ Result<GenerationStats> App::generate(std::string_view prompt, uint64_t seed, co
        static_cast<int>(stats->prompt_tokens), static_cast<int>(stats->generated_tokens),
        static_cast<int>(stats->positions), static_cast<double>(stats->prefill_us) / 1000.0,
        static_cast<unsigned long long>(stats->seed));
+  if (generations_done_ == 1) log_worker_stack();
   return stats;
 }
 

@@ -12,6 +12,7 @@
 #include "app_settings.h"
 #include "llmcu/executor.h"
 #include "llmcu/generator.h"
+#include "llmcu/memory_plan.h"
 #include "llmcu/model.h"
 #include "llmcu/status.h"
 
@@ -27,11 +28,35 @@ struct HeapInfo {
 enum class ArenaPlace : uint8_t { kInternal, kExternal };
 const char* arena_place_name(ArenaPlace place);
 
-// Internal RAM when the whole arena fits there with `internal_reserve` bytes
-// to spare (no cache misses: faster), else PSRAM; an error that says how
-// much is missing when neither fits.
-Result<ArenaPlace> choose_arena_place(size_t arena_bytes, const HeapInfo& heap,
-                                      size_t internal_reserve);
+// Where the session's memory goes: one block, or the KV cache apart from the
+// rest (MemoryPlan::hot_bytes()).
+struct ArenaLayout {
+  bool kv_apart = false;
+  ArenaPlace hot = ArenaPlace::kExternal;  // the arena; without the KV cache if kv_apart
+  ArenaPlace kv = ArenaPlace::kExternal;   // the KV cache, if kv_apart
+};
+
+// In order of preference, each internal RAM block leaving `internal_reserve`
+// bytes free: the whole arena in internal RAM (no cache misses at all); the
+// hot buffers in internal RAM and the KV cache in PSRAM (the cache is the
+// bulk, streamed a row per position, while every matvec reads and writes the
+// hot buffers); the whole arena in PSRAM. An error that says what is missing
+// when none fits.
+Result<ArenaLayout> choose_arena_layout(const MemoryPlan& plan, const HeapInfo& heap,
+                                        size_t internal_reserve);
+
+// What the worker task's stack looked like after the first generation.
+struct StackUse {
+  uint32_t size_bytes = 0;
+  uint32_t never_used_bytes = 0;  // FreeRTOS high-water mark (bytes on ESP-IDF)
+};
+
+// The stack size to configure for a measured use: peak use plus
+// `kWorkerStackMarginBytes`, rounded up to 256 bytes and at least
+// kMinWorkerStackBytes (the Kconfig range's lower end).
+inline constexpr uint32_t kWorkerStackMarginBytes = 1024;
+inline constexpr uint32_t kMinWorkerStackBytes = 2048;
+uint32_t suggested_worker_stack_bytes(const StackUse& use);
 
 class Host {
  public:
@@ -44,6 +69,13 @@ class Host {
   virtual uint8_t* allocate(size_t bytes, ArenaPlace place) = 0;
   // Blocks for the next console line; false when the console has ended.
   virtual bool read_line(std::string_view* line) = 0;
+  // The worker task's stack, or false when there is no worker (one core).
+  // Asked once, after the first generation: by then the worker has run every
+  // kernel it will ever run, so the mark is close to its peak.
+  virtual bool worker_stack(StackUse* use) {
+    (void)use;
+    return false;
+  }
 
  protected:
   ~Host() = default;
@@ -69,12 +101,15 @@ class App {
 
   const Model& model() const { return model_; }
   const MemoryPlan& plan() const { return plan_; }
-  ArenaPlace arena_place() const { return place_; }
+  const ArenaLayout& arena_layout() const { return layout_; }
   int32_t generations_done() const { return generations_done_; }
 
  private:
   Result<GenerationStats> generate(std::string_view prompt, uint64_t seed, const char* label);
   void log_heap(const char* when);
+  Status create_generator(const SessionOptions& session, std::span<const uint8_t> tokenizer,
+                          const char* name, Executor* executor);
+  void log_worker_stack();
   void logf(const char* format, ...) __attribute__((format(printf, 2, 3)));
 
   Settings settings_;
@@ -82,7 +117,7 @@ class App {
   Model model_;
   MemoryPlan plan_;
   Generator generator_;
-  ArenaPlace place_ = ArenaPlace::kExternal;
+  ArenaLayout layout_;
   int32_t generations_done_ = 0;
   bool loaded_ = false;
 };

@@ -41,6 +41,20 @@ class EspHost final : public llmcu::app::Host {
     return h;
   }
 
+  // The app asks once, after the first generation: by then the worker has
+  // run every kernel. uxTaskGetStackHighWaterMark counts bytes on ESP-IDF.
+  bool worker_stack(llmcu::app::StackUse* use) override {
+    if (worker_ == nullptr || worker_->concurrency() < 2) return false;
+    use->size_bytes = worker_stack_bytes_;
+    use->never_used_bytes = worker_->worker_stack_high_water_bytes();
+    return true;
+  }
+
+  void set_worker(const llmcu::platform::FreeRtosExecutor* worker, uint32_t stack_bytes) {
+    worker_ = worker;
+    worker_stack_bytes_ = stack_bytes;
+  }
+
   uint8_t* allocate(size_t bytes, llmcu::app::ArenaPlace place) override {
     const uint32_t caps = place == llmcu::app::ArenaPlace::kInternal ? kInternalCaps : kPsramCaps;
     return static_cast<uint8_t*>(heap_caps_aligned_alloc(llmcu::Arena::kAlignment, bytes, caps));
@@ -72,6 +86,8 @@ class EspHost final : public llmcu::app::Host {
 
  private:
   llmcu::app::LineEditor editor_;
+  const llmcu::platform::FreeRtosExecutor* worker_ = nullptr;
+  uint32_t worker_stack_bytes_ = 0;
 };
 
 llmcu::app::RawSettings raw_settings() {
@@ -135,6 +151,7 @@ void run() {
     ESP_LOGE(kTag, "%s", started.message());
     return;
   }
+  g_host.set_worker(&g_executor, executor_config.stack_bytes);
 
   llmcu::Status loaded =
       g_app.load(*settings, partition->container, partition->label, g_host, &g_executor);
@@ -146,11 +163,6 @@ void run() {
   if (!batch.is_ok()) {
     ESP_LOGE(kTag, "%s", batch.message());
     return;
-  }
-  if (settings->cores == 2) {
-    ESP_LOGI(kTag, "worker stack: %lu of %lu bytes never used",
-             static_cast<unsigned long>(g_executor.worker_stack_high_water_bytes()),
-             static_cast<unsigned long>(executor_config.stack_bytes));
   }
   if (settings->interactive) {
     // Unbuffered: the line editor sees each byte as it arrives.
