@@ -246,8 +246,8 @@ TEST(Q8Kernels, QuantizeMatchesRunqAndHandlesZeroGroups) {
 // Workers split the rows of a matvec: a row's result must not depend on
 // where the split falls (identical output for any thread count).
 TEST(Q8Kernels, ActiveMatvecRowsDoNotDependOnTheRowSplit) {
-  for (auto [rows, cols, gs] : {std::tuple{13, 172, 4}, {11, 64, 8}, {9, 96, 16}, {10, 192, 64},
-                                {7, 100, 50}}) {
+  for (auto [rows, cols, gs] :
+       {std::tuple{13, 172, 4}, {11, 64, 8}, {9, 96, 16}, {10, 192, 64}, {7, 100, 50}}) {
     Q8Problem p(rows, cols, gs, static_cast<uint32_t>(rows * 31 + cols));
     std::vector<float> whole(rows), split(rows);
     kernels::active_q8::matvec_q8(whole.data(), p.w.data(), p.scales(), p.xq.data(),
