@@ -35,6 +35,13 @@ if(ESP_PLATFORM)
     ${LLMCU_ROOT}/src/platform/esp_idf/freertos_executor.cpp
     ${LLMCU_ROOT}/src/platform/esp_idf/model_partition.cpp
     ${LLMCU_ROOT}/src/kernels/esp32s3/kernels_esp32s3.cpp)
+  # llmcu's own PIE assembly for the int8 matvec: off by default, because no
+  # CI machine can assemble it (firmware/esp32s3/README.md). Sources, unlike
+  # requirements, may depend on CONFIG_ values; they are unset (off) while
+  # ESP-IDF only collects requirements.
+  if(CONFIG_LLMCU_KERNELS_PIE_ASM)
+    list(APPEND LLMCU_ESP_IDF_SOURCES ${LLMCU_ROOT}/src/kernels/esp32s3/kernels_esp32s3_pie.S)
+  endif()
   idf_component_register(
     SRCS ${LLMCU_CORE_SOURCES} ${LLMCU_APP_SOURCES} ${LLMCU_ESP_IDF_SOURCES}
     INCLUDE_DIRS ${LLMCU_ROOT}/include ${LLMCU_ROOT}/src/app ${LLMCU_ROOT}/src/platform/esp_idf
@@ -49,6 +56,9 @@ if(ESP_PLATFORM)
       -ffp-contract=off)
     if(CONFIG_LLMCU_KERNELS_ESP_DSP)
       target_compile_definitions(${COMPONENT_LIB} PRIVATE LLMCU_KERNELS_ESP32S3=1)
+    endif()
+    if(CONFIG_LLMCU_KERNELS_PIE_ASM)
+      target_compile_definitions(${COMPONENT_LIB} PRIVATE LLMCU_KERNELS_PIE_ASM=1)
     endif()
   endif()
 else()

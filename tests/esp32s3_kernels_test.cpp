@@ -173,6 +173,51 @@ TEST(Esp32s3Kernels, Int8MatvecFallsBackToRefForOtherLayouts) {
   }
 }
 
+// A C model of kernels_esp32s3_pie.S (llmcu_s3_dot_q8_groups), which no CI
+// machine can assemble: the contract the C++ relies on, including the block
+// it loads past the last group.
+int g_pie_calls = 0;
+void pie_model(const int8_t* w, const int8_t* x, int32_t* sums, int32_t groups, int32_t blocks) {
+  ++g_pie_calls;
+  EXPECT_TRUE(esp32s3::q8_fast_path(w, x, 16));
+  EXPECT_GE(blocks, 1);
+  if (groups == 0) return;
+  const int32_t n = blocks * 16;
+  for (int32_t g = 0; g < groups; ++g) {
+    int32_t acc = 0;
+    for (int32_t i = 0; i < n; ++i) acc += int32_t{w[g * n + i]} * x[g * n + i];
+    sums[g] = acc;
+  }
+  volatile int8_t past = static_cast<int8_t>(w[groups * n + 15] ^ x[groups * n + 15]);
+  (void)past;
+}
+
+TEST(Esp32s3Kernels, Int8MatvecWithTheAssemblyContractTakesRowsInChunksOf64Groups) {
+  struct Shape {
+    int32_t rows, cols, group_size;
+  };
+  // 70 groups per row: a chunk of 64 and one of 6; 3 and 1 group per row.
+  for (const Shape sh : {Shape{3, 1120, 16}, Shape{5, 192, 64}, Shape{7, 176, 176}}) {
+    Q8Case c(sh.rows, sh.cols, sh.group_size, 0, 0);
+    std::vector<float> with_model(sh.rows), with_esp_dsp(sh.rows), expected(sh.rows);
+    g_pie_calls = 0;
+    esp32s3::matvec_q8_with(pie_model, with_model.data(), c.w, c.w_scales, c.xq, c.x_scales.data(),
+                            sh.cols, sh.group_size, 0, sh.rows);
+    const int32_t groups = sh.cols / sh.group_size;
+    EXPECT_EQ(g_pie_calls, sh.rows * ((groups + 63) / 64)) << sh.cols;
+    esp32s3::matvec_q8(with_esp_dsp.data(), c.w, c.w_scales, c.xq, c.x_scales.data(), sh.cols,
+                       sh.group_size, 0, sh.rows);
+    ref::matvec_q8(expected.data(), c.w, c.w_scales, c.xq, c.x_scales.data(), sh.cols,
+                   sh.group_size, 0, sh.rows);
+    for (int32_t r = 0; r < sh.rows; ++r) {
+      // The same float code after exact integer sums: identical to the
+      // esp-dsp path, and ref's result up to the compiler's rounding choices.
+      EXPECT_EQ(with_model[r], with_esp_dsp[r]) << sh.cols << " row " << r;
+      EXPECT_NEAR(with_model[r], expected[r], 1e-6f * row_magnitude(c, r, sh.cols, sh.group_size));
+    }
+  }
+}
+
 TEST(Esp32s3Kernels, EverythingElseIsRef) {
   // The using-directive supplies the rest of the family unchanged.
   EXPECT_EQ(&esp32s3::rmsnorm, &ref::rmsnorm);

@@ -65,29 +65,59 @@ int32_t dot_q8(const int8_t* a, const int8_t* b, int n) {
   return sum;
 }
 
-void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
-               const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
-               int32_t row_end) {
-  // One check for the whole call: with group_size % 16 == 0 every group
-  // start is w or xq plus a multiple of 16, so each dot_q8 below takes the
-  // vector path; anything else is ref's loop, unchanged.
-  if (!matvec_q8_fast_path(w, xq, group_size)) {
-    ref::matvec_q8(out, w, w_scales, xq, x_scales, cols, group_size, row_begin, row_end);
-    return;
+void dot_q8_groups(const int8_t* w, const int8_t* x, int32_t* sums, int32_t groups,
+                   int32_t blocks) {
+  const int n = blocks * 16;
+  for (int32_t g = 0; g < groups; ++g) {
+    const size_t j = static_cast<size_t>(g) * static_cast<size_t>(n);
+    sums[g] = dot_q8(w + j, x + j, n);
   }
+}
+
+void matvec_q8_with(GroupDots dots, float* out, const int8_t* w, const uint8_t* w_scales,
+                    const int8_t* xq, const float* x_scales, int32_t cols, int32_t group_size,
+                    int32_t row_begin, int32_t row_end) {
+  // The integer sums of a row are taken a chunk of groups at a time into a
+  // small stack buffer: one GroupDots call per chunk, however long the row.
+  constexpr int32_t kChunk = 64;
+  int32_t sums[kChunk];
   const int32_t groups = cols / group_size;
+  const int32_t blocks = group_size / 16;
   for (int32_t r = row_begin; r < row_end; ++r) {
     const int8_t* wr = w + static_cast<size_t>(r) * static_cast<size_t>(cols);
     const size_t scale_row = static_cast<size_t>(r) * static_cast<size_t>(groups);
     float sum = 0.0f;
-    for (int32_t g = 0; g < groups; ++g) {
-      const size_t j = static_cast<size_t>(g) * static_cast<size_t>(group_size);
-      const int32_t acc = dot_q8(wr + j, xq + j, group_size);
-      // ref::matvec_q8's expression, so the sums round the same way.
-      sum += static_cast<float>(acc) * load_scale(w_scales, scale_row + g) * x_scales[g];
+    for (int32_t g0 = 0; g0 < groups; g0 += kChunk) {
+      const int32_t n = groups - g0 < kChunk ? groups - g0 : kChunk;
+      const size_t j = static_cast<size_t>(g0) * static_cast<size_t>(group_size);
+      dots(wr + j, xq + j, sums, n, blocks);
+      for (int32_t i = 0; i < n; ++i) {
+        // ref::matvec_q8's expression, group after group, so the sums round the same way.
+        sum += static_cast<float>(sums[i]) * load_scale(w_scales, scale_row + g0 + i) *
+               x_scales[g0 + i];
+      }
     }
     out[r] = sum;
   }
+}
+
+void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
+               const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
+               int32_t row_end) {
+  // One check for the whole call: with group_size % 16 == 0 every group
+  // start is w or xq plus a multiple of 16, so every group is aligned;
+  // anything else is ref's loop, unchanged.
+  if (!matvec_q8_fast_path(w, xq, group_size)) {
+    ref::matvec_q8(out, w, w_scales, xq, x_scales, cols, group_size, row_begin, row_end);
+    return;
+  }
+#if defined(LLMCU_KERNELS_PIE_ASM)
+  matvec_q8_with(llmcu_s3_dot_q8_groups, out, w, w_scales, xq, x_scales, cols, group_size,
+                 row_begin, row_end);
+#else
+  matvec_q8_with(dot_q8_groups, out, w, w_scales, xq, x_scales, cols, group_size, row_begin,
+                 row_end);
+#endif
 }
 
 }  // namespace llmcu::kernels::esp32s3

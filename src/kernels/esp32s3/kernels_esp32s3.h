@@ -46,8 +46,9 @@ int32_t dot_q8(const int8_t* a, const int8_t* b, int n);
 // sum is exact on either path, and the float part is ref's expression in
 // ref's order (the component builds with -ffp-contract=off, so bit for bit).
 // Vector path (dot_q8 per group, for a model with one group per row that is
-// one call per row) when group_size is a multiple of 16 and w and xq are
-// 16-byte aligned: cols is a multiple of group_size, so then every group of
+// one call per row; with CONFIG_LLMCU_KERNELS_PIE_ASM, llmcu's own assembly,
+// one call per 64 groups) when group_size is a multiple of 16 and w and xq
+// are 16-byte aligned: cols is a multiple of group_size, so then every group of
 // every row is aligned too. It reads 16 bytes past the last group of w and of
 // xq (see dot_q8): the container pads after the model, and the arena carves
 // other buffers after xq. Any other layout: ref::matvec_q8, whole.
@@ -59,5 +60,27 @@ void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_
 bool f32_fast_path(const float* a, const float* b, int32_t n);
 bool q8_fast_path(const int8_t* a, const int8_t* b, int n);
 bool matvec_q8_fast_path(const int8_t* w, const int8_t* xq, int32_t group_size);
+
+// The vector path's integer part: sums[g] = exact int32 dot product of group
+// g of w and of x, for `groups` consecutive groups of blocks * 16 values, w
+// and x 16-byte aligned; may read 16 bytes past the last group of each.
+using GroupDots = void (*)(const int8_t* w, const int8_t* x, int32_t* sums, int32_t groups,
+                           int32_t blocks);
+// One dot_q8 (esp-dsp) call per group.
+void dot_q8_groups(const int8_t* w, const int8_t* x, int32_t* sums, int32_t groups, int32_t blocks);
+// matvec_q8's vector path with a given GroupDots (its layout rules must hold):
+// how the optional assembly kernel is tested on the host, through a C model.
+void matvec_q8_with(GroupDots dots, float* out, const int8_t* w, const uint8_t* w_scales,
+                    const int8_t* xq, const float* x_scales, int32_t cols, int32_t group_size,
+                    int32_t row_begin, int32_t row_end);
+
+#if defined(LLMCU_KERNELS_PIE_ASM)
+// kernels_esp32s3_pie.S (CONFIG_LLMCU_KERNELS_PIE_ASM, off by default): a
+// GroupDots in one call per row chunk, EE.VMULAS.S8.ACCX over each group with
+// the 40-bit accumulator cleared between groups. Assembled only by ESP-IDF;
+// never run in CI.
+extern "C" void llmcu_s3_dot_q8_groups(const int8_t* w, const int8_t* x, int32_t* sums,
+                                       int32_t groups, int32_t blocks);
+#endif
 
 }  // namespace llmcu::kernels::esp32s3
