@@ -46,6 +46,9 @@ done
 [ -x "$LLMCU" ] || { echo "no llmcu binary: build it or set LLMCU" >&2; exit 1; }
 SHARED=${LLMCU_SHARED_DIR:-$ROOT/../shared}
 SM=$SHARED/models
+for f in stories260K.bin tok512.bin tokenizer.bin; do
+  [ -f "$SM/$f" ] || { echo "missing $SM/$f: set LLMCU_SHARED_DIR" >&2; exit 1; }
+done
 CACHE=${COMPARE_CACHE:-$HOME/.cache/llmcu/compare}
 mkdir -p "$CACHE"
 
