@@ -92,9 +92,10 @@ Result<ModelConfig> parse_config(const uint8_t* p) {
   return c;
 }
 
-Matrix f32_matrix(int32_t layers_unused, int32_t rows, int32_t cols) {
-  (void)layers_unused;
+// An fp32 (rows, cols) matrix per layer, stacked from `base`.
+Matrix f32_matrix(const uint8_t* base, int32_t rows, int32_t cols) {
   Matrix m;
+  m.base = base;
   m.type = WeightType::kF32;
   m.rows = rows;
   m.cols = cols;
@@ -166,27 +167,18 @@ Result<Model> load_f32(std::span<const uint8_t> bytes, ModelConfig c, uint64_t h
   m.file_bytes = bytes.size();
   m.parameter_count = count_parameters(c);
   Weights& w = m.weights;
-  w.token_embedding = f32_matrix(1, c.vocab_size, c.dim);
-  w.token_embedding.base = base + o_emb;
-  w.classifier = w.token_embedding;
-  w.classifier.base = base + o_cls;
+  w.token_embedding = f32_matrix(base + o_emb, c.vocab_size, c.dim);
+  w.classifier = f32_matrix(base + o_cls, c.vocab_size, c.dim);
   w.rms_att = reinterpret_cast<const float*>(base + o_rms_att);
   w.rms_ffn = reinterpret_cast<const float*>(base + o_rms_ffn);
   w.rms_final = reinterpret_cast<const float*>(base + o_rms_final);
-  w.wq = f32_matrix(c.n_layers, c.dim, c.dim);
-  w.wq.base = base + o_wq;
-  w.wk = f32_matrix(c.n_layers, c.kv_dim(), c.dim);
-  w.wk.base = base + o_wk;
-  w.wv = f32_matrix(c.n_layers, c.kv_dim(), c.dim);
-  w.wv.base = base + o_wv;
-  w.wo = f32_matrix(c.n_layers, c.dim, c.dim);
-  w.wo.base = base + o_wo;
-  w.w1 = f32_matrix(c.n_layers, c.hidden_dim, c.dim);
-  w.w1.base = base + o_w1;
-  w.w2 = f32_matrix(c.n_layers, c.dim, c.hidden_dim);
-  w.w2.base = base + o_w2;
-  w.w3 = f32_matrix(c.n_layers, c.hidden_dim, c.dim);
-  w.w3.base = base + o_w3;
+  w.wq = f32_matrix(base + o_wq, c.dim, c.dim);
+  w.wk = f32_matrix(base + o_wk, c.kv_dim(), c.dim);
+  w.wv = f32_matrix(base + o_wv, c.kv_dim(), c.dim);
+  w.wo = f32_matrix(base + o_wo, c.dim, c.dim);
+  w.w1 = f32_matrix(base + o_w1, c.hidden_dim, c.dim);
+  w.w2 = f32_matrix(base + o_w2, c.dim, c.hidden_dim);
+  w.w3 = f32_matrix(base + o_w3, c.hidden_dim, c.dim);
   return m;
 }
 
