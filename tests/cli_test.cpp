@@ -15,7 +15,10 @@ std::string models() {
 }
 
 TEST(Cli, RunMatchesEveryGoldenCase) {
-  for (const auto& c : golden_cases()["generate"]) {
+  // Keep the document alive: a range-for over golden_cases()["generate"] would
+  // iterate a part of a temporary destroyed before the loop (ASan: use after free).
+  const nlohmann::json cases = golden_cases();
+  for (const auto& c : cases["generate"]) {
     std::string args = "run " + shell_quote(models() + "/" + c["model"].get<std::string>()) +
                        " -z " + shell_quote(models() + "/" + c["tokenizer"].get<std::string>()) +
                        " -t " + std::to_string(c["temperature"].get<double>()) + " -p " +

@@ -63,7 +63,10 @@ INSTANTIATE_TEST_SUITE_P(Cases, GoldenGenerate,
                          ::testing::Range(0, static_cast<int>(golden_cases()["generate"].size())));
 
 TEST(GoldenEncode, MatchesRunCEncoder) {
-  for (const auto& c : golden_cases()["encode"]) {
+  // Keep the document alive: a range-for over golden_cases()["encode"] would
+  // iterate a part of a temporary destroyed before the loop (ASan: use after free).
+  const nlohmann::json cases = golden_cases();
+  for (const auto& c : cases["encode"]) {
     const std::string tokenizer_name = c["tokenizer"];
     std::vector<uint8_t> bytes = read_file(model_path(tokenizer_name));
     Result<int32_t> vocab = Tokenizer::count_tokens(bytes, tokenizer_name.c_str());
@@ -81,7 +84,10 @@ TEST(GoldenEncode, MatchesRunCEncoder) {
 }
 
 TEST(GoldenLogits, MatchWithin1e4AtEveryPosition) {
-  for (const auto& c : golden_cases()["logits"]) {
+  // Keep the document alive: a range-for over golden_cases()["logits"] would
+  // iterate a part of a temporary destroyed before the loop (ASan: use after free).
+  const nlohmann::json cases = golden_cases();
+  for (const auto& c : cases["logits"]) {
     auto session = Session::open(c["model"], c["tokenizer"]);
     const std::vector<float> expected =
         read_f32(shared_dir() + "/golden/" + c["file"].get<std::string>());

@@ -357,7 +357,10 @@ int gen_random_command(const GenRandomArgs& args) {
     fprintf(stderr, "--shape: %s\n", s.message());
     return kExitUsage;
   }
-  FILE* f = fopen(args.out.c_str(), "wb");
+  // Written under a temporary name and renamed when complete: a failed
+  // write (disk full, file size limit) leaves no partial checkpoint behind.
+  const std::string tmp = args.out + ".tmp";
+  FILE* f = fopen(tmp.c_str(), "wb");
   if (f == nullptr) {
     fprintf(stderr, "error: %s: cannot create: %s\n", args.out.c_str(), strerror(errno));
     return kExitBadInput;
@@ -384,8 +387,9 @@ int gen_random_command(const GenRandomArgs& args) {
       w.random(layers * hidden * dim, rng, scale) && w.constant(dim, 1.0f) &&
       w.constant(2 * rope, 0.0f);
   ok = (fclose(f) == 0) && ok;
-  if (!ok) {
+  if (!ok || rename(tmp.c_str(), args.out.c_str()) != 0) {
     fprintf(stderr, "error: %s: write failed: %s\n", args.out.c_str(), strerror(errno));
+    remove(tmp.c_str());
     return kExitBadInput;
   }
   // Read it back through the loader: what we wrote must be a valid checkpoint.

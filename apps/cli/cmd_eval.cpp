@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -114,7 +115,18 @@ int eval_command(const EvalArgs& args) {
   Result<MemoryPlan> plan = plan_memory(*model, {args.seq_len, 0});
   if (!plan.is_ok()) return fail(plan.status());
   const size_t run_bytes = plan->kv_cache + plan->activations + plan->logits;
-  auto storage = std::make_unique<uint8_t[]>(run_bytes + Arena::kAlignment);
+  // Not make_unique: a hostile model can plan terabytes, and that is an
+  // error message, not std::bad_alloc.
+  std::unique_ptr<uint8_t[]> storage(run_bytes > SIZE_MAX - Arena::kAlignment
+                                         ? nullptr
+                                         : new (std::nothrow)
+                                               uint8_t[run_bytes + Arena::kAlignment]);
+  if (storage == nullptr) {
+    return fail(Status::error(StatusCode::kResourceExhausted,
+                              "%s: cannot allocate the %zu bytes its run buffers need (seq_len "
+                              "%d); try a shorter --seq-len",
+                              args.model.c_str(), run_bytes, plan->seq_len));
+  }
   const auto base = reinterpret_cast<uintptr_t>(storage.get());
   const size_t lead = (Arena::kAlignment - base % Arena::kAlignment) % Arena::kAlignment;
   Arena arena({storage.get() + lead, run_bytes});
@@ -128,9 +140,12 @@ int eval_command(const EvalArgs& args) {
   InlineExecutor executor;
   Transformer transformer(&*model, buffers, plan->seq_len, &executor);
 
+  // The logits go to a temporary name beside --logits-out and are renamed
+  // into place only when complete: a failed run leaves no partial file.
   FILE* logits_file = nullptr;
+  const std::string logits_tmp = args.logits_out + ".tmp";
   if (!args.logits_out.empty()) {
-    logits_file = fopen(args.logits_out.c_str(), "wb");
+    logits_file = fopen(logits_tmp.c_str(), "wb");
     if (logits_file == nullptr) {
       return fail(Status::error(StatusCode::kIoError, "%s: cannot write: %s",
                                 args.logits_out.c_str(), strerror(errno)));
@@ -141,6 +156,12 @@ int eval_command(const EvalArgs& args) {
   if (logits_file != nullptr && fclose(logits_file) != 0 && stats.is_ok()) {
     stats = Status::error(StatusCode::kIoError, "%s: %s", args.logits_out.c_str(), strerror(errno));
   }
+  if (logits_file != nullptr && stats.is_ok() &&
+      rename(logits_tmp.c_str(), args.logits_out.c_str()) != 0) {
+    stats = Status::error(StatusCode::kIoError, "%s: cannot rename %s into place: %s",
+                          args.logits_out.c_str(), logits_tmp.c_str(), strerror(errno));
+  }
+  if (logits_file != nullptr && !stats.is_ok()) remove(logits_tmp.c_str());
   if (!stats.is_ok()) {
     Status status = stats.status();
     return fail(status.with_context(args.model.c_str()));

@@ -3,6 +3,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <memory>
+#include <new>
 #include <vector>
 
 #include "llmcu/generator.h"
@@ -43,10 +44,14 @@ Result<std::unique_ptr<LoadedModel>> load_model_file(const std::string& path,
   return loaded;
 }
 
-// 64-byte aligned arena memory from the heap, once per process.
+// 64-byte aligned arena memory from the heap, once per process. `storage` is
+// null if the heap cannot hold it (a hostile model can plan terabytes).
 struct ArenaMemory {
   explicit ArenaMemory(size_t bytes)
-      : storage(new uint8_t[bytes + Arena::kAlignment]), size(bytes) {}
+      : storage(bytes > SIZE_MAX - Arena::kAlignment ? nullptr
+                                                     : new (std::nothrow)
+                                                           uint8_t[bytes + Arena::kAlignment]),
+        size(bytes) {}
   std::span<uint8_t> span() {
     auto base = reinterpret_cast<uintptr_t>(storage.get());
     const size_t lead = (Arena::kAlignment - base % Arena::kAlignment) % Arena::kAlignment;
@@ -114,6 +119,12 @@ int run_command(const RunArgs& args) {
   Result<MemoryPlan> plan = plan_memory(model, session);
   if (!plan.is_ok()) return fail(plan.status());
   ArenaMemory arena(plan->arena_bytes);
+  if (arena.storage == nullptr) {
+    return fail(Status::error(StatusCode::kResourceExhausted,
+                              "%s: cannot allocate the %zu bytes of memory its session plans "
+                              "(seq_len %d); try a shorter --seq-len",
+                              model_path.c_str(), plan->arena_bytes, plan->seq_len));
+  }
   host::ThreadPool pool(choose_threads(args.threads, model.file_bytes));
   Result<Generator> generator = Generator::create(
       model, tokenizer_file->bytes(), tokenizer_path.c_str(), session, arena.span(), &pool);

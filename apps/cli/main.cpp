@@ -8,6 +8,19 @@
 
 namespace {
 
+// CLI11 converts "-1" and numbers past 64 bits to an unsigned option without
+// complaint (both become 2^64 - 1); this refuses them before conversion.
+const CLI::Validator kUint64(
+    [](std::string& text) -> std::string {
+      const bool digits =
+          !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+      errno = 0;
+      if (digits) (void)strtoull(text.c_str(), nullptr, 10);
+      if (!digits || errno != 0) return "must be a whole number from 0 to 18446744073709551615";
+      return std::string();
+    },
+    "UINT64");
+
 // Byte counts such as 1M, 512K or 1048576.
 bool parse_bytes(const std::string& text, uint64_t* out) {
   if (text.empty() || text[0] < '0' || text[0] > '9') return false;
@@ -49,6 +62,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0))
       ->default_val(0.9);
   run_cmd->add_option("-s,--seed", run.seed, "random seed; 0 takes one from the OS")
+      ->check(kUint64)
       ->default_val(0);
   run_cmd->add_option("-n,--steps", run.steps, "positions to run; 0 means the whole context")
       ->check(CLI::NonNegativeNumber)

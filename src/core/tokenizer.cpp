@@ -123,8 +123,10 @@ Result<int32_t> Tokenizer::count_tokens(std::span<const uint8_t> bytes, const ch
     status = record.status();
     if (status.is_ok()) ++count;
   }
-  if (status.is_ok() && count == 0) {
-    status = Status::error(StatusCode::kInvalidFormat, "holds no tokens");
+  if (status.is_ok() && count < 3) {
+    status = Status::error(StatusCode::kInvalidFormat,
+                           "holds %ld tokens: ids 0-2 (<unk>, <s>, </s>) must exist",
+                           static_cast<long>(count));
   }
   if (!status.is_ok()) return status.with_context(name);
   return count;
@@ -133,8 +135,10 @@ Result<int32_t> Tokenizer::count_tokens(std::span<const uint8_t> bytes, const ch
 Result<Tokenizer> Tokenizer::load(std::span<const uint8_t> bytes, int32_t vocab_size,
                                   std::span<uint8_t> table_memory, const char* name) {
   auto fail = [name](Status status) -> Result<Tokenizer> { return status.with_context(name); };
-  if (vocab_size <= 0) {
-    return fail(Status::error(StatusCode::kInvalidArgument, "vocab_size %ld must be positive",
+  // encode() emits BOS (1) and EOS (2), so those ids must exist.
+  if (vocab_size < 3) {
+    return fail(Status::error(StatusCode::kInvalidArgument,
+                              "vocab_size %ld is too small: ids 0-2 are <unk>, <s> and </s>",
                               static_cast<long>(vocab_size)));
   }
   if (table_memory.size() < table_bytes(vocab_size) ||
@@ -214,7 +218,9 @@ int32_t Tokenizer::lookup_pair(int32_t left, int32_t right) const {
 Status Tokenizer::encode(std::string_view text, bool bos, bool eos, std::span<int32_t> work,
                          int32_t* n_tokens) const {
   *n_tokens = 0;
-  if (const void* nul = memchr(text.data(), 0, text.size()); nul != nullptr) {
+  // An empty view may have a null data(), which memchr must not see.
+  if (const void* nul = text.empty() ? nullptr : memchr(text.data(), 0, text.size());
+      nul != nullptr) {
     text = text.substr(0, static_cast<size_t>(static_cast<const char*>(nul) - text.data()));
   }
   if (work.size() < encode_work_ints(text.size())) {
@@ -315,7 +321,8 @@ std::string_view Tokenizer::decode(int32_t prev, int32_t token) const {
 }
 
 std::string_view Tokenizer::printable(std::string_view piece) {
-  if (const void* nul = memchr(piece.data(), 0, piece.size()); nul != nullptr) {
+  if (const void* nul = piece.empty() ? nullptr : memchr(piece.data(), 0, piece.size());
+      nul != nullptr) {
     piece = piece.substr(0, static_cast<size_t>(static_cast<const char*>(nul) - piece.data()));
   }
   if (piece.size() == 1) {
