@@ -3,7 +3,9 @@
 # Usage: scripts/install-deps.sh [--mcu]   (--mcu adds the Cortex-M toolchain and QEMU)
 set -euo pipefail
 packages=(cmake g++ make git curl libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
-          nlohmann-json3-dev)
+          nlohmann-json3-dev
+          # scripts/sanitize.sh and scripts/fuzz.sh: sanitizers, libFuzzer, memcheck
+          clang-14 libclang-rt-14-dev llvm-14 valgrind)
 if [[ "${1:-}" == "--mcu" ]]; then
   packages+=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm)
 fi
