@@ -142,12 +142,35 @@ int choose_threads(int32_t requested, uint64_t weight_bytes) {
   return host::ThreadPool::available_cpus();
 }
 
+namespace {
+
+// Bytes of memory the kernel could still hand out (MemAvailable), or 0 if unknown.
+uint64_t available_memory_bytes() {
+  FILE* f = fopen("/proc/meminfo", "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  unsigned long long kib = 0;
+  while (fgets(line, sizeof(line), f) != nullptr) {
+    if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1) break;
+  }
+  fclose(f);
+  return static_cast<uint64_t>(kib) * 1024;
+}
+
+}  // namespace
+
 std::span<const uint8_t> weights_for_decoding(std::span<const uint8_t> file, bool allowed,
                                               host::HugePageCopy* copy) {
   // Below this the weights stay in the caches from token to token, and the
   // copy would only cost time and memory.
   constexpr size_t kMinBytes = size_t{16} << 20;
   if (!allowed || file.size() < kMinBytes || !host::HugePageCopy::available()) return file;
+  // Only a file that loads is worth copying: a corrupt or sparse one is
+  // refused from the mapping without reading it all. And the copy must leave
+  // room for everything else (it is only a speed-up).
+  if (!load_model(file, "model").is_ok() || file.size() > available_memory_bytes() / 2) {
+    return file;
+  }
   Result<host::HugePageCopy> made = host::HugePageCopy::of(file, "model", /*release_source=*/true);
   if (!made.is_ok()) return file;  // no memory for a copy: the mapping works too
   *copy = std::move(*made);
