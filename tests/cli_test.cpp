@@ -91,11 +91,20 @@ TEST(Cli, WrongUsageExitsWith2) {
   for (const std::string& args : std::vector<std::string>{
            "", "run " + model + " -t -1", "run " + model + " -p 1.5", "run " + model + " -n -3",
            "run " + model + " -t", "run " + model + " --bogus", "run " + model + " -t abc",
-           "frobnicate", "plan " + model + " --ram lots", "run " + model + " --generations 0"}) {
+           "frobnicate", "plan " + model + " --ram lots", "run " + model + " --generations 0",
+           "run " + model + " -t nan", "run " + model + " -p nan"}) {
     CommandResult r = run_cli(args);
     EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;
     EXPECT_FALSE(r.err.empty()) << args;
   }
+}
+
+TEST(Cli, AFullStandardOutputIsAnError) {
+  const std::string cmd = shell_quote(LLMCU_CLI_PATH) + " run " +
+                          shell_quote(models() + "/stories260K.bin") + " -z " +
+                          shell_quote(models() + "/tok512.bin") + " -n 8 >/dev/full 2>/dev/null";
+  const int status = system(cmd.c_str());
+  EXPECT_EQ(WEXITSTATUS(status), 1);
 }
 
 TEST(Cli, UnusableFilesExitWith1AndNameTheFile) {

@@ -162,6 +162,16 @@ TEST(ModelLoader, Ak42FilesNameTheirVersion) {
   EXPECT_NE(error_of(short_magic.data).find("truncated"), std::string::npos);
 }
 
+TEST(ModelLoader, MisalignedBytesAreRefused) {
+  const std::vector<uint8_t> good = make_v0_model(small_config());
+  std::vector<uint8_t> shifted(good.size() + 1);
+  memcpy(shifted.data() + 1, good.data(), good.size());
+  Result<Model> m = load_model(std::span<const uint8_t>(shifted.data() + 1, good.size()), "m.bin");
+  ASSERT_FALSE(m.is_ok());
+  EXPECT_NE(std::string(m.status().message()).find("not 4-byte aligned"), std::string::npos)
+      << m.status().message();
+}
+
 TEST(ModelLoader, EmptyFileIsTruncated) {
   EXPECT_NE(error_of({}).find("m.bin: truncated: a llama2.c header needs 28 bytes, file has 0"),
             std::string::npos);

@@ -1,7 +1,9 @@
 #include "commands.h"
 
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <vector>
@@ -140,7 +142,10 @@ int run_command(const RunArgs& args) {
     Result<GenerationStats> stats = generator->generate(options, print_to_stdout, nullptr);
     if (!stats.is_ok()) return fail(stats.status());
     printf("\n");
-    fflush(stdout);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+      return fail(Status::error(StatusCode::kIoError,
+                                "cannot write the text to standard output: %s", strerror(errno)));
+    }
     if (args.generations > 1) fprintf(stderr, "generation %d/%d\n", g + 1, args.generations);
     fprintf(stderr, "achieved tok/s: %f\n", stats->tokens_per_s);
     fprintf(stderr,

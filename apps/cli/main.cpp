@@ -1,6 +1,7 @@
 // llmcu: command-line front end. Parsing lives here; the work in commands.cpp.
 #include <CLI/CLI.hpp>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -111,8 +112,8 @@ int main(int argc, char** argv) {
                       "skip measuring the machine's read bandwidth (0.5 GB buffer)");
 
   GenRandomArgs gen_random;
-  CLI::App* gen_random_cmd = app.add_subcommand(
-      "gen-random", "write a llama2.c version-0 checkpoint with random weights");
+  CLI::App* gen_random_cmd =
+      app.add_subcommand("gen-random", "write a llama2.c version-0 checkpoint with random weights");
   gen_random_cmd->add_option("out", gen_random.out, "file to write")->required();
   gen_random_cmd
       ->add_option("--shape", gen_random.shape,
@@ -195,6 +196,11 @@ int main(int argc, char** argv) {
   }
 
   if (*run_cmd) {
+    // CLI11's range checks let NaN through (every comparison with it is false).
+    if (std::isnan(run.temperature) || std::isnan(run.topp)) {
+      fprintf(stderr, "run: --temperature and --topp must be numbers, not NaN\n");
+      return kExitUsage;
+    }
     run.huge_pages = !run_no_huge_pages;
     return run_command(run);
   }

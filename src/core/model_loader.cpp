@@ -438,6 +438,15 @@ Status validate_config(const ModelConfig& c) {
 }
 
 Result<Model> load_model(std::span<const uint8_t> bytes, const char* name) {
+  // fp32 weights and scales are read in place as floats: a misaligned start
+  // would fault on MCUs (Cortex-M VLDR) and is undefined behaviour anywhere.
+  if (reinterpret_cast<uintptr_t>(bytes.data()) % alignof(float) != 0) {
+    Status status = Status::error(
+        StatusCode::kInvalidArgument,
+        "model bytes start at address %p, which is not %u-byte aligned; weights are used in place",
+        static_cast<const void*>(bytes.data()), static_cast<unsigned>(alignof(float)));
+    return status.with_context(name);
+  }
   uint32_t magic = 0;
   if (bytes.size() >= sizeof(magic)) memcpy(&magic, bytes.data(), sizeof(magic));
   Result<Model> model = magic == kMagicAk42    ? load_ak42(bytes)
