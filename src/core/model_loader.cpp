@@ -49,8 +49,9 @@ class TensorCursor {
     return start;
   }
 
-  uint64_t end() const { return offset_; }
-  const char* overflowed_tensor() const { return overflow_; }
+  // After the last take(): the laid-out size must not have overflowed and
+  // must equal the file's size exactly.
+  Status check_covers(size_t file_bytes) const;
 
  private:
   uint64_t offset_;
@@ -76,6 +77,15 @@ Status check_file_size(uint64_t expected, size_t actual) {
       StatusCode::kInvalidFormat, "%llu trailing bytes: header says %llu bytes, file has %llu",
       static_cast<unsigned long long>(actual - expected), static_cast<unsigned long long>(expected),
       static_cast<unsigned long long>(actual));
+}
+
+Status TensorCursor::check_covers(size_t file_bytes) const {
+  if (overflow_ != nullptr) {
+    return Status::error(StatusCode::kInvalidFormat,
+                         "size of tensor %s overflows 64 bits: the header dims are corrupt",
+                         overflow_);
+  }
+  return check_file_size(offset_, file_bytes);
 }
 
 // The seven config ints shared by every version; `vocab_field` may be negative
@@ -153,12 +163,7 @@ Result<Model> load_f32(std::span<const uint8_t> bytes, ModelConfig c, uint64_t h
     o_w3 = cur.take({layers, dim, hidden}, f, "w3");
   }
   o_cls = c.shared_classifier ? o_emb : cur.take({vocab, dim}, f, "classifier");
-  if (cur.overflowed_tensor() != nullptr) {
-    return Status::error(StatusCode::kInvalidFormat,
-                         "size of tensor %s overflows 64 bits: the header dims are corrupt",
-                         cur.overflowed_tensor());
-  }
-  LLMCU_TRY(check_file_size(cur.end(), bytes.size()));
+  LLMCU_TRY(cur.check_covers(bytes.size()));
 
   const uint8_t* base = bytes.data();
   Model m;
@@ -270,12 +275,7 @@ Result<Model> load_q8(std::span<const uint8_t> bytes, ModelConfig c) {
   const uint64_t o_w3 = cur.take({layers, q8_bytes(hidden, dim)}, 1, "w3");
   const uint64_t o_cls =
       c.shared_classifier ? o_emb : cur.take({q8_bytes(vocab, dim)}, 1, "classifier");
-  if (cur.overflowed_tensor() != nullptr) {
-    return Status::error(StatusCode::kInvalidFormat,
-                         "size of tensor %s overflows 64 bits: the header dims are corrupt",
-                         cur.overflowed_tensor());
-  }
-  LLMCU_TRY(check_file_size(cur.end(), bytes.size()));
+  LLMCU_TRY(cur.check_covers(bytes.size()));
 
   const uint8_t* base = bytes.data();
   Model m;
