@@ -39,7 +39,7 @@ std::string error_of(const std::vector<uint8_t>& bytes) {
 // Recomputes the trailer's CRC after a deliberate edit, so the loader gets
 // past the checksum to the check under test.
 void reseal(std::vector<uint8_t>& b) {
-  const uint32_t crc = llmcu_crc32(b.data(), b.size() - kLlmcuTrailerBytes);
+  const uint32_t crc = crc32({b.data(), b.size() - kLlmcuTrailerBytes});
   memcpy(b.data() + b.size() - kLlmcuTrailerBytes, &crc, sizeof(crc));
 }
 
@@ -111,15 +111,15 @@ class LlmcuFormat : public ::testing::Test {
 TEST(LlmcuCrc, MatchesTheStandardCheckValueAndContinues) {
   const char* text = "123456789";
   const auto* p = reinterpret_cast<const uint8_t*>(text);
-  EXPECT_EQ(llmcu_crc32(p, 9), 0xCBF43926u);  // CRC-32/ISO-HDLC check value
-  EXPECT_EQ(llmcu_crc32(p + 4, 5, llmcu_crc32(p, 4)), 0xCBF43926u);
-  EXPECT_EQ(llmcu_crc32(p, 0), 0u);
+  EXPECT_EQ(crc32({p, 9}), 0xCBF43926u);  // CRC-32/ISO-HDLC check value
+  EXPECT_EQ(crc32({p + 4, 5}, crc32({p, 4})), 0xCBF43926u);
+  EXPECT_EQ(crc32({p, 0}), 0u);
   std::vector<uint8_t> big(1000);
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i * 31 + 7);
   // Every split point gives the same CRC (the 8-byte and 1-byte paths agree).
-  const uint32_t whole = llmcu_crc32(big.data(), big.size());
+  const uint32_t whole = crc32(big);
   for (size_t cut : {1u, 3u, 8u, 13u, 999u}) {
-    EXPECT_EQ(llmcu_crc32(big.data() + cut, big.size() - cut, llmcu_crc32(big.data(), cut)), whole);
+    EXPECT_EQ(crc32({big.data() + cut, big.size() - cut}, crc32({big.data(), cut})), whole);
   }
 }
 

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <span>
 
+#include "llmcu/crc32.h"
 #include "llmcu/status.h"
 
 namespace llmcu {
@@ -47,9 +48,6 @@ struct Container {
   std::span<const uint8_t> model;
   std::span<const uint8_t> tokenizer;
 };
-
-// CRC-32 (IEEE 802.3, the zlib one); pass the previous result to continue.
-uint32_t crc32(std::span<const uint8_t> bytes, uint32_t previous = 0);
 
 // True if `bytes` starts with the container magic (for tools that accept
 // either a container or a bare checkpoint).

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <span>
 
+#include "llmcu/crc32.h"
 #include "llmcu/model.h"
 #include "llmcu/quantize.h"
 #include "llmcu/status.h"
@@ -88,10 +89,6 @@ struct LlmcuEntry {
 const char* llmcu_kind_name(uint16_t kind);
 // "f32", "q8", "q4"; nullptr for an unknown type.
 const char* llmcu_type_name(uint16_t type);
-
-// CRC-32 (IEEE 802.3 polynomial, reflected, as zlib's crc32()); pass the
-// previous value to continue over more bytes.
-uint32_t llmcu_crc32(const uint8_t* data, size_t size, uint32_t previous = 0);
 
 // True if `bytes` starts with the llmcu magic.
 bool is_llmcu_file(std::span<const uint8_t> bytes);

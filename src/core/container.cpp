@@ -2,7 +2,6 @@
 // before a span is formed) and the writer's layout arithmetic.
 #include "llmcu/container.h"
 
-#include <array>
 #include <cstring>
 
 namespace llmcu {
@@ -12,18 +11,6 @@ constexpr char kMagic[8] = {'L', 'L', 'M', 'C', 'U', 'P', 'A', 'K'};
 constexpr size_t kHeaderCrcOffset = 60;
 // The largest container the 32-bit fields can describe.
 constexpr uint64_t kMaxContainerBytes = UINT32_MAX;
-
-constexpr std::array<uint32_t, 256> make_crc_table() {
-  std::array<uint32_t, 256> table{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? (0xEDB88320u ^ (c >> 1)) : (c >> 1);
-    table[i] = c;
-  }
-  return table;
-}
-// Computed at compile time: 1 KiB of read-only data, no start-up work.
-constexpr std::array<uint32_t, 256> kCrcTable = make_crc_table();
 
 uint32_t read_u32(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
@@ -60,12 +47,6 @@ Status check_region(const char* name, const char* part, uint32_t offset, uint32_
 }
 
 }  // namespace
-
-uint32_t crc32(std::span<const uint8_t> bytes, uint32_t previous) {
-  uint32_t c = ~previous;
-  for (uint8_t b : bytes) c = kCrcTable[(c ^ b) & 0xFF] ^ (c >> 8);
-  return ~c;
-}
 
 bool is_container(std::span<const uint8_t> bytes) {
   return bytes.size() >= sizeof(kMagic) && memcmp(bytes.data(), kMagic, sizeof(kMagic)) == 0;

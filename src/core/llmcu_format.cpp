@@ -19,30 +19,6 @@
 namespace llmcu {
 namespace {
 
-// ---- CRC-32, slicing by 8 (tables built at compile time) --------------------
-
-struct CrcTables {
-  uint32_t t[8][256];
-};
-
-constexpr CrcTables make_crc_tables() {
-  CrcTables tables{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1u) != 0 ? (c >> 1) ^ 0xEDB88320u : c >> 1;
-    tables.t[0][i] = c;
-  }
-  for (uint32_t i = 0; i < 256; ++i) {
-    for (int s = 1; s < 8; ++s) {
-      const uint32_t prev = tables.t[s - 1][i];
-      tables.t[s][i] = (prev >> 8) ^ tables.t[0][prev & 0xFFu];
-    }
-  }
-  return tables;
-}
-
-constexpr CrcTables kCrc = make_crc_tables();
-
 // ---- little-endian fields ----------------------------------------------------
 
 uint16_t rd16(const uint8_t* p) {
@@ -225,7 +201,7 @@ Status check_header(std::span<const uint8_t> bytes, LlmcuHeader* out) {
                          "no trailer: the last 4 bytes are not \"LEND\" (file cut or overwritten)");
   }
   const uint32_t stored = rd32(trailer);
-  const uint32_t computed = llmcu_crc32(bytes.data(), size - kLlmcuTrailerBytes);
+  const uint32_t computed = crc32(bytes.first(size - kLlmcuTrailerBytes));
   if (stored != computed) {
     return Status::error(StatusCode::kInvalidFormat,
                          "checksum mismatch: the trailer says CRC-32 0x%08lx, the bytes give "
@@ -532,7 +508,7 @@ class CrcSink {
   }
   void flush() {
     if (used_ > 0 && status_.is_ok()) {
-      crc_ = llmcu_crc32(buffer_, used_, crc_);
+      crc_ = crc32({buffer_, used_}, crc_);
       status_ = sink_(user_, buffer_, used_);
       written_ += used_;
     }
@@ -706,21 +682,6 @@ const char* llmcu_type_name(uint16_t type) {
     case LlmcuType::kQ4: return "q4";
   }
   return nullptr;
-}
-
-uint32_t llmcu_crc32(const uint8_t* p, size_t n, uint32_t previous) {
-  uint32_t c = ~previous;
-  while (n >= 8) {
-    const uint32_t lo = rd32(p) ^ c;
-    const uint32_t hi = rd32(p + 4);
-    c = kCrc.t[7][lo & 0xFFu] ^ kCrc.t[6][(lo >> 8) & 0xFFu] ^ kCrc.t[5][(lo >> 16) & 0xFFu] ^
-        kCrc.t[4][lo >> 24] ^ kCrc.t[3][hi & 0xFFu] ^ kCrc.t[2][(hi >> 8) & 0xFFu] ^
-        kCrc.t[1][(hi >> 16) & 0xFFu] ^ kCrc.t[0][hi >> 24];
-    p += 8;
-    n -= 8;
-  }
-  while (n-- > 0) c = (c >> 8) ^ kCrc.t[0][(c ^ *p++) & 0xFFu];
-  return ~c;
 }
 
 bool is_llmcu_file(std::span<const uint8_t> bytes) {
