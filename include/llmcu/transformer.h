@@ -48,11 +48,18 @@ class Transformer {
   int32_t seq_len() const { return seq_len_; }
 
  private:
+  // Runs fn(job, t) for t in [0, chunks), through the executor when chunks > 1.
+  void run(int chunks, TaskFn fn, void* job);
   void attention(int32_t layer, int32_t pos);
-  void matvec(float* out, const Matrix& w, int32_t layer, const float* x);
+  // out = w[layer] . x (int8: the input last given to quantize_input), then
+  // residual += out unless residual is null.
+  void matvec(float* out, const Matrix& w, int32_t layer, const float* x, float* residual);
+  // q, this position's key and value from xb, in one fork/join.
+  void qkv(int32_t layer, float* key, float* value);
+  // hb = silu(w1 . xb) * (w3 . xb), in one fork/join.
+  void ffn_up(int32_t layer);
   // int8 models: quantizes the next matvecs' input x (n values) into xq once.
   void quantize_input(const float* x, int32_t n);
-  void matvec_q8(float* out, const Matrix& w, int32_t layer);
   void embed(int32_t token);
 
   const Model* model_ = nullptr;

@@ -5,7 +5,10 @@
 //   logits = Wcls · n(x)
 // Matrix rows and attention heads are split into one chunk per worker; each
 // output is computed by exactly one worker in a fixed order, so the result is
-// the same for any number of workers.
+// the same for any number of workers. Products that read the same input run
+// in one fork/join (q, k and v; w1, w3 and SwiGLU), and residual adds happen
+// in the task that computed the rows: every fork/join waits for its slowest
+// worker, and on small models these waits are a large part of a token.
 #include "llmcu/transformer.h"
 
 #include <cmath>
@@ -18,40 +21,104 @@ namespace k = kernels::active;
 
 namespace {
 
+// Rows [begin, end) of chunk `chunk` of `chunks` over `rows` rows.
+struct RowRange {
+  int32_t begin;
+  int32_t end;
+};
+
+RowRange chunk_rows(int32_t rows, int chunk, int chunks) {
+  return {static_cast<int32_t>(int64_t{rows} * chunk / chunks),
+          static_cast<int32_t>(int64_t{rows} * (chunk + 1) / chunks)};
+}
+
+// As chunk_rows, but every boundary inside [0, rows) is a multiple of
+// `align`. The SIMD element-wise kernels (swiglu) treat a vector block and the
+// scalar tail differently; with aligned boundaries each chunk's blocks are
+// exactly the blocks of one whole-vector call, so the split changes no result.
+RowRange aligned_chunk_rows(int32_t rows, int chunk, int chunks, int32_t align) {
+  const int32_t units = (rows + align - 1) / align;
+  const RowRange r = chunk_rows(units, chunk, chunks);
+  const auto clamp = [rows](int64_t v) { return static_cast<int32_t>(v < rows ? v : rows); };
+  return {clamp(int64_t{r.begin} * align), clamp(int64_t{r.end} * align)};
+}
+
+// out[r] = w[layer][r, :] . x for r in [begin, end), fp32 or int8. int8
+// matrices read the input quantized beforehand (b.xq, b.xq_scales), not x;
+// the kernels see padded rows (row_stride values, whole groups) whose input
+// padding is zero.
+void matvec_rows(float* out, const Matrix& w, int32_t layer, const float* x, const RunBuffers& b,
+                 RowRange r) {
+  if (w.type == WeightType::kQ8) {
+    kernels::active_q8::matvec_q8(out, w.q8(layer), w.scale_bytes(layer), b.xq, b.xq_scales,
+                                  w.row_stride, w.group_size, r.begin, r.end);
+  } else {
+    k::matvec_f32(out, w.f32(layer), x, w.cols, r.begin, r.end);
+  }
+}
+
 struct MatvecJob {
   float* out;
-  const float* w;
+  const Matrix* w;
+  int32_t layer;
   const float* x;
-  int32_t rows;
-  int32_t cols;
+  const RunBuffers* b;
+  // Optional (w.rows): residual += out, each row by the task that computed it.
+  float* residual;
   int chunks;
 };
 
 void run_matvec_chunk(void* context, int chunk) {
   const auto& job = *static_cast<const MatvecJob*>(context);
-  const auto begin = static_cast<int32_t>(int64_t{job.rows} * chunk / job.chunks);
-  const auto end = static_cast<int32_t>(int64_t{job.rows} * (chunk + 1) / job.chunks);
-  k::matvec_f32(job.out, job.w, job.x, job.cols, begin, end);
+  const RowRange r = chunk_rows(job.w->rows, chunk, job.chunks);
+  matvec_rows(job.out, *job.w, job.layer, job.x, *job.b, r);
+  if (job.residual != nullptr) {
+    for (int32_t i = r.begin; i < r.end; ++i) job.residual[i] += job.out[i];
+  }
 }
 
-struct MatvecQ8Job {
-  float* out;
-  const int8_t* w;
-  const uint8_t* w_scales;
-  const int8_t* xq;
-  const float* x_scales;
-  int32_t rows;
-  int32_t cols;
-  int32_t group_size;
+// q, k and v from the same normalised input: each task computes its share of
+// the rows of all three.
+struct QkvJob {
+  const Weights* w;
+  int32_t layer;
+  const float* x;  // (dim) normalised input
+  const RunBuffers* b;
+  float* key;    // (kv_dim) this position's row of the key cache
+  float* value;  // (kv_dim) this position's row of the value cache
   int chunks;
 };
 
-void run_matvec_q8_chunk(void* context, int chunk) {
-  const auto& job = *static_cast<const MatvecQ8Job*>(context);
-  const auto begin = static_cast<int32_t>(int64_t{job.rows} * chunk / job.chunks);
-  const auto end = static_cast<int32_t>(int64_t{job.rows} * (chunk + 1) / job.chunks);
-  kernels::active_q8::matvec_q8(job.out, job.w, job.w_scales, job.xq, job.x_scales, job.cols,
-                                job.group_size, begin, end);
+void run_qkv_chunk(void* context, int chunk) {
+  const auto& job = *static_cast<const QkvJob*>(context);
+  const Weights& w = *job.w;
+  matvec_rows(job.b->q, w.wq, job.layer, job.x, *job.b, chunk_rows(w.wq.rows, chunk, job.chunks));
+  matvec_rows(job.key, w.wk, job.layer, job.x, *job.b, chunk_rows(w.wk.rows, chunk, job.chunks));
+  matvec_rows(job.value, w.wv, job.layer, job.x, *job.b, chunk_rows(w.wv.rows, chunk, job.chunks));
+}
+
+// hb = silu(w1 . x) * (w3 . x): hidden index i needs only row i of w1 and of
+// w3, so each task computes both for its hidden rows and applies SwiGLU to them.
+struct FfnUpJob {
+  const Weights* w;
+  int32_t layer;
+  const float* x;  // (dim) normalised input
+  const RunBuffers* b;
+  int chunks;
+};
+
+// A multiple of every SIMD width swiglu uses (8 floats on AVX2, 4 on NEON),
+// and a 64-byte cache line of floats, so tasks never write to one line.
+constexpr int32_t kFfnRowAlign = 16;
+
+void run_ffn_up_chunk(void* context, int chunk) {
+  const auto& job = *static_cast<const FfnUpJob*>(context);
+  const Weights& w = *job.w;
+  const RowRange r = aligned_chunk_rows(w.w1.rows, chunk, job.chunks, kFfnRowAlign);
+  if (r.begin >= r.end) return;
+  matvec_rows(job.b->hb, w.w1, job.layer, job.x, *job.b, r);
+  matvec_rows(job.b->hb2, w.w3, job.layer, job.x, *job.b, r);
+  k::swiglu(job.b->hb + r.begin, job.b->hb2 + r.begin, r.end - r.begin);
 }
 
 struct AttentionJob {
@@ -80,13 +147,9 @@ void run_attention_chunk(void* context, int chunk) {
     const float* values = job.b->value_cache + head_offset;
     k::attention_scores(att, q, keys, kv_dim, job.pos + 1, hs, scale);
     k::softmax(att, job.pos + 1);
-    k::attention_values(job.b->xb + static_cast<size_t>(h) * hs, att, values, kv_dim,
-                        job.pos + 1, hs);
+    k::attention_values(job.b->xb + static_cast<size_t>(h) * hs, att, values, kv_dim, job.pos + 1,
+                        hs);
   }
-}
-
-void add_in_place(float* x, const float* y, int32_t n) {
-  for (int32_t i = 0; i < n; ++i) x[i] += y[i];
 }
 
 }  // namespace
@@ -133,18 +196,6 @@ void Transformer::quantize_input(const float* x, int32_t n) {
   kernels::active_q8::quantize_q8(b_.xq, b_.xq_scales, x, n, model_->config.group_size);
 }
 
-// Uses the input last given to quantize_input(). The kernels see padded rows
-// (row_stride values, whole groups); the input's padding is zero.
-void Transformer::matvec_q8(float* out, const Matrix& w, int32_t layer) {
-  MatvecQ8Job job{out,          w.q8(layer),  w.scale_bytes(layer),    b_.xq, b_.xq_scales, w.rows,
-                  w.row_stride, w.group_size, executor_->concurrency()};
-  if (job.chunks == 1) {
-    run_matvec_q8_chunk(&job, 0);
-  } else {
-    executor_->parallel_for(job.chunks, run_matvec_q8_chunk, &job);
-  }
-}
-
 void Transformer::embed(int32_t token) {
   const Matrix& e = model_->weights.token_embedding;
   const size_t row = static_cast<size_t>(token) * static_cast<size_t>(e.row_stride);
@@ -158,17 +209,29 @@ void Transformer::embed(int32_t token) {
   }
 }
 
-void Transformer::matvec(float* out, const Matrix& w, int32_t layer, const float* x) {
-  if (w.type == WeightType::kQ8) {
-    matvec_q8(out, w, layer);
-    return;
-  }
-  MatvecJob job{out, w.f32(layer), x, w.rows, w.cols, executor_->concurrency()};
-  if (job.chunks == 1) {
-    k::matvec_f32(out, job.w, x, w.cols, 0, w.rows);
+void Transformer::run(int chunks, TaskFn fn, void* job) {
+  // One chunk: skip the executor (and its virtual call) altogether.
+  if (chunks == 1) {
+    fn(job, 0);
   } else {
-    executor_->parallel_for(job.chunks, run_matvec_chunk, &job);
+    executor_->parallel_for(chunks, fn, job);
   }
+}
+
+void Transformer::matvec(float* out, const Matrix& w, int32_t layer, const float* x,
+                         float* residual) {
+  MatvecJob job{out, &w, layer, x, &b_, residual, executor_->concurrency()};
+  run(job.chunks, run_matvec_chunk, &job);
+}
+
+void Transformer::qkv(int32_t layer, float* key, float* value) {
+  QkvJob job{&model_->weights, layer, b_.xb, &b_, key, value, executor_->concurrency()};
+  run(job.chunks, run_qkv_chunk, &job);
+}
+
+void Transformer::ffn_up(int32_t layer) {
+  FfnUpJob job{&model_->weights, layer, b_.xb, &b_, executor_->concurrency()};
+  run(job.chunks, run_ffn_up_chunk, &job);
 }
 
 void Transformer::attention(int32_t layer, int32_t pos) {
@@ -201,30 +264,24 @@ float* Transformer::forward(int32_t token, int32_t pos) {
     float* key = b_.key_cache + cache_row;
     float* value = b_.value_cache + cache_row;
     quantize_input(b_.xb, dim);
-    matvec(b_.q, w.wq, l, b_.xb);
-    matvec(key, w.wk, l, b_.xb);
-    matvec(value, w.wv, l, b_.xb);
+    qkv(l, key, value);
     k::rope(b_.q, b_.rope, dim, hs);
     k::rope(key, b_.rope, kv_dim, hs);
     attention(l, pos);
     quantize_input(b_.xb, dim);
-    matvec(b_.xb2, w.wo, l, b_.xb);
-    add_in_place(b_.x, b_.xb2, dim);
+    matvec(b_.xb2, w.wo, l, b_.xb, b_.x);  // x += Wo . xb
 
     // FFN block (SwiGLU).
     k::rmsnorm(b_.xb, b_.x, w.rms_ffn + static_cast<size_t>(l) * dim, dim);
     quantize_input(b_.xb, dim);
-    matvec(b_.hb, w.w1, l, b_.xb);
-    matvec(b_.hb2, w.w3, l, b_.xb);
-    k::swiglu(b_.hb, b_.hb2, c.hidden_dim);
+    ffn_up(l);
     quantize_input(b_.hb, c.hidden_dim);
-    matvec(b_.xb, w.w2, l, b_.hb);
-    add_in_place(b_.x, b_.xb, dim);
+    matvec(b_.xb, w.w2, l, b_.hb, b_.x);  // x += W2 . hb
   }
 
   k::rmsnorm(b_.x, b_.x, w.rms_final, dim);
   quantize_input(b_.x, dim);
-  matvec(b_.logits, w.classifier, 0, b_.x);
+  matvec(b_.logits, w.classifier, 0, b_.x, nullptr);
   return b_.logits;
 }
 
