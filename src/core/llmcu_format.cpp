@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "buffered_sink.h"
 #include "checked_math.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -482,52 +483,6 @@ Result<Model> load_checked(std::span<const uint8_t> bytes) {
 
 // ---- writer ----------------------------------------------------------------------
 
-// Buffers small writes, keeps the running CRC-32 and the byte count.
-class CrcSink {
- public:
-  CrcSink(ByteSink sink, void* user) : sink_(sink), user_(user) {}
-
-  void put(const void* data, size_t size) {
-    const auto* p = static_cast<const uint8_t*>(data);
-    while (size > 0 && status_.is_ok()) {
-      const size_t n = size < sizeof(buffer_) - used_ ? size : sizeof(buffer_) - used_;
-      memcpy(buffer_ + used_, p, n);
-      used_ += n;
-      p += n;
-      size -= n;
-      if (used_ == sizeof(buffer_)) flush();
-    }
-  }
-  void zeros(uint64_t n) {
-    static constexpr uint8_t kZeros[64] = {};
-    while (n > 0 && status_.is_ok()) {
-      const size_t k = n < sizeof(kZeros) ? static_cast<size_t>(n) : sizeof(kZeros);
-      put(kZeros, k);
-      n -= k;
-    }
-  }
-  void flush() {
-    if (used_ > 0 && status_.is_ok()) {
-      crc_ = crc32({buffer_, used_}, crc_);
-      status_ = sink_(user_, buffer_, used_);
-      written_ += used_;
-    }
-    used_ = 0;
-  }
-  const Status& status() const { return status_; }
-  uint64_t written() const { return written_ + used_; }
-  uint32_t crc() const { return crc_; }  // of what was flushed
-
- private:
-  ByteSink sink_;
-  void* user_;
-  uint8_t buffer_[1024];
-  size_t used_ = 0;
-  uint64_t written_ = 0;
-  uint32_t crc_ = 0;
-  Status status_;
-};
-
 // What goes in the file, in file order.
 struct Planned {
   LlmcuEntry entry;
@@ -546,7 +501,8 @@ bool group_scale(const float* x, int32_t n, float* scale) {
   return true;
 }
 
-Status write_q8_tensor(CrcSink& out, const LlmcuEntry& e, const Matrix& m, QuantizeStats* stats) {
+Status write_q8_tensor(BufferedSink& out, const LlmcuEntry& e, const Matrix& m,
+                       QuantizeStats* stats) {
   const char* name = llmcu_kind_name(e.kind);
   const auto gs = static_cast<int32_t>(e.group_size);
   const auto cols = static_cast<int32_t>(e.cols);
@@ -600,7 +556,7 @@ Status write_q8_tensor(CrcSink& out, const LlmcuEntry& e, const Matrix& m, Quant
   return Status::ok();
 }
 
-void write_f32_tensor(CrcSink& out, const LlmcuEntry& e, const float* norm, const Matrix* m) {
+void write_f32_tensor(BufferedSink& out, const LlmcuEntry& e, const float* norm, const Matrix* m) {
   const uint64_t row_bytes = uint64_t{e.cols} * sizeof(float);
   for (uint32_t l = 0; l < e.layers; ++l) {
     for (uint32_t r = 0; r < e.rows; ++r) {
@@ -846,7 +802,7 @@ Result<QuantizeStats> write_llmcu(const Model& model, WeightType type, int32_t g
   h.flags = c.shared_classifier ? kLlmcuFlagSharedClassifier : 0;
   h.tensor_count = *count;
 
-  CrcSink out(sink, user);
+  BufferedSink out(sink, user);
   uint8_t block[kLlmcuHeaderBytes];
   encode_llmcu_header(h, block);
   out.put(block, sizeof(block));

@@ -7,46 +7,13 @@
 #include <cmath>
 #include <cstring>
 
+#include "buffered_sink.h"
+
 namespace llmcu {
 namespace {
 
 constexpr uint32_t kMagicAk42 = 0x616b3432;
 constexpr size_t kHeaderBytes = 256;
-
-// Collects small writes into one buffer before handing them to the sink.
-class BufferedSink {
- public:
-  BufferedSink(ByteSink sink, void* user) : sink_(sink), user_(user) {}
-
-  void put(const void* data, size_t size) {
-    const auto* p = static_cast<const uint8_t*>(data);
-    while (size > 0 && status_.is_ok()) {
-      const size_t n = size < sizeof(buffer_) - used_ ? size : sizeof(buffer_) - used_;
-      memcpy(buffer_ + used_, p, n);
-      used_ += n;
-      p += n;
-      size -= n;
-      if (used_ == sizeof(buffer_)) flush();
-    }
-  }
-  void put_i32(int32_t v) { put(&v, sizeof(v)); }
-  void put_f32(float v) { put(&v, sizeof(v)); }
-  void flush() {
-    if (used_ > 0 && status_.is_ok()) status_ = sink_(user_, buffer_, used_);
-    written_ += used_;
-    used_ = 0;
-  }
-  const Status& status() const { return status_; }
-  uint64_t written() const { return written_; }
-
- private:
-  ByteSink sink_;
-  void* user_;
-  uint8_t buffer_[1024];
-  size_t used_ = 0;
-  uint64_t written_ = 0;
-  Status status_;
-};
 
 // max|x| / 127 over one group; false if a value is not finite.
 bool group_scale(const float* x, int32_t n, float* scale) {
