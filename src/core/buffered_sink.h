@@ -1,9 +1,10 @@
-// The writers' output stage (llama2.c version 2 and the llmcu format): small
-// writes collected into one fixed buffer before they reach the caller's
+// The writers' output stage, and the int8 quantization both writers share (llama2.c version 2 and
+// the llmcu format): small writes collected into one fixed buffer before they reach the caller's
 // ByteSink, with the byte count and the running CRC-32 of what went out.
 // No heap: a 1 KiB buffer is all a converter needs.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -61,5 +62,41 @@ class BufferedSink {
   uint32_t crc_ = 0;
   Status status_;
 };
+
+// max|x| / 127 over one group; false if a value is not finite.
+inline bool group_scale(const float* x, int32_t n, float* scale) {
+  float wmax = 0.0f;
+  for (int32_t i = 0; i < n; ++i) {
+    if (!std::isfinite(x[i])) return false;
+    const float v = fabsf(x[i]);
+    if (v > wmax) wmax = v;
+  }
+  *scale = wmax / 127.0f;
+  return true;
+}
+
+// Writes x[0, n) as int8 at `scale` (round half away from zero, as llama2.c's
+// export does) and records the rounding error in `stats`.
+inline void put_quantized(BufferedSink& out, const float* x, int32_t n, float scale,
+                          QuantizeStats* stats) {
+  int8_t q[64];
+  for (int32_t i = 0; i < n; i += 64) {
+    const int32_t k_end = n - i < 64 ? n - i : 64;
+    for (int32_t k = 0; k < k_end; ++k) {
+      const float v = x[i + k];
+      const auto qv = static_cast<int8_t>(scale == 0.0f ? 0.0f : roundf(v / scale));
+      q[k] = qv;
+      const float err = fabsf(static_cast<float>(qv) * scale - v);
+      if (err > stats->max_abs_error) {
+        stats->max_abs_error = err;
+        stats->max_error_scale = scale;
+      }
+      if (scale > 0.0f && err / scale > stats->max_error_in_scales) {
+        stats->max_error_in_scales = err / scale;
+      }
+    }
+    out.put(q, static_cast<size_t>(k_end));
+  }
+}
 
 }  // namespace llmcu

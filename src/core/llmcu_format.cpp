@@ -490,17 +490,6 @@ struct Planned {
   const Matrix* matrix;  // matrices
 };
 
-bool group_scale(const float* x, int32_t n, float* scale) {
-  float wmax = 0.0f;
-  for (int32_t i = 0; i < n; ++i) {
-    if (!std::isfinite(x[i])) return false;
-    const float v = fabsf(x[i]);
-    if (v > wmax) wmax = v;
-  }
-  *scale = wmax / 127.0f;
-  return true;
-}
-
 Status write_q8_tensor(BufferedSink& out, const LlmcuEntry& e, const Matrix& m,
                        QuantizeStats* stats) {
   const char* name = llmcu_kind_name(e.kind);
@@ -519,24 +508,7 @@ Status write_q8_tensor(BufferedSink& out, const LlmcuEntry& e, const Matrix& m,
                                "tensor %s, layer %lu, row %lu: a weight is not finite", name,
                                static_cast<unsigned long>(l), static_cast<unsigned long>(r));
         }
-        int8_t q[64];
-        for (int32_t i = 0; i < n; i += 64) {
-          const int32_t k_end = n - i < 64 ? n - i : 64;
-          for (int32_t k = 0; k < k_end; ++k) {
-            const float v = row[j + i + k];
-            const auto qv = static_cast<int8_t>(scale == 0.0f ? 0.0f : roundf(v / scale));
-            q[k] = qv;
-            const float err = fabsf(static_cast<float>(qv) * scale - v);
-            if (err > stats->max_abs_error) {
-              stats->max_abs_error = err;
-              stats->max_error_scale = scale;
-            }
-            if (scale > 0.0f && err / scale > stats->max_error_in_scales) {
-              stats->max_error_in_scales = err / scale;
-            }
-          }
-          out.put(q, static_cast<size_t>(k_end));
-        }
+        put_quantized(out, row + j, n, scale, stats);
       }
       out.zeros(e.row_stride - e.cols);
     }

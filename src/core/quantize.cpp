@@ -15,18 +15,6 @@ namespace {
 constexpr uint32_t kMagicAk42 = 0x616b3432;
 constexpr size_t kHeaderBytes = 256;
 
-// max|x| / 127 over one group; false if a value is not finite.
-bool group_scale(const float* x, int32_t n, float* scale) {
-  float wmax = 0.0f;
-  for (int32_t i = 0; i < n; ++i) {
-    if (!std::isfinite(x[i])) return false;
-    const float v = fabsf(x[i]);
-    if (v > wmax) wmax = v;
-  }
-  *scale = wmax / 127.0f;
-  return true;
-}
-
 Status write_q8_matrix(BufferedSink& out, const Matrix& m, int32_t layers, int32_t group_size,
                        const char* name, QuantizeStats* stats) {
   const size_t values = static_cast<size_t>(m.rows) * static_cast<size_t>(m.cols);
@@ -41,24 +29,7 @@ Status write_q8_matrix(BufferedSink& out, const Matrix& m, int32_t layers, int32
             StatusCode::kInvalidFormat, "tensor %s, layer %ld, row %llu: a weight is not finite",
             name, static_cast<long>(l), static_cast<unsigned long long>(g * group_size / m.cols));
       }
-      int8_t q[64];
-      for (int32_t i = 0; i < group_size; i += 64) {
-        const int32_t n = group_size - i < 64 ? group_size - i : 64;
-        for (int32_t k = 0; k < n; ++k) {
-          const float v = x[i + k];
-          const auto qv = static_cast<int8_t>(scale == 0.0f ? 0.0f : roundf(v / scale));
-          q[k] = qv;
-          const float err = fabsf(static_cast<float>(qv) * scale - v);
-          if (err > stats->max_abs_error) {
-            stats->max_abs_error = err;
-            stats->max_error_scale = scale;
-          }
-          if (scale > 0.0f && err / scale > stats->max_error_in_scales) {
-            stats->max_error_in_scales = err / scale;
-          }
-        }
-        out.put(q, static_cast<size_t>(n));
-      }
+      put_quantized(out, x, group_size, scale, stats);
     }
     for (size_t g = 0; g < groups; ++g) {
       float scale = 0.0f;
