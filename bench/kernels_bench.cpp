@@ -1,7 +1,7 @@
 // Each kernel, reference (ref) against the build's family (active), at the
 // shapes the models use: stories260K (dim 64, hidden 172, head 8, vocab 512),
 // 15M (288, 768, 48, 32000) and 110M (768, 2048, 64, 32000).
-//   build/perf/bench/llmcu_kernel_bench --benchmark_filter=matvec
+//   build/release/bench/llmcu_kernel_bench --benchmark_filter=matvec
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -80,6 +80,13 @@ void MatvecShapes(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(BM_matvec<Ref>)->Apply(MatvecShapes);
 BENCHMARK(BM_matvec<Active>)->Apply(MatvecShapes);
+#if defined(LLMCU_KERNELS_AVX512)
+// The avx512 family's matvec against the AVX2 one it replaces (same results).
+struct Avx2Matvec {
+  static constexpr auto matvec = kn::x86::matvec_f32_avx2;
+};
+BENCHMARK(BM_matvec<Avx2Matvec>)->Apply(MatvecShapes);
+#endif
 
 template <typename F>
 void BM_rmsnorm(benchmark::State& state) {

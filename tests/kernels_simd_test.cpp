@@ -1,4 +1,4 @@
-// The build's optimised kernels (kernels::active: AVX2, NEON, or ref itself)
+// The build's optimised kernels (kernels::active: AVX2, AVX-512, NEON, or ref itself)
 // against the reference, on odd sizes so every vector tail is exercised.
 //
 // Tolerances, where the fast kernels sum in another order or use the
@@ -72,17 +72,41 @@ TEST(SimdKernels, MatvecWithinToleranceOnUnalignedRows) {
 TEST(SimdKernels, MatvecRowRangesAreIndependentOfTheSplit) {
   // Workers compute [begin, end) slices: every row must come out bit for bit
   // the same whatever slice it was in, or thread counts would change results.
-  const int32_t rows = 172, cols = 288;
-  std::vector<float> w = random_floats(static_cast<size_t>(rows) * cols, 5);
-  std::vector<float> x = random_floats(cols, 6);
-  std::vector<float> whole(rows), pieces(rows, -7.0f);
-  fast::matvec_f32(whole.data(), w.data(), x.data(), cols, 0, rows);
-  const int32_t cuts[] = {0, 1, 3, 7, 17, 64, 65, 100, 171, 172};
-  for (size_t i = 0; i + 1 < std::size(cuts); ++i) {
-    fast::matvec_f32(pieces.data(), w.data(), x.data(), cols, cuts[i], cuts[i + 1]);
+  // 64 columns take the four-rows-at-a-time path, 288 the one-row path.
+  const int32_t rows = 172;
+  for (int32_t cols : {64, 288}) {
+    std::vector<float> w = random_floats(static_cast<size_t>(rows) * cols, 5);
+    std::vector<float> x = random_floats(cols, 6);
+    std::vector<float> whole(rows), pieces(rows, -7.0f);
+    fast::matvec_f32(whole.data(), w.data(), x.data(), cols, 0, rows);
+    const int32_t cuts[] = {0, 1, 3, 7, 17, 64, 65, 100, 171, 172};
+    for (size_t i = 0; i + 1 < std::size(cuts); ++i) {
+      fast::matvec_f32(pieces.data(), w.data(), x.data(), cols, cuts[i], cuts[i + 1]);
+    }
+    EXPECT_EQ(memcmp(whole.data(), pieces.data(), sizeof(float) * rows), 0) << "cols " << cols;
   }
-  EXPECT_EQ(memcmp(whole.data(), pieces.data(), sizeof(float) * rows), 0);
 }
+
+#if defined(LLMCU_KERNELS_AVX512)
+TEST(SimdKernels, Avx512MatvecIsBitIdenticalToAvx2) {
+  // Around the block (16), four-row (256) and register (384) limits.
+  const int32_t cols_list[] = {1,   3,   7,   15,  16,  17,  64,  172, 255,
+                               256, 257, 288, 383, 384, 385, 400, 768, 1000};
+  const int32_t rows_list[] = {1, 3, 4, 5, 9, 33};
+  for (int32_t cols : cols_list) {
+    for (int32_t rows : rows_list) {
+      std::vector<float> w = random_floats(static_cast<size_t>(rows) * cols + 1, 13);
+      std::vector<float> x = random_floats(cols, 14);
+      const float* wp = w.data() + 1;  // rows 4 bytes past alignment
+      std::vector<float> narrow(rows, -7.0f), wide(rows, -7.0f);
+      x86::matvec_f32_avx2(narrow.data(), wp, x.data(), cols, 0, rows);
+      x86::matvec_f32_avx512(wide.data(), wp, x.data(), cols, 0, 1);
+      x86::matvec_f32_avx512(wide.data(), wp, x.data(), cols, 1, rows);
+      ASSERT_EQ(memcmp(narrow.data(), wide.data(), sizeof(float) * rows), 0) << rows << "x" << cols;
+    }
+  }
+}
+#endif
 
 TEST(SimdKernels, AxpyWithinTolerance) {
   for (int32_t n : kSizes) {

@@ -15,6 +15,8 @@
 
 #include <cmath>
 
+#include "kernels/x86/reduce_avx2.h"
+
 namespace llmcu::kernels::x86 {
 namespace {
 
@@ -102,14 +104,6 @@ float dot_f32(const float* a, const float* b, int32_t n) {
 
 namespace {
 
-// The four horizontal sums of a, b, c, d as one vector {sum a, sum b, sum c, sum d}.
-inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
-  const __m256 ab = _mm256_hadd_ps(a, b);
-  const __m256 cd = _mm256_hadd_ps(c, d);
-  const __m256 abcd = _mm256_hadd_ps(ab, cd);
-  return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
-}
-
 // Every matvec row is summed the same way, whichever path below takes it:
 // even 8-float blocks into one accumulator, odd blocks into another, the
 // (masked) tail likewise, then a + b reduced with hsum4's tree. So a row's
@@ -180,8 +174,8 @@ inline __m128 four_row_sums(const float* w0, size_t stride, const float* x, cons
 
 }  // namespace
 
-void matvec_f32(float* out, const float* w, const float* x, int32_t cols, int32_t row_begin,
-                int32_t row_end) {
+void matvec_f32_avx2(float* out, const float* w, const float* x, int32_t cols, int32_t row_begin,
+                     int32_t row_end) {
   const auto stride = static_cast<size_t>(cols);
   const RowTail tail(cols);
   int32_t r = row_begin;
@@ -230,34 +224,43 @@ void rmsnorm(float* out, const float* x, const float* weight, int32_t n) {
 }
 
 void softmax(float* x, int32_t n) {
+  // Tails (n % 8 values) go through masked vectors: exp8 works lane by lane,
+  // so a value's result does not depend on where it sits, and a short
+  // attention row costs no scalar loop.
+  const int32_t full = n & ~7;
+  const __m256i tail = tail_mask(n - full);
+  const __m256 tail_lanes = _mm256_castsi256_ps(tail);
   __m256 vmax = _mm256_set1_ps(x[0]);
-  int32_t i = 0;
-  for (; i + 8 <= n; i += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + i));
+  for (int32_t i = 0; i < full; i += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + i));
+  if (full < n) {
+    vmax =
+        _mm256_max_ps(vmax, _mm256_blendv_ps(vmax, _mm256_maskload_ps(x + full, tail), tail_lanes));
+  }
   __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
   m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
   m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-  float max_value = _mm_cvtss_f32(m4);
-  for (; i < n; ++i) {
-    if (x[i] > max_value) max_value = x[i];
-  }
+  const __m256 vm = _mm256_set1_ps(_mm_cvtss_f32(m4));
 
-  const __m256 vm = _mm256_set1_ps(max_value);
   __m256 vsum = _mm256_setzero_ps();
-  for (i = 0; i + 8 <= n; i += 8) {
+  for (int32_t i = 0; i < full; i += 8) {
     const __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm));
     _mm256_storeu_ps(x + i, e);
     vsum = _mm256_add_ps(vsum, e);
   }
-  float sum = hsum(vsum);
-  for (; i < n; ++i) {
-    x[i] = exp1(x[i] - max_value);
-    sum += x[i];
+  if (full < n) {
+    const __m256 e =
+        _mm256_and_ps(exp8(_mm256_sub_ps(_mm256_maskload_ps(x + full, tail), vm)), tail_lanes);
+    _mm256_maskstore_ps(x + full, tail, e);
+    vsum = _mm256_add_ps(vsum, e);
   }
   // Divide, as the reference does: a reciprocal multiply would add an error.
-  const __m256 vd = _mm256_set1_ps(sum);
-  for (i = 0; i + 8 <= n; i += 8)
+  const __m256 vd = _mm256_set1_ps(hsum(vsum));
+  for (int32_t i = 0; i < full; i += 8) {
     _mm256_storeu_ps(x + i, _mm256_div_ps(_mm256_loadu_ps(x + i), vd));
-  for (; i < n; ++i) x[i] /= sum;
+  }
+  if (full < n) {
+    _mm256_maskstore_ps(x + full, tail, _mm256_div_ps(_mm256_maskload_ps(x + full, tail), vd));
+  }
 }
 
 void rope(float* v, const float* cos_sin, int32_t n, int32_t head_size) {
@@ -342,12 +345,19 @@ void attention_scores(float* att, const float* q, const float* keys, int32_t kv_
     }
     _mm256_storeu_ps(att + t, _mm256_div_ps(hsum8(p), vd));
   }
-  for (; t < n_pos; ++t) {
+  if (t < n_pos) {
+    // The last 1-7 positions: the same sums, the missing ones zero.
+    const int32_t rest = n_pos - t;
     const float* k = keys + static_cast<size_t>(t) * stride;
-    __m256 acc = _mm256_mul_ps(vq[0], _mm256_loadu_ps(k));
-    for (int32_t c = 1; c < chunks; ++c)
-      acc = _mm256_fmadd_ps(vq[c], _mm256_loadu_ps(k + 8 * c), acc);
-    att[t] = hsum(acc) / divisor;
+    __m256 p[8];
+    for (int j = 0; j < 8; ++j) p[j] = _mm256_setzero_ps();
+    for (int j = 0; j < rest; ++j) p[j] = _mm256_mul_ps(vq[0], _mm256_loadu_ps(k + j * stride));
+    for (int32_t c = 1; c < chunks; ++c) {
+      for (int j = 0; j < rest; ++j) {
+        p[j] = _mm256_fmadd_ps(vq[c], _mm256_loadu_ps(k + j * stride + 8 * c), p[j]);
+      }
+    }
+    _mm256_maskstore_ps(att + t, tail_mask(rest), _mm256_div_ps(hsum8(p), vd));
   }
 }
 

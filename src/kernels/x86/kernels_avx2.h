@@ -1,13 +1,30 @@
 // x86-64 AVX2 + FMA versions of every f32 kernel, same contracts as ref
-// (kernels.h). Included by kernels.h only when LLMCU_KERNELS_AVX2 is set.
+// (kernels.h). Included by kernels.h only when LLMCU_KERNELS_AVX2 is set
+// (also by the avx512 family, which adds LLMCU_KERNELS_AVX512).
 #pragma once
 
 #include <cstdint>
 
 namespace llmcu::kernels::x86 {
 
-void matvec_f32(float* out, const float* w, const float* x, int32_t cols, int32_t row_begin,
-                int32_t row_end);
+// matvec in two widths with bit-identical results: AVX-512 holds up to 384
+// floats of x in registers, so a row costs one load per 64 bytes of weights
+// instead of four, which lets one core stream weights from DRAM about a
+// quarter faster (bench/kernels_bench.cpp). LLMCU_KERNELS=avx512 uses it.
+void matvec_f32_avx2(float* out, const float* w, const float* x, int32_t cols, int32_t row_begin,
+                     int32_t row_end);
+#if defined(LLMCU_KERNELS_AVX512)
+void matvec_f32_avx512(float* out, const float* w, const float* x, int32_t cols, int32_t row_begin,
+                       int32_t row_end);
+#endif
+inline void matvec_f32(float* out, const float* w, const float* x, int32_t cols, int32_t row_begin,
+                       int32_t row_end) {
+#if defined(LLMCU_KERNELS_AVX512)
+  matvec_f32_avx512(out, w, x, cols, row_begin, row_end);
+#else
+  matvec_f32_avx2(out, w, x, cols, row_begin, row_end);
+#endif
+}
 float dot_f32(const float* a, const float* b, int32_t n);
 void axpy_f32(float* y, float a, const float* x, int32_t n);
 void rmsnorm(float* out, const float* x, const float* weight, int32_t n);

@@ -1,0 +1,126 @@
+// x86-64 AVX-512F matvec (LLMCU_KERNELS=avx512, or auto on a host that has
+// it). Compiled with -mavx512f -mavx2 -mfma; every other kernel of the family
+// is the AVX2 one.
+//
+// Why: a decode step streams every weight once, and one core's share of the
+// DRAM bandwidth is bounded by how many loads it keeps in flight. The AVX2
+// matvec loads x beside every weight vector (four loads per 64 bytes of
+// weights); here x stays in up to 24 zmm registers and each 64 bytes of
+// weights is one load, the x load folded away.
+//
+// Results are bit-identical to matvec_f32_avx2: one zmm accumulator holds in
+// lanes 0-7 the AVX2 kernel's even 8-float blocks and in lanes 8-15 its odd
+// ones, updated by the same FMAs in the same order, and reduced by the same
+// additions (reduce_avx2.h).
+#include "kernels/kernels.h"
+
+#if defined(LLMCU_KERNELS_AVX512)
+
+#include <immintrin.h>
+
+#include <array>
+#include <utility>
+
+#include "kernels/x86/reduce_avx2.h"
+
+namespace llmcu::kernels::x86 {
+namespace {
+
+// 24 blocks of x (384 floats) + the accumulators and the masked tail fit in
+// the 32 zmm registers without spills.
+constexpr int kMaxRegisterBlocks = 24;
+
+// Half 0 or 1 of v. The masked extract with every lane selected: GCC 12
+// warns about the undefined pass-through operand of the unmasked forms
+// (_mm512_castps512_ps256 included).
+template <int kHalf>
+inline __m256 half(__m512 v) {
+  return _mm256_castpd_ps(
+      _mm512_mask_extractf64x4_pd(_mm256_setzero_pd(), 0xFF, _mm512_castps_pd(v), kHalf));
+}
+
+inline float reduce(__m512 acc) {
+  const __m256 s = _mm256_add_ps(half<0>(acc), half<1>(acc));  // even + odd blocks
+  return _mm_cvtss_f32(hsum4(s, s, s, s));
+}
+
+// Rows [row_begin, row_end) with x[0, 16 * kBlocks) held in registers; whole
+// 16-float blocks past those are loaded per row, the tail (cols % 16) masked.
+template <int kBlocks>
+void matvec_rows(float* out, const float* w, const float* x, int32_t cols, int32_t row_begin,
+                 int32_t row_end) {
+  __m512 xr[kBlocks > 0 ? kBlocks : 1];
+  for (int b = 0; b < kBlocks; ++b) xr[b] = _mm512_loadu_ps(x + 16 * b);
+  const int32_t full = cols & ~15;
+  const auto tail = static_cast<__mmask16>((1u << (cols - full)) - 1u);
+  const __m512 x_tail = _mm512_maskz_loadu_ps(tail, x + full);
+  const auto stride = static_cast<size_t>(cols);
+  int32_t r = row_begin;
+  // Short rows (at most 256 floats, all of x in registers): four at a time,
+  // for four independent FMA chains. Longer rows go one at a time, front to
+  // back: the single stream the prefetchers follow at full bandwidth.
+  if (kBlocks <= 16) {
+    for (; r + 4 <= row_end; r += 4) {
+      const float* row0 = w + static_cast<size_t>(r) * stride;
+      const float* row1 = row0 + stride;
+      const float* row2 = row1 + stride;
+      const float* row3 = row2 + stride;
+      __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+      __m512 a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+#pragma GCC unroll 16
+      for (int b = 0; b < kBlocks; ++b) {
+        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(row0 + 16 * b), xr[b], a0);
+        a1 = _mm512_fmadd_ps(_mm512_loadu_ps(row1 + 16 * b), xr[b], a1);
+        a2 = _mm512_fmadd_ps(_mm512_loadu_ps(row2 + 16 * b), xr[b], a2);
+        a3 = _mm512_fmadd_ps(_mm512_loadu_ps(row3 + 16 * b), xr[b], a3);
+      }
+      if (tail != 0) {
+        a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, row0 + full), x_tail, a0);
+        a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, row1 + full), x_tail, a1);
+        a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, row2 + full), x_tail, a2);
+        a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, row3 + full), x_tail, a3);
+      }
+      const __m256 s0 = _mm256_add_ps(half<0>(a0), half<1>(a0));
+      const __m256 s1 = _mm256_add_ps(half<0>(a1), half<1>(a1));
+      const __m256 s2 = _mm256_add_ps(half<0>(a2), half<1>(a2));
+      const __m256 s3 = _mm256_add_ps(half<0>(a3), half<1>(a3));
+      _mm_storeu_ps(out + r, hsum4(s0, s1, s2, s3));
+    }
+  }
+  for (; r < row_end; ++r) {
+    const float* row = w + static_cast<size_t>(r) * stride;
+    __m512 acc = _mm512_setzero_ps();
+#pragma GCC unroll 24
+    for (int b = 0; b < kBlocks; ++b) {
+      acc = _mm512_fmadd_ps(_mm512_loadu_ps(row + 16 * b), xr[b], acc);
+    }
+    for (int32_t c = 16 * kBlocks; c < full; c += 16) {
+      acc = _mm512_fmadd_ps(_mm512_loadu_ps(row + c), _mm512_loadu_ps(x + c), acc);
+    }
+    if (tail != 0) acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, row + full), x_tail, acc);
+    out[r] = reduce(acc);
+  }
+}
+
+using MatvecRows = void (*)(float*, const float*, const float*, int32_t, int32_t, int32_t);
+
+template <int... kBlocks>
+constexpr auto make_table(std::integer_sequence<int, kBlocks...>) {
+  return std::array<MatvecRows, sizeof...(kBlocks)>{&matvec_rows<kBlocks>...};
+}
+
+// One instance per count of whole blocks held in registers.
+constexpr auto kByBlocks = make_table(std::make_integer_sequence<int, kMaxRegisterBlocks + 1>{});
+
+}  // namespace
+
+void matvec_f32_avx512(float* out, const float* w, const float* x, int32_t cols, int32_t row_begin,
+                       int32_t row_end) {
+  const int32_t blocks = cols / 16;
+  kByBlocks[blocks < kMaxRegisterBlocks ? blocks : kMaxRegisterBlocks](out, w, x, cols, row_begin,
+                                                                       row_end);
+}
+
+}  // namespace llmcu::kernels::x86
+
+#endif  // LLMCU_KERNELS_AVX512
