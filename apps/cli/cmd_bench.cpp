@@ -142,9 +142,6 @@ int choose_threads(int32_t requested, uint64_t weight_bytes) {
   return host::ThreadPool::available_cpus();
 }
 
-namespace {
-
-// Bytes of memory the kernel could still hand out (MemAvailable), or 0 if unknown.
 uint64_t available_memory_bytes() {
   FILE* f = fopen("/proc/meminfo", "r");
   if (f == nullptr) return 0;
@@ -156,8 +153,6 @@ uint64_t available_memory_bytes() {
   fclose(f);
   return static_cast<uint64_t>(kib) * 1024;
 }
-
-}  // namespace
 
 std::span<const uint8_t> weights_for_decoding(std::span<const uint8_t> file, bool allowed,
                                               host::HugePageCopy* copy) {

@@ -7,7 +7,6 @@
 #include <string>
 
 #include "huge_page_copy.h"
-
 #include "llmcu/model.h"
 
 namespace llmcu::cli {
@@ -26,7 +25,7 @@ struct RunArgs {
   std::string prompt;
   int32_t generations = 1;
   int32_t seq_len = 0;
-  int32_t threads = 0;  // 0: choose_threads() picks
+  int32_t threads = 0;     // 0: choose_threads() picks
   bool huge_pages = true;  // copy large models into huge pages (see huge_page_copy.h)
 };
 int run_command(const RunArgs& args);
@@ -34,6 +33,8 @@ int run_command(const RunArgs& args);
 // Worker threads for a model: `requested` if positive, else one for tiny
 // models (where fork/join costs more than it saves) and every CPU otherwise.
 int choose_threads(int32_t requested, uint64_t weight_bytes);
+// Bytes of memory the kernel could still hand out (MemAvailable), or 0 if unknown.
+uint64_t available_memory_bytes();
 // The bytes to load a model from: for files of 16 MiB and more, when
 // `allowed` and the kernel has transparent huge pages, a copy in huge pages
 // (kept in *copy); else `file` itself.
