@@ -190,6 +190,57 @@ TEST(SimdKernels, ArgmaxIsBitExactIncludingTies) {
   EXPECT_EQ(fast::argmax(vocab.data(), 32000), ref::argmax(vocab.data(), 32000));
 }
 
+// Keys of one head stored both ways: rows kv_stride apart, and tiles.
+struct BothKeyLayouts {
+  std::vector<float> rows, tiles;
+  BothKeyLayouts(int32_t n_pos, int32_t head_size, int32_t kv_stride, uint32_t seed)
+      : rows(random_floats(static_cast<size_t>(n_pos) * kv_stride, seed)),
+        tiles(static_cast<size_t>((n_pos + kKeyTile - 1) / kKeyTile) * kKeyTile * head_size,
+              std::nanf("")) {  // unwritten lanes of the last tile must not matter
+    for (int32_t t = 0; t < n_pos; ++t) {
+      ref::store_key_tiled(tiles.data(), t, rows.data() + static_cast<size_t>(t) * kv_stride,
+                           head_size);
+    }
+  }
+};
+
+TEST(SimdKernels, TiledAttentionScoresWithinTolerance) {
+  for (int32_t head_size : {2, 6, 8, 16, 48, 64, 128}) {
+    const int32_t kv_stride = head_size * 3 + 4;
+    for (int32_t n_pos : {1, 3, 7, 8, 9, 16, 17, 64, 172, 288, 1000}) {
+      const BothKeyLayouts keys(n_pos, head_size, kv_stride, 21);
+      std::vector<float> q = random_floats(head_size, 22);
+      const float divisor = sqrtf(static_cast<float>(head_size));
+      std::vector<float> af(n_pos + 1, -7.0f), ar(n_pos + 1, -7.0f);
+      fast::attention_scores_tiled(af.data(), q.data(), keys.tiles.data(), n_pos, head_size,
+                                   divisor);
+      ref::attention_scores(ar.data(), q.data(), keys.rows.data(), kv_stride, n_pos, head_size,
+                            divisor);
+      for (int32_t t = 0; t < n_pos; ++t) {
+        const float bound = 1e-5f * abs_dot(q.data(), keys.rows.data() + t * kv_stride, head_size);
+        ASSERT_LE(std::fabs(af[t] - ar[t]), bound) << head_size << " " << n_pos << " t " << t;
+      }
+      EXPECT_EQ(af[n_pos], -7.0f) << "wrote past n_pos";
+    }
+  }
+}
+
+TEST(SimdKernels, RefTiledScoresEqualRowScores) {
+  for (int32_t head_size : {2, 8, 48}) {
+    for (int32_t n_pos : {1, 7, 8, 9, 100}) {
+      const BothKeyLayouts keys(n_pos, head_size, head_size * 2, 23);
+      std::vector<float> q = random_floats(head_size, 24);
+      std::vector<float> tiled(n_pos), rows(n_pos);
+      ref::attention_scores_tiled(tiled.data(), q.data(), keys.tiles.data(), n_pos, head_size,
+                                  3.0f);
+      ref::attention_scores(rows.data(), q.data(), keys.rows.data(), head_size * 2, n_pos,
+                            head_size, 3.0f);
+      EXPECT_EQ(memcmp(tiled.data(), rows.data(), sizeof(float) * n_pos), 0)
+          << head_size << " " << n_pos;
+    }
+  }
+}
+
 TEST(SimdKernels, AttentionWithinTolerance) {
   for (int32_t head_size : {6, 8, 16, 48, 64, 128}) {
     const int32_t kv_stride = head_size * 3 + 4;  // other heads sit in between

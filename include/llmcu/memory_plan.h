@@ -22,7 +22,7 @@ struct MemoryPlan {
   // Read in place from the model bytes; not part of the arena.
   size_t weight_bytes = 0;
   // Arena parts, each rounded up to Arena::kAlignment.
-  size_t kv_cache = 0;          // (2, n_layers, seq_len, kv_dim) floats
+  size_t kv_cache = 0;          // keys and values, about (2, n_layers, seq_len, kv_dim) floats
   size_t activations = 0;       // x, xb, xb2, q, hb, hb2, att, RoPE angles, int8 input
   size_t logits = 0;            // (vocab_size) floats
   size_t sampler = 0;           // (vocab_size) candidates for top-p

@@ -11,17 +11,19 @@
 namespace llmcu {
 
 struct RunBuffers {
-  float* x = nullptr;            // (dim) the residual stream
-  float* xb = nullptr;           // (dim) normalised input / attention output
-  float* xb2 = nullptr;          // (dim) projection output
-  float* q = nullptr;            // (dim) queries of all heads
-  float* hb = nullptr;           // (hidden_dim) FFN gate
-  float* hb2 = nullptr;          // (hidden_dim) FFN up
-  float* att = nullptr;          // (n_heads, seq_len) attention scores
-  float* rope = nullptr;         // (head_size / 2, 2) cos, sin at the current position
-  float* rope_freq = nullptr;    // (head_size / 2) rotation frequency of each pair
-  float* logits = nullptr;       // (vocab_size)
-  float* key_cache = nullptr;    // (n_layers, seq_len, kv_dim)
+  float* x = nullptr;          // (dim) the residual stream
+  float* xb = nullptr;         // (dim) normalised input / attention output
+  float* xb2 = nullptr;        // (dim) projection output
+  float* q = nullptr;          // (dim) queries of all heads
+  float* hb = nullptr;         // (hidden_dim) FFN gate
+  float* hb2 = nullptr;        // (hidden_dim) FFN up
+  float* att = nullptr;        // (n_heads, seq_len) attention scores
+  float* rope = nullptr;       // (head_size / 2, 2) cos, sin at the current position
+  float* rope_freq = nullptr;  // (head_size / 2) rotation frequency of each pair
+  float* logits = nullptr;     // (vocab_size)
+  // Keys: (n_layers, seq_len, kv_dim), or with tiled keys (x86 kernels)
+  // (n_layers, n_kv_heads, seq_len rounded up to kKeyTile, head_size) in tiles.
+  float* key_cache = nullptr;
   float* value_cache = nullptr;  // (n_layers, seq_len, kv_dim)
   // int8 models only (config.group_size > 0): the matvec input quantized per group.
   int8_t* xq = nullptr;        // (max(dim, hidden_dim))

@@ -46,7 +46,8 @@ Result<MemoryPlan> plan_memory(const ModelConfig& c, const SessionOptions& optio
 
   // Bound the total in 64 bits first: on a 32-bit target size_t arithmetic
   // inside the arena could otherwise wrap.
-  const uint64_t seq = plan.seq_len, layers = c.n_layers, kv_dim = c.kv_dim();
+  // (+ 8 positions: the tiled key layout's last tile.)
+  const uint64_t seq = plan.seq_len + 8ull, layers = c.n_layers, kv_dim = c.kv_dim();
   uint64_t kv = 0, att = 0, bound = 0;
   const bool fits =
       checked_product(&kv, {2, layers, seq, kv_dim, sizeof(float)}) &&

@@ -121,10 +121,29 @@ void run_ffn_up_chunk(void* context, int chunk) {
   k::swiglu(job.b->hb + r.begin, job.b->hb2 + r.begin, r.end - r.begin);
 }
 
+// Positions the key cache holds per layer: whole tiles when it is tiled.
+int32_t key_positions(int32_t seq_len) {
+  if (!kernels::kTiledKeys) return seq_len;
+  return (seq_len + kernels::kKeyTile - 1) / kernels::kKeyTile * kernels::kKeyTile;
+}
+
+// The keys of kv head `kv_head` in `layer`: rows kv_dim apart in the row
+// layout, a block of tiles in the tiled one (kernels.h).
+float* head_keys(const RunBuffers& b, const ModelConfig& c, int32_t seq_len, int32_t layer,
+                 int32_t kv_head) {
+  const auto hs = static_cast<size_t>(c.head_size());
+  if (kernels::kTiledKeys) {
+    const auto block = static_cast<size_t>(layer) * c.n_kv_heads + kv_head;
+    return b.key_cache + block * static_cast<size_t>(key_positions(seq_len)) * hs;
+  }
+  return b.key_cache + static_cast<size_t>(layer) * seq_len * c.kv_dim() + kv_head * hs;
+}
+
 struct AttentionJob {
   const ModelConfig* config;
   const RunBuffers* b;
-  size_t layer_offset;  // floats from the cache start to this layer
+  int32_t layer;
+  size_t layer_offset;  // floats from the value cache start to this layer
   int32_t seq_len;
   int32_t pos;
   int chunks;
@@ -142,10 +161,14 @@ void run_attention_chunk(void* context, int chunk) {
   for (int32_t h = begin; h < end; ++h) {
     const float* q = job.b->q + static_cast<size_t>(h) * hs;
     float* att = job.b->att + static_cast<size_t>(h) * job.seq_len;
-    const size_t head_offset = job.layer_offset + static_cast<size_t>(h / kv_mul) * hs;
-    const float* keys = job.b->key_cache + head_offset;
-    const float* values = job.b->value_cache + head_offset;
-    k::attention_scores(att, q, keys, kv_dim, job.pos + 1, hs, scale);
+    const float* keys = head_keys(*job.b, c, job.seq_len, job.layer, h / kv_mul);
+    const float* values =
+        job.b->value_cache + job.layer_offset + static_cast<size_t>(h / kv_mul) * hs;
+    if (kernels::kTiledKeys) {
+      k::attention_scores_tiled(att, q, keys, job.pos + 1, hs, scale);
+    } else {
+      k::attention_scores(att, q, keys, kv_dim, job.pos + 1, hs, scale);
+    }
     k::softmax(att, job.pos + 1);
     k::attention_values(job.b->xb + static_cast<size_t>(h) * hs, att, values, kv_dim, job.pos + 1,
                         hs);
@@ -155,9 +178,9 @@ void run_attention_chunk(void* context, int chunk) {
 }  // namespace
 
 void RunBuffers::carve_kv_cache(const ModelConfig& c, int32_t seq_len, Arena& arena) {
-  const size_t cache = static_cast<size_t>(c.n_layers) * seq_len * c.kv_dim();
-  key_cache = arena.allocate<float>(cache);
-  value_cache = arena.allocate<float>(cache);
+  const auto per_position = static_cast<size_t>(c.n_layers) * static_cast<size_t>(c.kv_dim());
+  key_cache = arena.allocate<float>(per_position * static_cast<size_t>(key_positions(seq_len)));
+  value_cache = arena.allocate<float>(per_position * static_cast<size_t>(seq_len));
 }
 
 void RunBuffers::carve_activations(const ModelConfig& c, int32_t seq_len, Arena& arena) {
@@ -236,8 +259,13 @@ void Transformer::ffn_up(int32_t layer) {
 
 void Transformer::attention(int32_t layer, int32_t pos) {
   const ModelConfig& c = model_->config;
-  AttentionJob job{&c,       &b_, static_cast<size_t>(layer) * seq_len_ * c.kv_dim(),
-                   seq_len_, pos, executor_->concurrency()};
+  AttentionJob job{&c,
+                   &b_,
+                   layer,
+                   static_cast<size_t>(layer) * seq_len_ * c.kv_dim(),
+                   seq_len_,
+                   pos,
+                   executor_->concurrency()};
   if (job.chunks > c.n_heads) job.chunks = c.n_heads;
   executor_->parallel_for(job.chunks, run_attention_chunk, &job);
 }
@@ -260,13 +288,19 @@ float* Transformer::forward(int32_t token, int32_t pos) {
   for (int32_t l = 0; l < c.n_layers; ++l) {
     // Attention block. This position's key and value go straight into the cache.
     k::rmsnorm(b_.xb, b_.x, w.rms_att + static_cast<size_t>(l) * dim, dim);
+    // Tiled keys are computed into xb2 (free until Wo) and then stored.
     const size_t cache_row = (static_cast<size_t>(l) * seq_len_ + pos) * kv_dim;
-    float* key = b_.key_cache + cache_row;
+    float* key = kernels::kTiledKeys ? b_.xb2 : b_.key_cache + cache_row;
     float* value = b_.value_cache + cache_row;
     quantize_input(b_.xb, dim);
     qkv(l, key, value);
     k::rope(b_.q, b_.rope, dim, hs);
     k::rope(key, b_.rope, kv_dim, hs);
+    if (kernels::kTiledKeys) {
+      for (int32_t g = 0; g < c.n_kv_heads; ++g) {
+        k::store_key_tiled(head_keys(b_, c, seq_len_, l, g), pos, key + g * hs, hs);
+      }
+    }
     attention(l, pos);
     quantize_input(b_.xb, dim);
     matvec(b_.xb2, w.wo, l, b_.xb, b_.x);  // x += Wo . xb

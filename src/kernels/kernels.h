@@ -11,9 +11,8 @@
 // header, so all translation units agree even though only the kernel files
 // get -mavx2 -mfma. Without it (other build systems), the compiler's target
 // macros decide.
-#if !defined(LLMCU_KERNELS_REF) && !defined(LLMCU_KERNELS_AVX2) && \
-    !defined(LLMCU_KERNELS_NEON) && !defined(LLMCU_KERNELS_ESP32S3) && \
-    !defined(LLMCU_KERNELS_CORTEX_M)
+#if !defined(LLMCU_KERNELS_REF) && !defined(LLMCU_KERNELS_AVX2) && !defined(LLMCU_KERNELS_NEON) && \
+    !defined(LLMCU_KERNELS_ESP32S3) && !defined(LLMCU_KERNELS_CORTEX_M)
 #if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
 #define LLMCU_KERNELS_AVX2 1
 #elif defined(__aarch64__) && defined(__ARM_NEON)
@@ -24,6 +23,9 @@
 #endif
 
 namespace llmcu::kernels {
+
+// Positions per tile of the tiled key layout.
+inline constexpr int32_t kKeyTile = 8;
 
 namespace ref {
 // out[r] = dot(w[r, :], x) for r in [row_begin, row_end); w is (rows, cols)
@@ -51,6 +53,15 @@ void attention_scores(float* att, const float* q, const float* keys, int32_t kv_
 // out = sum over t of att[t] * value[t], added in order of t from zero.
 void attention_values(float* out, const float* att, const float* values, int32_t kv_stride,
                       int32_t n_pos, int32_t head_size);
+// The tiled key layout (kTiledKeys below): one kv head's keys in tiles of
+// kKeyTile positions, element i of position t at
+//   tiles[(t / kKeyTile) * head_size * kKeyTile + i * kKeyTile + t % kKeyTile].
+// Scores of a tile's positions are then head_size vector FMAs with no
+// horizontal sums, which dominate attention at small head sizes.
+void store_key_tiled(float* tiles, int32_t pos, const float* key, int32_t head_size);
+// As attention_scores, over tiled keys; the same sums in the same order.
+void attention_scores_tiled(float* att, const float* q, const float* tiles, int32_t n_pos,
+                            int32_t head_size, float divisor);
 
 // Int8 (Q8_0, llama2.c runq.c's scheme). cols is a multiple of group_size.
 // q, scales = x quantized per group: scale = max|x| / 127, q = round(x / scale)
@@ -137,6 +148,16 @@ namespace active = esp32s3;
 namespace active = cortex_m;
 #else
 namespace active = ref;
+#endif
+
+// The key cache layout the active family reads: tiles (store_key_tiled) on
+// x86, where they make stories260K's head-size-8 attention scores several
+// times cheaper; rows (n_layers, seq_len, kv_dim) elsewhere, which the
+// ESP32-S3 and Cortex-M dot products read directly.
+#if defined(LLMCU_KERNELS_AVX2)
+inline constexpr bool kTiledKeys = true;
+#else
+inline constexpr bool kTiledKeys = false;
 #endif
 
 }  // namespace llmcu::kernels

@@ -22,5 +22,8 @@ void attention_scores(float* att, const float* q, const float* keys, int32_t kv_
                       int32_t n_pos, int32_t head_size, float divisor);
 void attention_values(float* out, const float* att, const float* values, int32_t kv_stride,
                       int32_t n_pos, int32_t head_size);
+// This family reads keys in rows (kernels::kTiledKeys).
+using ref::attention_scores_tiled;
+using ref::store_key_tiled;
 
 }  // namespace llmcu::kernels::neon

@@ -81,9 +81,25 @@ namespace llmcu::kernels::ref {
 void attention_scores(float* att, const float* q, const float* keys, int32_t kv_stride,
                       int32_t n_pos, int32_t head_size, float divisor) {
   for (int32_t t = 0; t < n_pos; ++t) {
-    att[t] = dot_f32(q, keys + static_cast<size_t>(t) * static_cast<size_t>(kv_stride),
-                     head_size) /
+    att[t] = dot_f32(q, keys + static_cast<size_t>(t) * static_cast<size_t>(kv_stride), head_size) /
              divisor;
+  }
+}
+
+void store_key_tiled(float* tiles, int32_t pos, const float* key, int32_t head_size) {
+  float* tile =
+      tiles + static_cast<size_t>(pos / kKeyTile) * static_cast<size_t>(head_size) * kKeyTile;
+  for (int32_t i = 0; i < head_size; ++i) tile[i * kKeyTile + pos % kKeyTile] = key[i];
+}
+
+void attention_scores_tiled(float* att, const float* q, const float* tiles, int32_t n_pos,
+                            int32_t head_size, float divisor) {
+  for (int32_t t = 0; t < n_pos; ++t) {
+    const float* tile =
+        tiles + static_cast<size_t>(t / kKeyTile) * static_cast<size_t>(head_size) * kKeyTile;
+    float score = 0.0f;
+    for (int32_t i = 0; i < head_size; ++i) score += q[i] * tile[i * kKeyTile + t % kKeyTile];
+    att[t] = score / divisor;
   }
 }
 

@@ -39,5 +39,10 @@ void attention_scores(float* att, const float* q, const float* keys, int32_t kv_
                       int32_t n_pos, int32_t head_size, float divisor);
 void attention_values(float* out, const float* att, const float* values, int32_t kv_stride,
                       int32_t n_pos, int32_t head_size);
+// The keys this family's transformer keeps (kernels::kTiledKeys): eight
+// positions per tile, one vector; scores for a tile are head_size FMAs.
+void attention_scores_tiled(float* att, const float* q, const float* tiles, int32_t n_pos,
+                            int32_t head_size, float divisor);
+using ref::store_key_tiled;
 
 }  // namespace llmcu::kernels::x86
