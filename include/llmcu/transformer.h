@@ -12,12 +12,13 @@ namespace llmcu {
 
 struct RunBuffers {
   float* x = nullptr;          // (dim) the residual stream
-  float* xb = nullptr;         // (dim) normalised input / attention output
-  float* xb2 = nullptr;        // (dim) projection output
+  float* xb = nullptr;         // (dim) normalised input / projection output
+  float* xb2 = nullptr;        // (dim) attention output
   float* q = nullptr;          // (dim) queries of all heads
   float* hb = nullptr;         // (hidden_dim) FFN gate
   float* hb2 = nullptr;        // (hidden_dim) FFN up
   float* att = nullptr;        // (n_heads, seq_len) attention scores
+  float* k = nullptr;          // (kv_dim) this position's key before tiling (tiled keys only)
   float* rope = nullptr;       // (head_size / 2, 2) cos, sin at the current position
   float* rope_freq = nullptr;  // (head_size / 2) rotation frequency of each pair
   float* logits = nullptr;     // (vocab_size)
@@ -52,12 +53,12 @@ class Transformer {
  private:
   // Runs fn(job, t) for t in [0, chunks), through the executor when chunks > 1.
   void run(int chunks, TaskFn fn, void* job);
+  // The attention block from xb: q, this position's key and value (into the
+  // cache), RoPE and attention into xb2, in one fork/join.
   void attention(int32_t layer, int32_t pos);
   // out = w[layer] . x (int8: the input last given to quantize_input), then
   // residual += out unless residual is null.
   void matvec(float* out, const Matrix& w, int32_t layer, const float* x, float* residual);
-  // q, this position's key and value from xb, in one fork/join.
-  void qkv(int32_t layer, float* key, float* value);
   // hb = silu(w1 . xb) * (w3 . xb), in one fork/join.
   void ffn_up(int32_t layer);
   // int8 models: quantizes the next matvecs' input x (n values) into xq once.

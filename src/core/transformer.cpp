@@ -5,10 +5,11 @@
 //   logits = Wcls · n(x)
 // Matrix rows and attention heads are split into one chunk per worker; each
 // output is computed by exactly one worker in a fixed order, so the result is
-// the same for any number of workers. Products that read the same input run
-// in one fork/join (q, k and v; w1, w3 and SwiGLU), and residual adds happen
-// in the task that computed the rows: every fork/join waits for its slowest
-// worker, and on small models these waits are a large part of a token.
+// the same for any number of workers. Four fork/joins per layer: the
+// attention block per group of kv heads (their q, k, v rows, RoPE, cache and
+// attention), Wo, w1 with w3 and SwiGLU, and W2; residual adds happen in the
+// task that computed the rows. Every fork/join waits for its slowest worker,
+// and on small models these waits are a large part of a token.
 #include "llmcu/transformer.h"
 
 #include <cmath>
@@ -77,26 +78,6 @@ void run_matvec_chunk(void* context, int chunk) {
   }
 }
 
-// q, k and v from the same normalised input: each task computes its share of
-// the rows of all three.
-struct QkvJob {
-  const Weights* w;
-  int32_t layer;
-  const float* x;  // (dim) normalised input
-  const RunBuffers* b;
-  float* key;    // (kv_dim) this position's row of the key cache
-  float* value;  // (kv_dim) this position's row of the value cache
-  int chunks;
-};
-
-void run_qkv_chunk(void* context, int chunk) {
-  const auto& job = *static_cast<const QkvJob*>(context);
-  const Weights& w = *job.w;
-  matvec_rows(job.b->q, w.wq, job.layer, job.x, *job.b, chunk_rows(w.wq.rows, chunk, job.chunks));
-  matvec_rows(job.key, w.wk, job.layer, job.x, *job.b, chunk_rows(w.wk.rows, chunk, job.chunks));
-  matvec_rows(job.value, w.wv, job.layer, job.x, *job.b, chunk_rows(w.wv.rows, chunk, job.chunks));
-}
-
 // hb = silu(w1 . x) * (w3 . x): hidden index i needs only row i of w1 and of
 // w3, so each task computes both for its hidden rows and applies SwiGLU to them.
 struct FfnUpJob {
@@ -139,39 +120,61 @@ float* head_keys(const RunBuffers& b, const ModelConfig& c, int32_t seq_len, int
   return b.key_cache + static_cast<size_t>(layer) * seq_len * c.kv_dim() + kv_head * hs;
 }
 
+// The attention block of a layer for the kv heads of one chunk: the q rows
+// of their query heads, their k and v rows, RoPE, this position's key and
+// value into the cache, then scores, softmax and the weighted sum of values
+// into xb2. A head needs no other chunk's rows, so the whole block is one
+// fork/join.
 struct AttentionJob {
-  const ModelConfig* config;
+  const Model* model;
   const RunBuffers* b;
   int32_t layer;
-  size_t layer_offset;  // floats from the value cache start to this layer
   int32_t seq_len;
   int32_t pos;
   int chunks;
 };
 
-// Heads [begin, end): scores against every cached key, softmax, weighted sum
-// of cached values into xb.
 void run_attention_chunk(void* context, int chunk) {
   const auto& job = *static_cast<const AttentionJob*>(context);
-  const ModelConfig& c = *job.config;
+  const ModelConfig& c = job.model->config;
+  const Weights& w = job.model->weights;
+  const RunBuffers& b = *job.b;
   const int32_t hs = c.head_size(), kv_dim = c.kv_dim(), kv_mul = c.kv_mul();
-  const int32_t begin = c.n_heads * chunk / job.chunks;
-  const int32_t end = c.n_heads * (chunk + 1) / job.chunks;
-  const float scale = sqrtf(static_cast<float>(hs));
-  for (int32_t h = begin; h < end; ++h) {
-    const float* q = job.b->q + static_cast<size_t>(h) * hs;
-    float* att = job.b->att + static_cast<size_t>(h) * job.seq_len;
-    const float* keys = head_keys(*job.b, c, job.seq_len, job.layer, h / kv_mul);
-    const float* values =
-        job.b->value_cache + job.layer_offset + static_cast<size_t>(h / kv_mul) * hs;
-    if (kernels::kTiledKeys) {
-      k::attention_scores_tiled(att, q, keys, job.pos + 1, hs, scale);
-    } else {
-      k::attention_scores(att, q, keys, kv_dim, job.pos + 1, hs, scale);
+  const RowRange kv_heads = chunk_rows(c.n_kv_heads, chunk, job.chunks);
+  if (kv_heads.begin >= kv_heads.end) return;
+  const RowRange kv_rows{kv_heads.begin * hs, kv_heads.end * hs};
+  const RowRange q_rows{kv_rows.begin * kv_mul, kv_rows.end * kv_mul};
+
+  const size_t cache_row = (static_cast<size_t>(job.layer) * job.seq_len + job.pos) * kv_dim;
+  float* key = kernels::kTiledKeys ? b.k : b.key_cache + cache_row;  // (kv_dim)
+  float* value = b.value_cache + cache_row;                          // (kv_dim)
+  matvec_rows(b.q, w.wq, job.layer, b.xb, b, q_rows);
+  matvec_rows(key, w.wk, job.layer, b.xb, b, kv_rows);
+  matvec_rows(value, w.wv, job.layer, b.xb, b, kv_rows);
+  k::rope(b.q + q_rows.begin, b.rope, q_rows.end - q_rows.begin, hs);
+  k::rope(key + kv_rows.begin, b.rope, kv_rows.end - kv_rows.begin, hs);
+  if (kernels::kTiledKeys) {
+    for (int32_t g = kv_heads.begin; g < kv_heads.end; ++g) {
+      k::store_key_tiled(head_keys(b, c, job.seq_len, job.layer, g), job.pos, key + g * hs, hs);
     }
-    k::softmax(att, job.pos + 1);
-    k::attention_values(job.b->xb + static_cast<size_t>(h) * hs, att, values, kv_dim, job.pos + 1,
-                        hs);
+  }
+
+  const float scale = sqrtf(static_cast<float>(hs));
+  const int32_t n_pos = job.pos + 1;
+  const size_t value_layer = static_cast<size_t>(job.layer) * job.seq_len * kv_dim;
+  for (int32_t h = q_rows.begin / hs; h < q_rows.end / hs; ++h) {
+    const float* q = b.q + static_cast<size_t>(h) * hs;
+    float* att = b.att + static_cast<size_t>(h) * job.seq_len;
+    const int32_t g = h / kv_mul;
+    const float* keys = head_keys(b, c, job.seq_len, job.layer, g);
+    const float* values = b.value_cache + value_layer + static_cast<size_t>(g) * hs;
+    if (kernels::kTiledKeys) {
+      k::attention_scores_tiled(att, q, keys, n_pos, hs, scale);
+    } else {
+      k::attention_scores(att, q, keys, kv_dim, n_pos, hs, scale);
+    }
+    k::softmax(att, n_pos);
+    k::attention_values(b.xb2 + static_cast<size_t>(h) * hs, att, values, kv_dim, n_pos, hs);
   }
 }
 
@@ -191,6 +194,7 @@ void RunBuffers::carve_activations(const ModelConfig& c, int32_t seq_len, Arena&
   hb = arena.allocate<float>(c.hidden_dim);
   hb2 = arena.allocate<float>(c.hidden_dim);
   att = arena.allocate<float>(static_cast<size_t>(c.n_heads) * seq_len);
+  if (kernels::kTiledKeys) k = arena.allocate<float>(c.kv_dim());
   rope = arena.allocate<float>(c.head_size());
   rope_freq = arena.allocate<float>(c.head_size() / 2);
   if (c.group_size > 0) {
@@ -247,11 +251,6 @@ void Transformer::matvec(float* out, const Matrix& w, int32_t layer, const float
   run(job.chunks, run_matvec_chunk, &job);
 }
 
-void Transformer::qkv(int32_t layer, float* key, float* value) {
-  QkvJob job{&model_->weights, layer, b_.xb, &b_, key, value, executor_->concurrency()};
-  run(job.chunks, run_qkv_chunk, &job);
-}
-
 void Transformer::ffn_up(int32_t layer) {
   FfnUpJob job{&model_->weights, layer, b_.xb, &b_, executor_->concurrency()};
   run(job.chunks, run_ffn_up_chunk, &job);
@@ -259,22 +258,16 @@ void Transformer::ffn_up(int32_t layer) {
 
 void Transformer::attention(int32_t layer, int32_t pos) {
   const ModelConfig& c = model_->config;
-  AttentionJob job{&c,
-                   &b_,
-                   layer,
-                   static_cast<size_t>(layer) * seq_len_ * c.kv_dim(),
-                   seq_len_,
-                   pos,
-                   executor_->concurrency()};
-  if (job.chunks > c.n_heads) job.chunks = c.n_heads;
-  executor_->parallel_for(job.chunks, run_attention_chunk, &job);
+  AttentionJob job{model_, &b_, layer, seq_len_, pos, executor_->concurrency()};
+  if (job.chunks > c.n_kv_heads) job.chunks = c.n_kv_heads;
+  run(job.chunks, run_attention_chunk, &job);
 }
 
 float* Transformer::forward(int32_t token, int32_t pos) {
   const ModelConfig& c = model_->config;
   const Weights& w = model_->weights;
   if (token < 0 || token >= c.vocab_size || pos < 0 || pos >= seq_len_) return nullptr;
-  const int32_t dim = c.dim, kv_dim = c.kv_dim(), hs = c.head_size();
+  const int32_t dim = c.dim, hs = c.head_size();
 
   embed(token);
 
@@ -286,24 +279,13 @@ float* Transformer::forward(int32_t token, int32_t pos) {
   }
 
   for (int32_t l = 0; l < c.n_layers; ++l) {
-    // Attention block. This position's key and value go straight into the cache.
+    // Attention block: q, k, v, RoPE, the KV cache and attention in one
+    // fork/join (xb2 = attention output), then x += Wo . xb2.
     k::rmsnorm(b_.xb, b_.x, w.rms_att + static_cast<size_t>(l) * dim, dim);
-    // Tiled keys are computed into xb2 (free until Wo) and then stored.
-    const size_t cache_row = (static_cast<size_t>(l) * seq_len_ + pos) * kv_dim;
-    float* key = kernels::kTiledKeys ? b_.xb2 : b_.key_cache + cache_row;
-    float* value = b_.value_cache + cache_row;
     quantize_input(b_.xb, dim);
-    qkv(l, key, value);
-    k::rope(b_.q, b_.rope, dim, hs);
-    k::rope(key, b_.rope, kv_dim, hs);
-    if (kernels::kTiledKeys) {
-      for (int32_t g = 0; g < c.n_kv_heads; ++g) {
-        k::store_key_tiled(head_keys(b_, c, seq_len_, l, g), pos, key + g * hs, hs);
-      }
-    }
     attention(l, pos);
-    quantize_input(b_.xb, dim);
-    matvec(b_.xb2, w.wo, l, b_.xb, b_.x);  // x += Wo . xb
+    quantize_input(b_.xb2, dim);
+    matvec(b_.xb, w.wo, l, b_.xb2, b_.x);
 
     // FFN block (SwiGLU).
     k::rmsnorm(b_.xb, b_.x, w.rms_ffn + static_cast<size_t>(l) * dim, dim);
