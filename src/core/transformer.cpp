@@ -168,13 +168,8 @@ void run_attention_chunk(void* context, int chunk) {
     const int32_t g = h / kv_mul;
     const float* keys = head_keys(b, c, job.seq_len, job.layer, g);
     const float* values = b.value_cache + value_layer + static_cast<size_t>(g) * hs;
-    if (kernels::kTiledKeys) {
-      k::attention_scores_tiled(att, q, keys, n_pos, hs, scale);
-    } else {
-      k::attention_scores(att, q, keys, kv_dim, n_pos, hs, scale);
-    }
-    k::softmax(att, n_pos);
-    k::attention_values(b.xb2 + static_cast<size_t>(h) * hs, att, values, kv_dim, n_pos, hs);
+    kernels::attention_head(b.xb2 + static_cast<size_t>(h) * hs, att, q, keys, values, kv_dim,
+                            n_pos, hs, scale);
   }
 }
 

@@ -160,4 +160,20 @@ inline constexpr bool kTiledKeys = true;
 inline constexpr bool kTiledKeys = false;
 #endif
 
+// One head's attention at one position: out (head_size) = sum over t of
+// softmax(q . key_t / divisor)_t * value_t, keys in the active family's
+// layout (tiles or rows kv_stride apart), values in rows kv_stride apart;
+// att (n_pos floats) is scratch.
+#if defined(LLMCU_KERNELS_AVX2)
+using x86::attention_head;
+#else
+inline void attention_head(float* out, float* att, const float* q, const float* keys,
+                           const float* values, int32_t kv_stride, int32_t n_pos, int32_t head_size,
+                           float divisor) {
+  active::attention_scores(att, q, keys, kv_stride, n_pos, head_size, divisor);
+  active::softmax(att, n_pos);
+  active::attention_values(out, att, values, kv_stride, n_pos, head_size);
+}
+#endif
+
 }  // namespace llmcu::kernels

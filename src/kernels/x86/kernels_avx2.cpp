@@ -223,24 +223,36 @@ void rmsnorm(float* out, const float* x, const float* weight, int32_t n) {
   for (; i < n; ++i) out[i] = weight[i] * (ss * x[i]);
 }
 
-void softmax(float* x, int32_t n) {
-  // Tails (n % 8 values) go through masked vectors: exp8 works lane by lane,
-  // so a value's result does not depend on where it sits, and a short
-  // attention row costs no scalar loop.
+namespace {
+
+// Softmax in three steps, so attention can skip the first and the last.
+// Tails (n % 8 values) go through masked vectors: exp8 works lane by lane,
+// so a value's result does not depend on where it sits, and a short
+// attention row costs no scalar loop.
+
+inline float max_of(__m256 v) {
+  __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+  m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+  return _mm_cvtss_f32(m4);
+}
+
+float max_of(const float* x, int32_t n) {
   const int32_t full = n & ~7;
-  const __m256i tail = tail_mask(n - full);
-  const __m256 tail_lanes = _mm256_castsi256_ps(tail);
   __m256 vmax = _mm256_set1_ps(x[0]);
   for (int32_t i = 0; i < full; i += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + i));
   if (full < n) {
-    vmax =
-        _mm256_max_ps(vmax, _mm256_blendv_ps(vmax, _mm256_maskload_ps(x + full, tail), tail_lanes));
+    const __m256i tail = tail_mask(n - full);
+    vmax = _mm256_max_ps(vmax, _mm256_blendv_ps(vmax, _mm256_maskload_ps(x + full, tail),
+                                                _mm256_castsi256_ps(tail)));
   }
-  __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
-  m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-  m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-  const __m256 vm = _mm256_set1_ps(_mm_cvtss_f32(m4));
+  return max_of(vmax);
+}
 
+// x = exp(x - max); returns the sum.
+float exp_and_sum(float* x, int32_t n, float max_value) {
+  const int32_t full = n & ~7;
+  const __m256 vm = _mm256_set1_ps(max_value);
   __m256 vsum = _mm256_setzero_ps();
   for (int32_t i = 0; i < full; i += 8) {
     const __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm));
@@ -248,21 +260,34 @@ void softmax(float* x, int32_t n) {
     vsum = _mm256_add_ps(vsum, e);
   }
   if (full < n) {
-    const __m256 e =
-        _mm256_and_ps(exp8(_mm256_sub_ps(_mm256_maskload_ps(x + full, tail), vm)), tail_lanes);
+    const __m256i tail = tail_mask(n - full);
+    const __m256 e = _mm256_and_ps(exp8(_mm256_sub_ps(_mm256_maskload_ps(x + full, tail), vm)),
+                                   _mm256_castsi256_ps(tail));
     _mm256_maskstore_ps(x + full, tail, e);
     vsum = _mm256_add_ps(vsum, e);
   }
+  return hsum(vsum);
+}
+
+void scale_in_place(float* x, int32_t n, float factor) {
+  const int32_t full = n & ~7;
+  const __m256 vf = _mm256_set1_ps(factor);
+  for (int32_t i = 0; i < full; i += 8) {
+    _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), vf));
+  }
+  if (full < n) {
+    const __m256i tail = tail_mask(n - full);
+    _mm256_maskstore_ps(x + full, tail, _mm256_mul_ps(_mm256_maskload_ps(x + full, tail), vf));
+  }
+}
+
+}  // namespace
+
+void softmax(float* x, int32_t n) {
   // A multiply by the reciprocal (at most 1 ulp from the reference's
   // division): the divider takes 5 cycles per vector on Zen 4, and softmax
   // runs once per head, layer and token.
-  const __m256 scale = _mm256_set1_ps(1.0f / hsum(vsum));
-  for (int32_t i = 0; i < full; i += 8) {
-    _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), scale));
-  }
-  if (full < n) {
-    _mm256_maskstore_ps(x + full, tail, _mm256_mul_ps(_mm256_maskload_ps(x + full, tail), scale));
-  }
+  scale_in_place(x, n, 1.0f / exp_and_sum(x, n, max_of(x, n)));
 }
 
 void rope(float* v, const float* cos_sin, int32_t n, int32_t head_size) {
@@ -386,8 +411,11 @@ inline __m256 tile_scores(const float* q, const float* tile, int32_t head_size) 
 
 }  // namespace
 
-void attention_scores_tiled(float* att, const float* q, const float* tiles, int32_t n_pos,
-                            int32_t head_size, float divisor) {
+namespace {
+
+// attention_scores_tiled, returning the largest score.
+float scores_tiled(float* att, const float* q, const float* tiles, int32_t n_pos, int32_t head_size,
+                   float divisor) {
   static_assert(kKeyTile == 8, "one AVX2 vector per tile row");
   // One multiply by the reciprocal, not a division per tile: the divider
   // takes 5 cycles per vector on Zen 4, more than the scores' FMAs.
@@ -398,6 +426,7 @@ void attention_scores_tiled(float* att, const float* q, const float* tiles, int3
   if (head_size == 8) {  // stories260K: q's broadcasts stay in registers
     for (int32_t i = 0; i < 8; ++i) vq[i] = _mm256_set1_ps(q[i]);
   }
+  __m256 vmax = _mm256_set1_ps(-INFINITY);
   for (int32_t tile = 0; tile < tiles_count; ++tile) {
     const float* keys = tiles + static_cast<size_t>(tile) * tile_floats;
     const __m256 scores = _mm256_mul_ps(
@@ -405,11 +434,32 @@ void attention_scores_tiled(float* att, const float* q, const float* tiles, int3
     const int32_t t = tile * kKeyTile;
     if (t + kKeyTile <= n_pos) {
       _mm256_storeu_ps(att + t, scores);
+      vmax = _mm256_max_ps(vmax, scores);
     } else {
       // The last tile is partly written: its other lanes are dropped.
-      _mm256_maskstore_ps(att + t, tail_mask(n_pos - t), scores);
+      const __m256i tail = tail_mask(n_pos - t);
+      _mm256_maskstore_ps(att + t, tail, scores);
+      vmax = _mm256_max_ps(vmax, _mm256_blendv_ps(vmax, scores, _mm256_castsi256_ps(tail)));
     }
   }
+  return max_of(vmax);
+}
+
+}  // namespace
+
+void attention_scores_tiled(float* att, const float* q, const float* tiles, int32_t n_pos,
+                            int32_t head_size, float divisor) {
+  scores_tiled(att, q, tiles, n_pos, head_size, divisor);
+}
+
+void attention_head(float* out, float* att, const float* q, const float* tiles, const float* values,
+                    int32_t kv_stride, int32_t n_pos, int32_t head_size, float divisor) {
+  const float max_score = scores_tiled(att, q, tiles, n_pos, head_size, divisor);
+  const float sum = exp_and_sum(att, n_pos, max_score);
+  // The weights stay unnormalised; the weighted sum is divided once instead:
+  // head_size multiplies, not one per position.
+  attention_values(out, att, values, kv_stride, n_pos, head_size);
+  scale_in_place(out, head_size, 1.0f / sum);
 }
 
 void attention_values(float* out, const float* att, const float* values, int32_t kv_stride,
