@@ -133,10 +133,12 @@ struct LoadedModel {
 
 int choose_threads(int32_t requested, uint64_t weight_bytes) {
   if (requested > 0) return requested;
-  // Measured on a 2-core Zen 4 (bench/compare.sh): below a few MB of weights
-  // a token takes tens of microseconds and each fork/join costs about as much
-  // as the work it splits, so one thread is fastest (stories260K: ~1 MB).
-  // Above that, decoding is memory-bound and every core helps.
+  // Measured on a 2-core Zen 4 VM (bench/compare.sh, 15 alternating runs):
+  // below a few MB of weights a token takes ~25 us and its 21 fork/joins cost
+  // about what the second core saves. stories260K (~1 MB) decodes at the same
+  // median on one thread and on two, but two swing from 25,000 to 48,000
+  // tok/s with the neighbours' load, one only from 32,000 to 39,000: one it
+  // is. Above that, decoding is memory-bound and every core helps.
   constexpr uint64_t kSmallModelBytes = 8ull << 20;
   if (weight_bytes < kSmallModelBytes) return 1;
   return host::ThreadPool::available_cpus();
