@@ -177,6 +177,42 @@ void BM_attention(benchmark::State& state) {
 BENCHMARK(BM_attention<Ref>)->Args({8, 256, 32})->Args({48, 256, 288})->Args({64, 1024, 768});
 BENCHMARK(BM_attention<Active>)->Args({8, 256, 32})->Args({48, 256, 288})->Args({64, 1024, 768});
 
+// What the transformer runs per head: scores, softmax and the weighted sum.
+// Reference: the three ref kernels over row keys. Active: kernels::
+// attention_head over the family's key layout (fused over tiles on x86).
+template <bool kActive>
+void BM_attention_head(benchmark::State& state) {
+  const auto hs = static_cast<int32_t>(state.range(0));
+  const auto n_pos = static_cast<int32_t>(state.range(1));
+  const auto kv_dim = static_cast<int32_t>(state.range(2));
+  std::vector<float> q = random_floats(hs, 13);
+  std::vector<float> keys = random_floats(static_cast<size_t>(n_pos) * kv_dim, 14);
+  std::vector<float> values = random_floats(static_cast<size_t>(n_pos) * kv_dim, 15);
+  std::vector<float> tiles(static_cast<size_t>(n_pos + kn::kKeyTile) * hs);
+  for (int32_t t = 0; t < n_pos; ++t) {
+    kn::ref::store_key_tiled(tiles.data(), t, keys.data() + static_cast<size_t>(t) * kv_dim, hs);
+  }
+  const float* family_keys = kn::kTiledKeys ? tiles.data() : keys.data();
+  std::vector<float> att(n_pos), out(hs);
+  const float divisor = sqrtf(static_cast<float>(hs));
+  for (auto _ : state) {
+    if (kActive) {
+      kn::attention_head(out.data(), att.data(), q.data(), family_keys, values.data(), kv_dim,
+                         n_pos, hs, divisor);
+    } else {
+      kn::ref::attention_scores(att.data(), q.data(), keys.data(), kv_dim, n_pos, hs, divisor);
+      kn::ref::softmax(att.data(), n_pos);
+      kn::ref::attention_values(out.data(), att.data(), values.data(), kv_dim, n_pos, hs);
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+}
+BENCHMARK(BM_attention_head<false>)
+    ->Args({8, 256, 32})
+    ->Args({48, 256, 288})
+    ->Args({64, 1024, 768});
+BENCHMARK(BM_attention_head<true>)->Args({8, 256, 32})->Args({48, 256, 288})->Args({64, 1024, 768});
+
 }  // namespace
 
 BENCHMARK_MAIN();
