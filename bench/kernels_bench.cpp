@@ -177,15 +177,18 @@ void BM_attention(benchmark::State& state) {
 BENCHMARK(BM_attention<Ref>)->Args({8, 256, 32})->Args({48, 256, 288})->Args({64, 1024, 768});
 BENCHMARK(BM_attention<Active>)->Args({8, 256, 32})->Args({48, 256, 288})->Args({64, 1024, 768});
 
-// What the transformer runs per head: scores, softmax and the weighted sum.
-// Reference: the three ref kernels over row keys. Active: kernels::
-// attention_head over the family's key layout (fused over tiles on x86).
+// What the transformer runs per kv head: for each of its query heads, scores,
+// softmax and the weighted sum. Reference: the three ref kernels over row
+// keys. Active: kernels::attention_heads over the family's key layout (fused
+// over tiles on x86, heads of size 8 in pairs). Args: head size, positions,
+// kv_dim, query heads per kv head.
 template <bool kActive>
-void BM_attention_head(benchmark::State& state) {
+void BM_attention_heads(benchmark::State& state) {
   const auto hs = static_cast<int32_t>(state.range(0));
   const auto n_pos = static_cast<int32_t>(state.range(1));
   const auto kv_dim = static_cast<int32_t>(state.range(2));
-  std::vector<float> q = random_floats(hs, 13);
+  const auto n_heads = static_cast<int32_t>(state.range(3));
+  std::vector<float> q = random_floats(static_cast<size_t>(n_heads) * hs, 13);
   std::vector<float> keys = random_floats(static_cast<size_t>(n_pos) * kv_dim, 14);
   std::vector<float> values = random_floats(static_cast<size_t>(n_pos) * kv_dim, 15);
   std::vector<float> tiles(static_cast<size_t>(n_pos + kn::kKeyTile) * hs);
@@ -193,25 +196,29 @@ void BM_attention_head(benchmark::State& state) {
     kn::ref::store_key_tiled(tiles.data(), t, keys.data() + static_cast<size_t>(t) * kv_dim, hs);
   }
   const float* family_keys = kn::kTiledKeys ? tiles.data() : keys.data();
-  std::vector<float> att(n_pos), out(hs);
+  std::vector<float> att(static_cast<size_t>(n_heads) * n_pos),
+      out(static_cast<size_t>(n_heads) * hs);
   const float divisor = sqrtf(static_cast<float>(hs));
   for (auto _ : state) {
     if (kActive) {
-      kn::attention_head(out.data(), att.data(), q.data(), family_keys, values.data(), kv_dim,
-                         n_pos, hs, divisor);
+      kn::attention_heads(out.data(), att.data(), n_pos, q.data(), n_heads, family_keys,
+                          values.data(), kv_dim, n_pos, hs, divisor);
     } else {
-      kn::ref::attention_scores(att.data(), q.data(), keys.data(), kv_dim, n_pos, hs, divisor);
-      kn::ref::softmax(att.data(), n_pos);
-      kn::ref::attention_values(out.data(), att.data(), values.data(), kv_dim, n_pos, hs);
+      for (int32_t h = 0; h < n_heads; ++h) {
+        float* p = att.data() + static_cast<size_t>(h) * n_pos;
+        kn::ref::attention_scores(p, q.data() + h * hs, keys.data(), kv_dim, n_pos, hs, divisor);
+        kn::ref::softmax(p, n_pos);
+        kn::ref::attention_values(out.data() + h * hs, p, values.data(), kv_dim, n_pos, hs);
+      }
     }
     benchmark::DoNotOptimize(out.data());
   }
 }
-BENCHMARK(BM_attention_head<false>)
-    ->Args({8, 256, 32})
-    ->Args({48, 256, 288})
-    ->Args({64, 1024, 768});
-BENCHMARK(BM_attention_head<true>)->Args({8, 256, 32})->Args({48, 256, 288})->Args({64, 1024, 768});
+void AttentionShapes(benchmark::internal::Benchmark* b) {
+  b->Args({8, 256, 32, 2})->Args({48, 256, 288, 1})->Args({64, 1024, 768, 1});
+}
+BENCHMARK(BM_attention_heads<false>)->Apply(AttentionShapes);
+BENCHMARK(BM_attention_heads<true>)->Apply(AttentionShapes);
 
 }  // namespace
 

@@ -241,31 +241,40 @@ TEST(SimdKernels, RefTiledScoresEqualRowScores) {
   }
 }
 
-TEST(SimdKernels, AttentionHeadWithinTolerance) {
-  // kernels::attention_head (fused on x86, over tiled keys) against the
-  // reference's scores, softmax and weighted sum.
+TEST(SimdKernels, AttentionHeadsWithinTolerance) {
+  // kernels::attention_heads (fused on x86 over tiled keys, head size 8 in
+  // pairs) against the reference's scores, softmax and weighted sum, for
+  // groups of 1 to 3 query heads sharing one kv head.
   for (int32_t head_size : {2, 6, 8, 16, 48, 64}) {
     const int32_t kv_stride = head_size * 3 + 4;
     for (int32_t n_pos : {1, 3, 7, 8, 9, 17, 64, 172, 288, 1000}) {
-      const BothKeyLayouts keys(n_pos, head_size, kv_stride, 25);
-      std::vector<float> values = random_floats(static_cast<size_t>(n_pos) * kv_stride, 26);
-      std::vector<float> q = random_floats(head_size, 27, 3.0f);
-      const float divisor = sqrtf(static_cast<float>(head_size));
-      std::vector<float> att(n_pos), of(head_size, -7.0f), orf(head_size, -7.0f);
-      kernels::attention_head(of.data(), att.data(), q.data(),
-                              kTiledKeys ? keys.tiles.data() : keys.rows.data(), values.data(),
-                              kv_stride, n_pos, head_size, divisor);
-      ref::attention_scores(att.data(), q.data(), keys.rows.data(), kv_stride, n_pos, head_size,
-                            divisor);
-      ref::softmax(att.data(), n_pos);
-      ref::attention_values(orf.data(), att.data(), values.data(), kv_stride, n_pos, head_size);
-      for (int32_t i = 0; i < head_size; ++i) {
-        double bound = 0;
-        for (int32_t t = 0; t < n_pos; ++t) {
-          bound += std::fabs(att[t] * values[static_cast<size_t>(t) * kv_stride + i]);
+      for (int32_t n_heads : {1, 2, 3}) {
+        const BothKeyLayouts keys(n_pos, head_size, kv_stride, 25);
+        std::vector<float> values = random_floats(static_cast<size_t>(n_pos) * kv_stride, 26);
+        std::vector<float> q = random_floats(static_cast<size_t>(n_heads) * head_size, 27, 3.0f);
+        const float divisor = sqrtf(static_cast<float>(head_size));
+        const int32_t att_stride = n_pos + 5;
+        std::vector<float> att(static_cast<size_t>(n_heads) * att_stride);
+        std::vector<float> out(static_cast<size_t>(n_heads) * head_size, -7.0f);
+        kernels::attention_heads(out.data(), att.data(), att_stride, q.data(), n_heads,
+                                 kTiledKeys ? keys.tiles.data() : keys.rows.data(), values.data(),
+                                 kv_stride, n_pos, head_size, divisor);
+        for (int32_t h = 0; h < n_heads; ++h) {
+          std::vector<float> p(n_pos), expected(head_size);
+          ref::attention_scores(p.data(), q.data() + h * head_size, keys.rows.data(), kv_stride,
+                                n_pos, head_size, divisor);
+          ref::softmax(p.data(), n_pos);
+          ref::attention_values(expected.data(), p.data(), values.data(), kv_stride, n_pos,
+                                head_size);
+          for (int32_t i = 0; i < head_size; ++i) {
+            double bound = 0;
+            for (int32_t t = 0; t < n_pos; ++t) {
+              bound += std::fabs(p[t] * values[static_cast<size_t>(t) * kv_stride + i]);
+            }
+            ASSERT_LE(std::fabs(out[h * head_size + i] - expected[i]), 1e-5 * bound + 1e-7)
+                << head_size << " " << n_pos << " head " << h << "/" << n_heads << " i " << i;
+          }
         }
-        ASSERT_LE(std::fabs(of[i] - orf[i]), 1e-5 * bound + 1e-7)
-            << head_size << " " << n_pos << " i " << i;
       }
     }
   }

@@ -162,14 +162,12 @@ void run_attention_chunk(void* context, int chunk) {
   const float scale = sqrtf(static_cast<float>(hs));
   const int32_t n_pos = job.pos + 1;
   const size_t value_layer = static_cast<size_t>(job.layer) * job.seq_len * kv_dim;
-  for (int32_t h = q_rows.begin / hs; h < q_rows.end / hs; ++h) {
-    const float* q = b.q + static_cast<size_t>(h) * hs;
-    float* att = b.att + static_cast<size_t>(h) * job.seq_len;
-    const int32_t g = h / kv_mul;
-    const float* keys = head_keys(b, c, job.seq_len, job.layer, g);
-    const float* values = b.value_cache + value_layer + static_cast<size_t>(g) * hs;
-    kernels::attention_head(b.xb2 + static_cast<size_t>(h) * hs, att, q, keys, values, kv_dim,
-                            n_pos, hs, scale);
+  for (int32_t g = kv_heads.begin; g < kv_heads.end; ++g) {
+    const size_t first_head = static_cast<size_t>(g) * kv_mul;
+    kernels::attention_heads(
+        b.xb2 + first_head * hs, b.att + first_head * job.seq_len, job.seq_len,
+        b.q + first_head * hs, kv_mul, head_keys(b, c, job.seq_len, job.layer, g),
+        b.value_cache + value_layer + static_cast<size_t>(g) * hs, kv_dim, n_pos, hs, scale);
   }
 }
 

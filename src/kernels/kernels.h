@@ -160,19 +160,25 @@ inline constexpr bool kTiledKeys = true;
 inline constexpr bool kTiledKeys = false;
 #endif
 
-// One head's attention at one position: out (head_size) = sum over t of
-// softmax(q . key_t / divisor)_t * value_t, keys in the active family's
-// layout (tiles or rows kv_stride apart), values in rows kv_stride apart;
-// att (n_pos floats) is scratch.
+// Attention at one position of n_heads query heads that share one kv head
+// (grouped-query attention): for head h, out + h * head_size = sum over t of
+// softmax(q_h . key_t / divisor)_t * value_t, with q_h = q + h * head_size,
+// keys in the active family's layout (tiles, or rows kv_stride apart) and
+// values in rows kv_stride apart; att + h * att_stride (n_pos floats) is
+// scratch.
 #if defined(LLMCU_KERNELS_AVX2)
-using x86::attention_head;
+using x86::attention_heads;
 #else
-inline void attention_head(float* out, float* att, const float* q, const float* keys,
-                           const float* values, int32_t kv_stride, int32_t n_pos, int32_t head_size,
-                           float divisor) {
-  active::attention_scores(att, q, keys, kv_stride, n_pos, head_size, divisor);
-  active::softmax(att, n_pos);
-  active::attention_values(out, att, values, kv_stride, n_pos, head_size);
+inline void attention_heads(float* out, float* att, int32_t att_stride, const float* q,
+                            int32_t n_heads, const float* keys, const float* values,
+                            int32_t kv_stride, int32_t n_pos, int32_t head_size, float divisor) {
+  for (int32_t h = 0; h < n_heads; ++h) {
+    float* scores = att + static_cast<size_t>(h) * static_cast<size_t>(att_stride);
+    const size_t offset = static_cast<size_t>(h) * static_cast<size_t>(head_size);
+    active::attention_scores(scores, q + offset, keys, kv_stride, n_pos, head_size, divisor);
+    active::softmax(scores, n_pos);
+    active::attention_values(out + offset, scores, values, kv_stride, n_pos, head_size);
+  }
 }
 #endif
 

@@ -452,14 +452,119 @@ void attention_scores_tiled(float* att, const float* q, const float* tiles, int3
   scores_tiled(att, q, tiles, n_pos, head_size, divisor);
 }
 
+namespace {
+
 void attention_head(float* out, float* att, const float* q, const float* tiles, const float* values,
                     int32_t kv_stride, int32_t n_pos, int32_t head_size, float divisor) {
   const float max_score = scores_tiled(att, q, tiles, n_pos, head_size, divisor);
   const float sum = exp_and_sum(att, n_pos, max_score);
-  // The weights stay unnormalised; the weighted sum is divided once instead:
+  // The weights stay unnormalised; the weighted sum is scaled once instead:
   // head_size multiplies, not one per position.
   attention_values(out, att, values, kv_stride, n_pos, head_size);
   scale_in_place(out, head_size, 1.0f / sum);
+}
+
+// Two query heads of head size 8 over the same keys and values (grouped-query
+// attention, stories260K): each key tile and value row is loaded once for
+// both, and the two heads' dependency chains interleave. One such head alone
+// is latency-bound: each step waits for the previous one's reduction.
+void attention_pair8(float* out, float* att_a, float* att_b, const float* q, const float* tiles,
+                     const float* values, int32_t kv_stride, int32_t n_pos, float divisor) {
+  const __m256 scale = _mm256_set1_ps(1.0f / divisor);
+  __m256 max_a = _mm256_set1_ps(-INFINITY), max_b = max_a;
+  const int32_t tiles_count = (n_pos + kKeyTile - 1) / kKeyTile;
+  for (int32_t tile = 0; tile < tiles_count; ++tile) {
+    const float* keys = tiles + static_cast<size_t>(tile) * 8 * kKeyTile;
+    __m256 key = _mm256_loadu_ps(keys);
+    __m256 sa = _mm256_mul_ps(_mm256_set1_ps(q[0]), key);
+    __m256 sb = _mm256_mul_ps(_mm256_set1_ps(q[8]), key);
+    for (int32_t i = 1; i < 8; ++i) {
+      key = _mm256_loadu_ps(keys + i * kKeyTile);
+      sa = _mm256_fmadd_ps(_mm256_set1_ps(q[i]), key, sa);
+      sb = _mm256_fmadd_ps(_mm256_set1_ps(q[8 + i]), key, sb);
+    }
+    sa = _mm256_mul_ps(sa, scale);
+    sb = _mm256_mul_ps(sb, scale);
+    const int32_t t = tile * kKeyTile;
+    if (t + kKeyTile <= n_pos) {
+      _mm256_storeu_ps(att_a + t, sa);
+      _mm256_storeu_ps(att_b + t, sb);
+      max_a = _mm256_max_ps(max_a, sa);
+      max_b = _mm256_max_ps(max_b, sb);
+    } else {
+      const __m256i tail = tail_mask(n_pos - t);
+      const __m256 lanes = _mm256_castsi256_ps(tail);
+      _mm256_maskstore_ps(att_a + t, tail, sa);
+      _mm256_maskstore_ps(att_b + t, tail, sb);
+      max_a = _mm256_max_ps(max_a, _mm256_blendv_ps(max_a, sa, lanes));
+      max_b = _mm256_max_ps(max_b, _mm256_blendv_ps(max_b, sb, lanes));
+    }
+  }
+
+  const __m256 ma = _mm256_set1_ps(max_of(max_a)), mb = _mm256_set1_ps(max_of(max_b));
+  __m256 sum_a = _mm256_setzero_ps(), sum_b = _mm256_setzero_ps();
+  const int32_t full = n_pos & ~7;
+  for (int32_t i = 0; i < full; i += 8) {
+    const __m256 ea = exp8(_mm256_sub_ps(_mm256_loadu_ps(att_a + i), ma));
+    const __m256 eb = exp8(_mm256_sub_ps(_mm256_loadu_ps(att_b + i), mb));
+    _mm256_storeu_ps(att_a + i, ea);
+    _mm256_storeu_ps(att_b + i, eb);
+    sum_a = _mm256_add_ps(sum_a, ea);
+    sum_b = _mm256_add_ps(sum_b, eb);
+  }
+  if (full < n_pos) {
+    const __m256i tail = tail_mask(n_pos - full);
+    const __m256 lanes = _mm256_castsi256_ps(tail);
+    const __m256 ea =
+        _mm256_and_ps(exp8(_mm256_sub_ps(_mm256_maskload_ps(att_a + full, tail), ma)), lanes);
+    const __m256 eb =
+        _mm256_and_ps(exp8(_mm256_sub_ps(_mm256_maskload_ps(att_b + full, tail), mb)), lanes);
+    _mm256_maskstore_ps(att_a + full, tail, ea);
+    _mm256_maskstore_ps(att_b + full, tail, eb);
+    sum_a = _mm256_add_ps(sum_a, ea);
+    sum_b = _mm256_add_ps(sum_b, eb);
+  }
+
+  // Two accumulators per head over t: four independent FMA chains.
+  const auto stride = static_cast<size_t>(kv_stride);
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;
+  int32_t t = 0;
+  for (; t + 2 <= n_pos; t += 2) {
+    const __m256 v0 = _mm256_loadu_ps(values + static_cast<size_t>(t) * stride);
+    const __m256 v1 = _mm256_loadu_ps(values + static_cast<size_t>(t + 1) * stride);
+    a0 = _mm256_fmadd_ps(_mm256_set1_ps(att_a[t]), v0, a0);
+    b0 = _mm256_fmadd_ps(_mm256_set1_ps(att_b[t]), v0, b0);
+    a1 = _mm256_fmadd_ps(_mm256_set1_ps(att_a[t + 1]), v1, a1);
+    b1 = _mm256_fmadd_ps(_mm256_set1_ps(att_b[t + 1]), v1, b1);
+  }
+  if (t < n_pos) {
+    const __m256 v0 = _mm256_loadu_ps(values + static_cast<size_t>(t) * stride);
+    a0 = _mm256_fmadd_ps(_mm256_set1_ps(att_a[t]), v0, a0);
+    b0 = _mm256_fmadd_ps(_mm256_set1_ps(att_b[t]), v0, b0);
+  }
+  _mm256_storeu_ps(out, _mm256_mul_ps(_mm256_add_ps(a0, a1), _mm256_set1_ps(1.0f / hsum(sum_a))));
+  _mm256_storeu_ps(out + 8,
+                   _mm256_mul_ps(_mm256_add_ps(b0, b1), _mm256_set1_ps(1.0f / hsum(sum_b))));
+}
+
+}  // namespace
+
+void attention_heads(float* out, float* att, int32_t att_stride, const float* q, int32_t n_heads,
+                     const float* tiles, const float* values, int32_t kv_stride, int32_t n_pos,
+                     int32_t head_size, float divisor) {
+  const auto hs = static_cast<size_t>(head_size);
+  const auto as = static_cast<size_t>(att_stride);
+  int32_t h = 0;
+  if (head_size == 8) {
+    for (; h + 2 <= n_heads; h += 2) {
+      attention_pair8(out + h * hs, att + h * as, att + (h + 1) * as, q + h * hs, tiles, values,
+                      kv_stride, n_pos, divisor);
+    }
+  }
+  for (; h < n_heads; ++h) {
+    attention_head(out + h * hs, att + h * as, q + h * hs, tiles, values, kv_stride, n_pos,
+                   head_size, divisor);
+  }
 }
 
 void attention_values(float* out, const float* att, const float* values, int32_t kv_stride,

@@ -44,9 +44,11 @@ void attention_values(float* out, const float* att, const float* values, int32_t
 void attention_scores_tiled(float* att, const float* q, const float* tiles, int32_t n_pos,
                             int32_t head_size, float divisor);
 using ref::store_key_tiled;
-// kernels::attention_head over tiled keys: scores and their maximum in one
-// pass, exp in a second, the weighted sum of values normalised at the end.
-void attention_head(float* out, float* att, const float* q, const float* tiles, const float* values,
-                    int32_t kv_stride, int32_t n_pos, int32_t head_size, float divisor);
+// kernels::attention_heads over tiled keys: per head, scores and their
+// maximum in one pass, exp in a second, the weighted sum of values normalised
+// at the end; heads of size 8 go in pairs.
+void attention_heads(float* out, float* att, int32_t att_stride, const float* q, int32_t n_heads,
+                     const float* tiles, const float* values, int32_t kv_stride, int32_t n_pos,
+                     int32_t head_size, float divisor);
 
 }  // namespace llmcu::kernels::x86
