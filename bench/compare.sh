@@ -9,7 +9,7 @@
 #   gcc -Ofast -fopenmp -march=native run.c -lm -o runomp
 # (its binary: $LLAMA2C_BIN, default runomp, else run). llama2.c is never
 # built, downloaded or committed by this project.
-# Environment: LLMCU (the llmcu binary; default build/perf, then build/release),
+# Environment: LLMCU (the llmcu binary; default build/release),
 # LLMCU_SHARED_DIR (models/ with stories260K.bin, tok512.bin, tokenizer.bin;
 # default ../shared), COMPARE_CACHE (where random 15M/42M/110M checkpoints
 # are generated; default ~/.cache/llmcu/compare).
@@ -40,9 +40,7 @@ L2C_BIN=${LLAMA2C_BIN:-runomp}
 [ -x "$L2C_DIR/$L2C_BIN" ] || { echo "no llama2.c binary runomp or run in $L2C_DIR" >&2; exit 1; }
 L2C="$L2C_DIR/$L2C_BIN"
 LLMCU=${LLMCU:-}
-for candidate in "$ROOT/build/perf/apps/cli/llmcu" "$ROOT/build/release/apps/cli/llmcu"; do
-  [ -n "$LLMCU" ] || { [ -x "$candidate" ] && LLMCU=$candidate; }
-done
+LLMCU=${LLMCU:-$ROOT/build/release/apps/cli/llmcu}
 [ -x "$LLMCU" ] || { echo "no llmcu binary: build it or set LLMCU" >&2; exit 1; }
 SHARED=${LLMCU_SHARED_DIR:-$ROOT/../shared}
 SM=$SHARED/models
