@@ -39,7 +39,6 @@ L2C_BIN=${LLAMA2C_BIN:-runomp}
 [ -x "$L2C_DIR/$L2C_BIN" ] || L2C_BIN=run
 [ -x "$L2C_DIR/$L2C_BIN" ] || { echo "no llama2.c binary runomp or run in $L2C_DIR" >&2; exit 1; }
 L2C="$L2C_DIR/$L2C_BIN"
-LLMCU=${LLMCU:-}
 LLMCU=${LLMCU:-$ROOT/build/release/apps/cli/llmcu}
 [ -x "$LLMCU" ] || { echo "no llmcu binary: build it or set LLMCU" >&2; exit 1; }
 SHARED=${LLMCU_SHARED_DIR:-$ROOT/../shared}
