@@ -1,7 +1,7 @@
 // `llmcu_mcu_app.elf --selftest`: runs the kernels the image uses
 // (kernels::active) and the reference kernels on the same pseudo-random data,
 // on the target itself, because the Cortex-M kernels are inline assembly that
-// no host test executes. matvec, dot, axpy and attention must be bit-exact
+// no host test executes. matvec (f32 and int8), dot, axpy and attention must be bit-exact
 // (their contract); softmax and SiLU use a polynomial exp, so they are held to
 // a few ulp, and that exp is compared with newlib's expf over its range.
 #include "selftest.h"
@@ -32,6 +32,10 @@ float random_float() {  // xorshift32, uniform in [-1, 1)
   g_rng ^= g_rng >> 17;
   g_rng ^= g_rng << 5;
   return static_cast<float>(g_rng >> 8) / 8388608.0f - 1.0f;
+}
+int8_t random_int8() {  // uniform in [-127, 127], as quantized values are
+  random_float();
+  return static_cast<int8_t>(static_cast<int32_t>(g_rng % 255u) - 127);
 }
 void fill(float* v, int32_t n, float scale) {
   for (int32_t i = 0; i < n; ++i) v[i] = scale * random_float();
@@ -108,6 +112,37 @@ void check_matvec() {
         active::matvec_f32(g_got, g_a, g_x, cols, begin, rows);
         ref::matvec_f32(g_want, g_a, g_x, cols, begin, rows);
         expect_same("matvec_f32", rows, id++);
+      }
+    }
+  }
+}
+
+// int8 matvec (Q8_0 groups): bit-exact, on unaligned rows and scales, for
+// group sizes below, at and past one 4-byte word.
+void check_matvec_q8() {
+  static const int32_t group_sizes[] = {1, 3, 4, 6, 8, 32, 64};
+  int32_t id = 0;
+  for (int32_t group_size : group_sizes) {
+    for (int32_t groups = 1; groups <= 3; ++groups) {
+      const int32_t cols = group_size * groups;
+      for (int32_t rows = 1; rows <= 5; rows += 2) {
+        for (int32_t offset = 0; offset < 4; offset += 3) {
+          auto* w = reinterpret_cast<int8_t*>(g_a) + offset;
+          auto* w_scales = reinterpret_cast<uint8_t*>(g_b) + offset;
+          auto* xq = reinterpret_cast<int8_t*>(g_x) + offset;
+          float* x_scales = g_x + kMax / 2;
+          for (int32_t i = 0; i < rows * cols; ++i) w[i] = random_int8();
+          for (int32_t i = 0; i < cols; ++i) xq[i] = random_int8();
+          for (int32_t i = 0; i < rows * groups; ++i) {
+            const float scale = random_float() / 127.0f;
+            memcpy(w_scales + i * sizeof(float), &scale, sizeof scale);
+          }
+          fill(x_scales, groups, 1.0f / 127.0f);
+          llmcu::kernels::active_q8::matvec_q8(g_got, w, w_scales, xq, x_scales, cols, group_size,
+                                               0, rows);
+          ref::matvec_q8(g_want, w, w_scales, xq, x_scales, cols, group_size, 0, rows);
+          expect_same("matvec_q8", rows, id++);
+        }
       }
     }
   }
@@ -261,6 +296,7 @@ bool run_selftest(std::span<uint8_t> scratch) {
 #endif
   check_dot_axpy();
   check_matvec();
+  check_matvec_q8();
   check_attention();
   check_softmax_swiglu();
 #if defined(LLMCU_KERNELS_CORTEX_M)

@@ -96,6 +96,13 @@ void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_
                const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
                int32_t row_end);
 }  // namespace neon
+#elif defined(LLMCU_KERNELS_CORTEX_M)
+namespace cortex_m {
+// Same contract and bit-identical results as ref::matvec_q8 (SMLAD dot products).
+void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
+               const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
+               int32_t row_end);
+}  // namespace cortex_m
 #elif defined(LLMCU_KERNELS_ESP32S3)
 namespace esp32s3 {
 // Same contract and results as ref::matvec_q8; esp-dsp's int8 dot product per
@@ -114,6 +121,9 @@ using x86::matvec_q8;
 using x86::quantize_q8;
 #elif defined(LLMCU_KERNELS_NEON)
 using neon::matvec_q8;
+using ref::quantize_q8;
+#elif defined(LLMCU_KERNELS_CORTEX_M)
+using cortex_m::matvec_q8;
 using ref::quantize_q8;
 #elif defined(LLMCU_KERNELS_ESP32S3)
 using esp32s3::matvec_q8;
