@@ -9,9 +9,18 @@
 #include <cstring>
 
 #include "kernels/kernels.h"
-#include "kernels/q8_rows.h"
 
 namespace llmcu::kernels::ref {
+
+namespace {
+
+inline float load_scale(const uint8_t* scales, size_t index) {
+  float s;
+  memcpy(&s, scales + index * sizeof(float), sizeof(s));
+  return s;
+}
+
+}  // namespace
 
 void quantize_q8(int8_t* q, float* scales, const float* x, int32_t n, int32_t group_size) {
   for (int32_t g = 0, j = 0; j < n; ++g, j += group_size) {
@@ -42,21 +51,28 @@ void quantize_q8(int8_t* q, float* scales, const float* x, int32_t n, int32_t gr
 void dequantize_q8(float* out, const int8_t* q, const uint8_t* scales, int32_t n,
                    int32_t group_size) {
   for (int32_t i = 0; i < n; ++i) {
-    out[i] = static_cast<float>(q[i]) * load_q8_scale(scales, static_cast<size_t>(i / group_size));
+    out[i] = static_cast<float>(q[i]) * load_scale(scales, static_cast<size_t>(i / group_size));
   }
 }
 
 void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
                const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
                int32_t row_end) {
-  matvec_q8_rows(out, w, w_scales, xq, x_scales, cols, group_size, row_begin, row_end,
-                 [](const int8_t* a, const int8_t* b, int32_t n) {
-                   int32_t acc = 0;
-                   for (int32_t k = 0; k < n; ++k) {
-                     acc += static_cast<int32_t>(a[k]) * static_cast<int32_t>(b[k]);
-                   }
-                   return acc;
-                 });
+  const int32_t groups = cols / group_size;
+  for (int32_t r = row_begin; r < row_end; ++r) {
+    const int8_t* wr = w + static_cast<size_t>(r) * static_cast<size_t>(cols);
+    const size_t scale_row = static_cast<size_t>(r) * static_cast<size_t>(groups);
+    float sum = 0.0f;
+    for (int32_t g = 0; g < groups; ++g) {
+      const int32_t j = g * group_size;
+      int32_t acc = 0;
+      for (int32_t k = 0; k < group_size; ++k) {
+        acc += static_cast<int32_t>(xq[j + k]) * static_cast<int32_t>(wr[j + k]);
+      }
+      sum += static_cast<float>(acc) * load_scale(w_scales, scale_row + g) * x_scales[g];
+    }
+    out[r] = sum;
+  }
 }
 
 }  // namespace llmcu::kernels::ref
