@@ -409,9 +409,18 @@ inline __m256 tile_scores(const float* q, const float* tile, int32_t head_size) 
   return acc;
 }
 
-}  // namespace
-
-namespace {
+// Stores the scores of the tile at position t (all 8, or the first n_pos - t
+// of the last, partial tile) and folds them into the running maximum.
+inline void store_tile_scores(float* att, int32_t t, int32_t n_pos, __m256 scores, __m256& vmax) {
+  if (t + kKeyTile <= n_pos) {
+    _mm256_storeu_ps(att + t, scores);
+    vmax = _mm256_max_ps(vmax, scores);
+  } else {
+    const __m256i tail = tail_mask(n_pos - t);
+    _mm256_maskstore_ps(att + t, tail, scores);
+    vmax = _mm256_max_ps(vmax, _mm256_blendv_ps(vmax, scores, _mm256_castsi256_ps(tail)));
+  }
+}
 
 // attention_scores_tiled, returning the largest score.
 float scores_tiled(float* att, const float* q, const float* tiles, int32_t n_pos, int32_t head_size,
@@ -431,16 +440,7 @@ float scores_tiled(float* att, const float* q, const float* tiles, int32_t n_pos
     const float* keys = tiles + static_cast<size_t>(tile) * tile_floats;
     const __m256 scores = _mm256_mul_ps(
         head_size == 8 ? tile_scores<8>(vq, keys) : tile_scores(q, keys, head_size), scale);
-    const int32_t t = tile * kKeyTile;
-    if (t + kKeyTile <= n_pos) {
-      _mm256_storeu_ps(att + t, scores);
-      vmax = _mm256_max_ps(vmax, scores);
-    } else {
-      // The last tile is partly written: its other lanes are dropped.
-      const __m256i tail = tail_mask(n_pos - t);
-      _mm256_maskstore_ps(att + t, tail, scores);
-      vmax = _mm256_max_ps(vmax, _mm256_blendv_ps(vmax, scores, _mm256_castsi256_ps(tail)));
-    }
+    store_tile_scores(att, tile * kKeyTile, n_pos, scores, vmax);
   }
   return max_of(vmax);
 }
@@ -483,47 +483,11 @@ void attention_pair8(float* out, float* att_a, float* att_b, const float* q, con
       sa = _mm256_fmadd_ps(_mm256_set1_ps(q[i]), key, sa);
       sb = _mm256_fmadd_ps(_mm256_set1_ps(q[8 + i]), key, sb);
     }
-    sa = _mm256_mul_ps(sa, scale);
-    sb = _mm256_mul_ps(sb, scale);
-    const int32_t t = tile * kKeyTile;
-    if (t + kKeyTile <= n_pos) {
-      _mm256_storeu_ps(att_a + t, sa);
-      _mm256_storeu_ps(att_b + t, sb);
-      max_a = _mm256_max_ps(max_a, sa);
-      max_b = _mm256_max_ps(max_b, sb);
-    } else {
-      const __m256i tail = tail_mask(n_pos - t);
-      const __m256 lanes = _mm256_castsi256_ps(tail);
-      _mm256_maskstore_ps(att_a + t, tail, sa);
-      _mm256_maskstore_ps(att_b + t, tail, sb);
-      max_a = _mm256_max_ps(max_a, _mm256_blendv_ps(max_a, sa, lanes));
-      max_b = _mm256_max_ps(max_b, _mm256_blendv_ps(max_b, sb, lanes));
-    }
+    store_tile_scores(att_a, tile * kKeyTile, n_pos, _mm256_mul_ps(sa, scale), max_a);
+    store_tile_scores(att_b, tile * kKeyTile, n_pos, _mm256_mul_ps(sb, scale), max_b);
   }
-
-  const __m256 ma = _mm256_set1_ps(max_of(max_a)), mb = _mm256_set1_ps(max_of(max_b));
-  __m256 sum_a = _mm256_setzero_ps(), sum_b = _mm256_setzero_ps();
-  const int32_t full = n_pos & ~7;
-  for (int32_t i = 0; i < full; i += 8) {
-    const __m256 ea = exp8(_mm256_sub_ps(_mm256_loadu_ps(att_a + i), ma));
-    const __m256 eb = exp8(_mm256_sub_ps(_mm256_loadu_ps(att_b + i), mb));
-    _mm256_storeu_ps(att_a + i, ea);
-    _mm256_storeu_ps(att_b + i, eb);
-    sum_a = _mm256_add_ps(sum_a, ea);
-    sum_b = _mm256_add_ps(sum_b, eb);
-  }
-  if (full < n_pos) {
-    const __m256i tail = tail_mask(n_pos - full);
-    const __m256 lanes = _mm256_castsi256_ps(tail);
-    const __m256 ea =
-        _mm256_and_ps(exp8(_mm256_sub_ps(_mm256_maskload_ps(att_a + full, tail), ma)), lanes);
-    const __m256 eb =
-        _mm256_and_ps(exp8(_mm256_sub_ps(_mm256_maskload_ps(att_b + full, tail), mb)), lanes);
-    _mm256_maskstore_ps(att_a + full, tail, ea);
-    _mm256_maskstore_ps(att_b + full, tail, eb);
-    sum_a = _mm256_add_ps(sum_a, ea);
-    sum_b = _mm256_add_ps(sum_b, eb);
-  }
+  const float sum_a = exp_and_sum(att_a, n_pos, max_of(max_a));
+  const float sum_b = exp_and_sum(att_b, n_pos, max_of(max_b));
 
   // Two accumulators per head over t: four independent FMA chains.
   const auto stride = static_cast<size_t>(kv_stride);
@@ -542,9 +506,8 @@ void attention_pair8(float* out, float* att_a, float* att_b, const float* q, con
     a0 = _mm256_fmadd_ps(_mm256_set1_ps(att_a[t]), v0, a0);
     b0 = _mm256_fmadd_ps(_mm256_set1_ps(att_b[t]), v0, b0);
   }
-  _mm256_storeu_ps(out, _mm256_mul_ps(_mm256_add_ps(a0, a1), _mm256_set1_ps(1.0f / hsum(sum_a))));
-  _mm256_storeu_ps(out + 8,
-                   _mm256_mul_ps(_mm256_add_ps(b0, b1), _mm256_set1_ps(1.0f / hsum(sum_b))));
+  _mm256_storeu_ps(out, _mm256_mul_ps(_mm256_add_ps(a0, a1), _mm256_set1_ps(1.0f / sum_a)));
+  _mm256_storeu_ps(out + 8, _mm256_mul_ps(_mm256_add_ps(b0, b1), _mm256_set1_ps(1.0f / sum_b)));
 }
 
 }  // namespace
