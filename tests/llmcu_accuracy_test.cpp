@@ -23,62 +23,10 @@
 namespace llmcu::test {
 namespace {
 
-Status append_bytes(void* user, const uint8_t* data, size_t size) {
-  auto* v = static_cast<std::vector<uint8_t>*>(user);
-  v->insert(v->end(), data, data + size);
-  return Status::ok();
-}
-
 Status keep_logits(void* user, int32_t, const float* logits, int32_t vocab) {
   auto* v = static_cast<std::vector<float>*>(user);
   v->insert(v->end(), logits, logits + vocab);
   return Status::ok();
-}
-
-struct ModelRun {
-  std::vector<uint8_t> arena;
-  Model model;
-  Generator generator;
-
-  ModelRun(const std::vector<uint8_t>& bytes, const std::vector<uint8_t>& tokenizer) {
-    Result<Model> m = load_model(bytes, "model");
-    EXPECT_TRUE(m.is_ok()) << m.status().message();
-    model = *m;
-    SessionOptions options;
-    options.max_prompt_bytes = 8192;
-    Result<MemoryPlan> plan = plan_memory(model, options);
-    EXPECT_TRUE(plan.is_ok()) << plan.status().message();
-    arena.resize(plan->arena_bytes + Arena::kAlignment);
-    Result<Generator> g =
-        Generator::create(model, tokenizer, "tok512.bin", options, arena, nullptr);
-    EXPECT_TRUE(g.is_ok()) << g.status().message();
-    generator = *g;
-  }
-};
-
-// Greedy continuation of `prompt` (forced), `steps` positions.
-std::vector<int32_t> greedy(ModelRun& run, const std::string& prompt, int32_t steps,
-                            std::vector<float>* margins) {
-  Result<std::span<const int32_t>> ids = run.generator.encode_prompt(prompt);
-  EXPECT_TRUE(ids.is_ok());
-  std::vector<int32_t> out;
-  int32_t token = (*ids)[0];
-  const int32_t vocab = run.model.config.vocab_size;
-  for (int32_t pos = 0; pos < steps; ++pos) {
-    const float* logits = run.generator.transformer().forward(token, pos);
-    if (pos + 1 < static_cast<int32_t>(ids->size())) {
-      token = (*ids)[pos + 1];
-      continue;
-    }
-    token = kernels::ref::argmax(logits, vocab);
-    float second = -INFINITY;
-    for (int32_t i = 0; i < vocab; ++i) {
-      if (i != token) second = std::max(second, logits[i]);
-    }
-    out.push_back(token);
-    if (margins != nullptr) margins->push_back(logits[token] - second);
-  }
-  return out;
 }
 
 class LlmcuAccuracy : public ::testing::TestWithParam<int32_t> {
@@ -95,7 +43,7 @@ class LlmcuAccuracy : public ::testing::TestWithParam<int32_t> {
     delete text_;
   }
 
-  static std::vector<int32_t> tokens(ModelRun& run) {
+  static std::vector<int32_t> tokens(ModelSession& run) {
     std::vector<int32_t> ids(Tokenizer::encode_work_ints(text_->size()));
     int32_t n = 0;
     EXPECT_TRUE(run.generator.tokenizer().encode(*text_, true, false, ids, &n).is_ok());
@@ -113,13 +61,13 @@ std::string* LlmcuAccuracy::text_ = nullptr;
 
 TEST_P(LlmcuAccuracy, LogitsPerplexityAndGreedyTextStayCloseToFp32) {
   const int32_t group_size = GetParam();
-  ModelRun fp32(*fp32_, *tokenizer_);
+  ModelSession fp32(*fp32_, *tokenizer_);
   std::vector<uint8_t> bytes;
   Result<QuantizeStats> q =
-      write_llmcu(fp32.model, WeightType::kQ8, group_size, append_bytes, &bytes);
+      write_llmcu(fp32.model, WeightType::kQ8, group_size, append_to_vector, &bytes);
   ASSERT_TRUE(q.is_ok()) << q.status().message();
   EXPECT_LE(q->max_error_in_scales, 0.5f * (1.0f + 1e-5f));
-  ModelRun int8(bytes, *tokenizer_);
+  ModelSession int8(bytes, *tokenizer_);
   ASSERT_EQ(int8.model.format, ModelFormat::kLlmcu);
   ASSERT_EQ(int8.model.config.group_size, group_size);
 
@@ -158,8 +106,8 @@ TEST_P(LlmcuAccuracy, LogitsPerplexityAndGreedyTextStayCloseToFp32) {
   size_t shortest = SIZE_MAX;
   for (const std::string& prompt : prompts) {
     std::vector<float> margins;
-    const std::vector<int32_t> a = greedy(fp32, prompt, 200, &margins);
-    const std::vector<int32_t> b = greedy(int8, prompt, 200, nullptr);
+    const std::vector<int32_t> a = greedy_continuation(fp32, prompt, 200, &margins);
+    const std::vector<int32_t> b = greedy_continuation(int8, prompt, 200, nullptr);
     size_t same = 0;
     while (same < a.size() && same < b.size() && a[same] == b[same]) ++same;
     shortest = std::min(shortest, same);

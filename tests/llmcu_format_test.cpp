@@ -16,12 +16,6 @@
 namespace llmcu::test {
 namespace {
 
-Status append_to_vector(void* user, const uint8_t* data, size_t size) {
-  auto* v = static_cast<std::vector<uint8_t>*>(user);
-  v->insert(v->end(), data, data + size);
-  return Status::ok();
-}
-
 std::vector<uint8_t> to_llmcu(const Model& m, WeightType type, int32_t group_size) {
   std::vector<uint8_t> out;
   Result<QuantizeStats> s = write_llmcu(m, type, group_size, append_to_vector, &out);
@@ -70,21 +64,6 @@ std::string entry_error(const std::vector<uint8_t>& good, LlmcuKind kind, Edit e
   put_entry(b, i, e);
   reseal(b);
   return error_of(b);
-}
-
-std::vector<float> logits_at(const Model& m, const std::vector<int32_t>& tokens) {
-  Result<MemoryPlan> plan = plan_memory(m, {});
-  EXPECT_TRUE(plan.is_ok()) << plan.status().message();
-  std::vector<uint8_t> arena(plan->arena_bytes + Arena::kAlignment);
-  const std::vector<uint8_t> tok = make_tokenizer(m.config.vocab_size);
-  Result<Generator> g = Generator::create(m, tok, "tok", {}, arena, nullptr);
-  EXPECT_TRUE(g.is_ok()) << g.status().message();
-  std::vector<float> out;
-  for (size_t pos = 0; pos < tokens.size(); ++pos) {
-    const float* l = g->transformer().forward(tokens[pos], static_cast<int32_t>(pos));
-    out.insert(out.end(), l, l + m.config.vocab_size);
-  }
-  return out;
 }
 
 #define EXPECT_HAS(haystack, needle) \

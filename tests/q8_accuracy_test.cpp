@@ -21,32 +21,6 @@
 namespace llmcu::test {
 namespace {
 
-Status append_to_vector(void* user, const uint8_t* data, size_t size) {
-  auto* v = static_cast<std::vector<uint8_t>*>(user);
-  v->insert(v->end(), data, data + size);
-  return Status::ok();
-}
-
-struct Session {
-  std::vector<uint8_t> arena;
-  Model model;
-  Generator generator;
-
-  Session(const std::vector<uint8_t>& bytes, const std::vector<uint8_t>& tokenizer) {
-    Result<Model> m = load_model(bytes, "model");
-    EXPECT_TRUE(m.is_ok()) << m.status().message();
-    model = *m;
-    SessionOptions options;
-    options.max_prompt_bytes = 8192;
-    Result<MemoryPlan> plan = plan_memory(model, options);
-    arena.resize(plan->arena_bytes + Arena::kAlignment);
-    Result<Generator> g =
-        Generator::create(model, tokenizer, "tok512.bin", options, arena, nullptr);
-    EXPECT_TRUE(g.is_ok()) << g.status().message();
-    generator = *g;
-  }
-};
-
 class Q8Accuracy : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -65,7 +39,7 @@ class Q8Accuracy : public ::testing::Test {
     delete tokenizer_;
   }
 
-  static std::vector<int32_t> text_tokens(Session& s) {
+  static std::vector<int32_t> text_tokens(ModelSession& s) {
     std::ifstream in(std::string(LLMCU_TEST_DATA_DIR) + "/tinystories_eval.txt");
     const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
     EXPECT_GT(text.size(), 1000u);
@@ -94,8 +68,8 @@ Status keep_rows(void* user, int32_t, const float* logits, int32_t vocab) {
 }
 
 TEST_F(Q8Accuracy, LogitsAndPerplexityStayCloseToFp32) {
-  Session fp32(*fp32_bytes_, *tokenizer_);
-  Session q8(*q8_bytes_, *tokenizer_);
+  ModelSession fp32(*fp32_bytes_, *tokenizer_);
+  ModelSession q8(*q8_bytes_, *tokenizer_);
   const std::vector<int32_t> tokens = text_tokens(fp32);
   ASSERT_GT(tokens.size(), 300u);
   Rows rf, rq;
@@ -125,39 +99,13 @@ TEST_F(Q8Accuracy, LogitsAndPerplexityStayCloseToFp32) {
   EXPECT_LE(std::fabs(ppl_change), 0.02);
 }
 
-// Greedy continuation: the prompt forced, then argmax, for `steps` positions.
-// margins[i]: how far the chosen token's logit leads the runner-up's.
-std::vector<int32_t> greedy(Session& s, const std::string& prompt, int32_t steps,
-                            std::vector<float>* margins) {
-  Result<std::span<const int32_t>> ids = s.generator.encode_prompt(prompt);
-  EXPECT_TRUE(ids.is_ok());
-  std::vector<int32_t> out;
-  int32_t token = (*ids)[0];
-  const int32_t vocab = s.model.config.vocab_size;
-  for (int32_t pos = 0; pos < steps; ++pos) {
-    const float* logits = s.generator.transformer().forward(token, pos);
-    if (pos + 1 < static_cast<int32_t>(ids->size())) {
-      token = (*ids)[pos + 1];
-      continue;
-    }
-    token = kernels::ref::argmax(logits, vocab);
-    float second = -INFINITY;
-    for (int32_t i = 0; i < vocab; ++i) {
-      if (i != token) second = std::max(second, logits[i]);
-    }
-    out.push_back(token);
-    margins->push_back(logits[token] - second);
-  }
-  return out;
-}
-
 // Every golden prompt's greedy text must equal fp32's for 100 tokens, unless
 // it parts where fp32 itself nearly ties: int8 cannot order two logits closer
 // than its own error (max abs ~0.3 above), so such a split is no defect.
 TEST_F(Q8Accuracy, GreedyTextMatchesFp32ForTheGoldenPrompts) {
   constexpr float kNearTie = 0.25f;
-  Session fp32(*fp32_bytes_, *tokenizer_);
-  Session q8(*q8_bytes_, *tokenizer_);
+  ModelSession fp32(*fp32_bytes_, *tokenizer_);
+  ModelSession q8(*q8_bytes_, *tokenizer_);
   std::set<std::string> prompts;
   const nlohmann::json cases = golden_cases();
   for (const auto& c : cases["generate"]) {
@@ -166,8 +114,8 @@ TEST_F(Q8Accuracy, GreedyTextMatchesFp32ForTheGoldenPrompts) {
   ASSERT_GE(prompts.size(), 4u);
   for (const std::string& prompt : prompts) {
     std::vector<float> margins, unused;
-    const std::vector<int32_t> a = greedy(fp32, prompt, 400, &margins);
-    const std::vector<int32_t> b = greedy(q8, prompt, 400, &unused);
+    const std::vector<int32_t> a = greedy_continuation(fp32, prompt, 400, &margins);
+    const std::vector<int32_t> b = greedy_continuation(q8, prompt, 400, &unused);
     size_t same = 0;
     while (same < a.size() && same < b.size() && a[same] == b[same]) ++same;
     const float margin = same < margins.size() ? margins[same] : INFINITY;

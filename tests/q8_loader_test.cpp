@@ -51,20 +51,6 @@ std::vector<uint8_t> to_v1(const Model& m) {
   return b.data;
 }
 
-std::vector<float> logits_at(const Model& m, const std::vector<int32_t>& tokens) {
-  Result<MemoryPlan> plan = plan_memory(m, {});
-  std::vector<uint8_t> arena(plan->arena_bytes + Arena::kAlignment);
-  const std::vector<uint8_t> tok = make_tokenizer(m.config.vocab_size);
-  Result<Generator> g = Generator::create(m, tok, "tok", {}, arena, nullptr);
-  EXPECT_TRUE(g.is_ok()) << g.status().message();
-  std::vector<float> out;
-  for (size_t pos = 0; pos < tokens.size(); ++pos) {
-    const float* l = g->transformer().forward(tokens[pos], static_cast<int32_t>(pos));
-    out.insert(out.end(), l, l + m.config.vocab_size);
-  }
-  return out;
-}
-
 TEST(Q8Loader, LoadsExportPyVersion2InPlace) {
   const std::vector<uint8_t> bytes = read_file(model_path("stories260K_q8.bin"));
   Result<Model> m = load_model(bytes, "stories260K_q8.bin");

@@ -15,12 +15,6 @@
 namespace llmcu::test {
 namespace {
 
-Status append_to_vector(void* user, const uint8_t* data, size_t size) {
-  auto* v = static_cast<std::vector<uint8_t>*>(user);
-  v->insert(v->end(), data, data + size);
-  return Status::ok();
-}
-
 std::vector<uint8_t> quantized(const Model& m, int32_t group_size) {
   std::vector<uint8_t> out;
   Result<QuantizeStats> stats = write_llama2c_v2(m, group_size, append_to_vector, &out);

@@ -1,5 +1,6 @@
 #include "test_support.h"
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,6 +10,9 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
+
+#include "kernels/kernels.h"
+#include "llmcu/memory_plan.h"
 
 namespace llmcu::test {
 
@@ -153,6 +157,66 @@ CommandResult run_cli(const std::string& args) {
   result.err = ss.str();
   unlink(err_path);
   return result;
+}
+
+Status append_to_vector(void* user, const uint8_t* data, size_t size) {
+  auto* v = static_cast<std::vector<uint8_t>*>(user);
+  v->insert(v->end(), data, data + size);
+  return Status::ok();
+}
+
+std::vector<float> logits_at(const Model& model, const std::vector<int32_t>& tokens) {
+  Result<MemoryPlan> plan = plan_memory(model, {});
+  EXPECT_TRUE(plan.is_ok()) << plan.status().message();
+  std::vector<uint8_t> arena(plan->arena_bytes + Arena::kAlignment);
+  const std::vector<uint8_t> tok = make_tokenizer(model.config.vocab_size);
+  Result<Generator> g = Generator::create(model, tok, "tok", {}, arena, nullptr);
+  EXPECT_TRUE(g.is_ok()) << g.status().message();
+  std::vector<float> out;
+  for (size_t pos = 0; pos < tokens.size(); ++pos) {
+    const float* l = g->transformer().forward(tokens[pos], static_cast<int32_t>(pos));
+    out.insert(out.end(), l, l + model.config.vocab_size);
+  }
+  return out;
+}
+
+ModelSession::ModelSession(const std::vector<uint8_t>& bytes,
+                           const std::vector<uint8_t>& tokenizer) {
+  Result<Model> m = load_model(bytes, "model");
+  EXPECT_TRUE(m.is_ok()) << m.status().message();
+  model = *m;
+  SessionOptions options;
+  options.max_prompt_bytes = 8192;
+  Result<MemoryPlan> plan = plan_memory(model, options);
+  EXPECT_TRUE(plan.is_ok()) << plan.status().message();
+  arena.resize(plan->arena_bytes + Arena::kAlignment);
+  Result<Generator> g = Generator::create(model, tokenizer, "tok512.bin", options, arena, nullptr);
+  EXPECT_TRUE(g.is_ok()) << g.status().message();
+  generator = *g;
+}
+
+std::vector<int32_t> greedy_continuation(ModelSession& session, const std::string& prompt,
+                                         int32_t steps, std::vector<float>* margins) {
+  Result<std::span<const int32_t>> ids = session.generator.encode_prompt(prompt);
+  EXPECT_TRUE(ids.is_ok());
+  std::vector<int32_t> out;
+  int32_t token = (*ids)[0];
+  const int32_t vocab = session.model.config.vocab_size;
+  for (int32_t pos = 0; pos < steps; ++pos) {
+    const float* logits = session.generator.transformer().forward(token, pos);
+    if (pos + 1 < static_cast<int32_t>(ids->size())) {
+      token = (*ids)[pos + 1];
+      continue;
+    }
+    token = kernels::ref::argmax(logits, vocab);
+    float second = -INFINITY;
+    for (int32_t i = 0; i < vocab; ++i) {
+      if (i != token) second = std::max(second, logits[i]);
+    }
+    out.push_back(token);
+    if (margins != nullptr) margins->push_back(logits[token] - second);
+  }
+  return out;
 }
 
 }  // namespace llmcu::test

@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "llmcu/generator.h"
 #include "llmcu/model.h"
+#include "llmcu/status.h"
 
 namespace llmcu::test {
 
@@ -32,6 +34,27 @@ struct Bytes {
 std::vector<uint8_t> make_v0_model(const ModelConfig& config);
 // A tokenizer file with byte tokens and a few merges, `vocab_size` tokens.
 std::vector<uint8_t> make_tokenizer(int32_t vocab_size);
+
+// A model writer's sink (write_llmcu, write_llama2c_v2) that appends to the
+// std::vector<uint8_t> at `user`.
+Status append_to_vector(void* user, const uint8_t* data, size_t size);
+
+// The logits at every position of `tokens` fed from position 0, concatenated
+// (tokens.size() rows of vocab_size), with a synthetic tokenizer.
+std::vector<float> logits_at(const Model& model, const std::vector<int32_t>& tokens);
+
+// A model loaded in place from `bytes`, with tok512 and its own arena (room
+// for 8,192-byte prompts); failures fail the test.
+struct ModelSession {
+  std::vector<uint8_t> arena;
+  Model model;
+  Generator generator;
+  ModelSession(const std::vector<uint8_t>& bytes, const std::vector<uint8_t>& tokenizer);
+};
+// The prompt forced, then argmax, for `steps` positions: the generated ids.
+// With `margins`, how far each chosen token's logit leads the runner-up's.
+std::vector<int32_t> greedy_continuation(ModelSession& session, const std::string& prompt,
+                                         int32_t steps, std::vector<float>* margins);
 
 struct CommandResult {
   int exit_code = -1;
