@@ -4,39 +4,13 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cstdlib>
-#include <new>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "counting_new.h"
 #include "test_support.h"
-
-// Counts every heap allocation in this test binary. The deletes are kept out
-// of line: inlined, GCC 12 sees free() on a pointer from operator new and
-// reports a mismatch (-Wmismatched-new-delete) that is not one.
-static std::atomic<long> g_allocations{0};
-void* operator new(size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](size_t size) {
-  return operator new(size);
-}
-__attribute__((noinline)) void operator delete(void* p) noexcept {
-  free(p);
-}
-__attribute__((noinline)) void operator delete[](void* p) noexcept {
-  free(p);
-}
-__attribute__((noinline)) void operator delete(void* p, size_t) noexcept {
-  free(p);
-}
-__attribute__((noinline)) void operator delete[](void* p, size_t) noexcept {
-  free(p);
-}
 
 namespace llmcu::test {
 namespace {
@@ -100,9 +74,9 @@ TEST_F(GeneratorTest, GeneratingTokensAllocatesNothing) {
   Collected sink;
   GenerateOptions o = sampled("Once upon a time", 3);
   o.steps = 256;
-  const long before = g_allocations.load();
+  const long before = heap_allocations();
   Result<GenerationStats> stats = g.generate(o, count_only, &sink);
-  const long after = g_allocations.load();
+  const long after = heap_allocations();
   ASSERT_TRUE(stats.is_ok());
   EXPECT_GT(stats->generated_tokens, 50);
   EXPECT_EQ(after - before, 0) << "heap allocations during a generation";

@@ -6,37 +6,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 
+#include "counting_new.h"
 #include "llmcu/generator.h"
 #include "test_support.h"
-
-// Counts every heap allocation in this test binary.
-static std::atomic<long> g_allocations{0};
-void* operator new(size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](size_t size) {
-  return operator new(size);
-}
-void operator delete(void* p) noexcept {
-  free(p);
-}
-void operator delete[](void* p) noexcept {
-  free(p);
-}
-void operator delete(void* p, size_t) noexcept {
-  free(p);
-}
-void operator delete[](void* p, size_t) noexcept {
-  free(p);
-}
 
 namespace llmcu::test {
 namespace {
@@ -94,14 +70,14 @@ TEST(Soak, TenThousandGenerationsWithReset) {
   ASSERT_GT(first.size, 100u);
 
   long rss_early = 0;
-  const long allocations_before = g_allocations.load();
+  const long allocations_before = heap_allocations();
   for (int i = 1; i <= generations; ++i) {
     text.clear();
     Result<GenerationStats> stats = g->generate(options(i), keep, &text);
     ASSERT_TRUE(stats.is_ok()) << "generation " << i << ": " << stats.status().message();
     if (i == 100) rss_early = resident_kib();
   }
-  const long allocations = g_allocations.load() - allocations_before;
+  const long allocations = heap_allocations() - allocations_before;
   const long rss_late = resident_kib();
 
   text.clear();
