@@ -67,7 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<uint8_t> arena(plan->arena_bytes + llmcu::Arena::kAlignment);
   const std::vector<uint8_t>& tokenizer = tokenizer_for(vocab);
   llmcu::Result<llmcu::Generator> g =
-      llmcu::Generator::create(*model, tokenizer, "fuzz.tok", session, arena, nullptr);
+      llmcu::Generator::create(*model, tokenizer, "fuzz.tok", *plan, arena, nullptr);
   if (!g.is_ok()) abort();  // a valid model with its own tokenizer and a planned arena
 
   llmcu::GenerateOptions options;

@@ -46,6 +46,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Planning may refuse (a context too large to address) but must not crash.
   llmcu::Result<llmcu::MemoryPlan> plan = llmcu::plan_memory(*model, {});
   if (plan.is_ok() && plan->seq_len != c.seq_len) abort();
-  (void)llmcu::max_seq_len_for(c, 1 << 20, 0);
+  (void)llmcu::max_seq_len_for(c, 1 << 20);
   return 0;
 }

@@ -34,6 +34,26 @@ TEST(Cli, RunMatchesEveryGoldenCase) {
   }
 }
 
+// `memory: arena N bytes` from a run's statistics.
+std::string arena_line(const std::string& err) {
+  const size_t at = err.find("memory: arena ");
+  return at == std::string::npos ? "" : err.substr(at, err.find(" bytes", at) - at);
+}
+
+TEST(Cli, AContextPastTheModelsPlansTheModelsSession) {
+  const std::string run = "run " + shell_quote(models() + "/stories260K.bin") + " -z " +
+                          shell_quote(models() + "/tok512.bin") + " -t 0 -n 8 -i Once";
+  const CommandResult plain = run_cli(run);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  ASSERT_FALSE(arena_line(plain.err).empty()) << plain.err;
+  for (const char* seq_len : {"5000", "100000000"}) {
+    const CommandResult r = run_cli(run + " --seq-len " + seq_len);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, plain.out);
+    EXPECT_EQ(arena_line(r.err), arena_line(plain.err)) << seq_len;
+  }
+}
+
 TEST(Cli, DefaultModelComesFromLlmcuModels) {
   const std::string cmd = "env LLMCU_MODELS=" + shell_quote(models()) + " " +
                           shell_quote(LLMCU_CLI_PATH) +

@@ -45,7 +45,7 @@ class Session {
     Result<MemoryPlan> plan = plan_memory(model, {});
     EXPECT_TRUE(plan.is_ok());
     arena_.assign(plan->arena_bytes + Arena::kAlignment, 0);
-    Result<Generator> g = Generator::create(model, tokenizer, "tok512.bin", {}, arena_, nullptr);
+    Result<Generator> g = Generator::create(model, tokenizer, "tok512.bin", *plan, arena_, nullptr);
     EXPECT_TRUE(g.is_ok()) << g.status().message();
     generator_ = *g;
   }

@@ -74,7 +74,7 @@ bool generate(std::span<const uint8_t> model_bytes, const std::vector<uint8_t>& 
   Result<MemoryPlan> plan = plan_memory(*model, {});
   if (!plan.is_ok()) return false;
   std::vector<uint8_t> arena(plan->arena_bytes + Arena::kAlignment);
-  Result<Generator> g = Generator::create(*model, tokenizer, "tok", {}, arena, nullptr);
+  Result<Generator> g = Generator::create(*model, tokenizer, "tok", *plan, arena, nullptr);
   if (!g.is_ok()) {
     fprintf(stderr, "%s\n", g.status().message());
     return false;

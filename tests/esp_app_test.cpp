@@ -413,8 +413,9 @@ TEST_F(AppTest, ProducesTheSameTextAsTheGeneratorAndOnAnyNumberOfCores) {
   Model model = *load_model(model_bytes, "m");
   const SessionOptions session{0, 256};
   // Slack for alignment, as the arena need not start on a 64-byte boundary.
-  std::vector<uint8_t> arena(plan_memory(model, session)->arena_bytes + Arena::kAlignment);
-  Result<Generator> created = Generator::create(model, tokenizer, "t", session, arena, nullptr);
+  const MemoryPlan plan = *plan_memory(model, session);
+  std::vector<uint8_t> arena(plan.arena_bytes + Arena::kAlignment);
+  Result<Generator> created = Generator::create(model, tokenizer, "t", plan, arena, nullptr);
   ASSERT_TRUE(created.is_ok()) << created.status().message();
   Generator& g = *created;
   std::string expected;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <span>
 #include <string>
 #include <vector>
@@ -27,7 +28,7 @@ class GeneratorTest : public ::testing::Test {
     Result<MemoryPlan> plan = plan_memory(model_, options);
     arena_.assign(plan->arena_bytes + Arena::kAlignment, 0);
     Result<Generator> g =
-        Generator::create(model_, tokenizer_bytes_, "tok512.bin", options, arena_, nullptr);
+        Generator::create(model_, tokenizer_bytes_, "tok512.bin", *plan, arena_, nullptr);
     EXPECT_TRUE(g.is_ok()) << g.status().message();
     return *g;
   }
@@ -143,9 +144,49 @@ TEST_F(GeneratorTest, BadOptionsAreRefused) {
 
 TEST_F(GeneratorTest, ArenaTooSmallIsAnError) {
   std::vector<uint8_t> small(1000);
-  Result<Generator> g = Generator::create(model_, tokenizer_bytes_, "t", {}, small, nullptr);
+  Result<Generator> g =
+      Generator::create(model_, tokenizer_bytes_, "t", *plan_memory(model_, {}), small, nullptr);
   ASSERT_FALSE(g.is_ok());
   EXPECT_NE(std::string(g.status().message()).find("too small"), std::string::npos);
+}
+
+TEST_F(GeneratorTest, APlanForAnotherModelOrPurposeIsRefused) {
+  std::vector<uint8_t> arena(4 << 20);
+  ModelConfig other = model_.config;
+  other.n_layers = 3;
+  Result<Generator> g =
+      Generator::create(model_, tokenizer_bytes_, "t", *plan_memory(other, {}), arena, nullptr);
+  ASSERT_FALSE(g.is_ok());
+  EXPECT_NE(std::string(g.status().message()).find("not made for this model"), std::string::npos);
+
+  MemoryPlan edited = *plan_memory(model_, {});
+  edited.seq_len = 100;  // the parts no longer add up to this context
+  EXPECT_FALSE(Generator::create(model_, tokenizer_bytes_, "t", edited, arena, nullptr).is_ok());
+
+  SessionOptions forward;
+  forward.purpose = SessionPurpose::kForward;
+  g = Generator::create(model_, tokenizer_bytes_, "t", *plan_memory(model_, forward), arena,
+                        nullptr);
+  ASSERT_FALSE(g.is_ok());
+  EXPECT_NE(std::string(g.status().message()).find("kGenerate"), std::string::npos);
+}
+
+TEST_F(GeneratorTest, AForwardSessionComputesTheGeneratorsLogits) {
+  Generator g = make({});
+  SessionOptions forward;
+  forward.purpose = SessionPurpose::kForward;
+  const MemoryPlan plan = *plan_memory(model_, forward);
+  std::vector<uint8_t> arena(plan.arena_bytes + Arena::kAlignment);
+  Result<Transformer> t = Transformer::create(model_, plan, arena, nullptr);
+  ASSERT_TRUE(t.is_ok()) << t.status().message();
+  const int32_t tokens[] = {1, 403, 407, 261, 378};
+  for (int32_t pos = 0; pos < 5; ++pos) {
+    const float* want = g.transformer().forward(tokens[pos], pos);
+    const float* got = t->forward(tokens[pos], pos);
+    ASSERT_EQ(memcmp(want, got, sizeof(float) * model_.config.vocab_size), 0) << pos;
+  }
+  std::vector<uint8_t> small(plan.arena_bytes - 1);
+  EXPECT_FALSE(Transformer::create(model_, plan, small, nullptr).is_ok());
 }
 
 // A block of exactly `bytes` usable bytes starting on an Arena::kAlignment
@@ -175,13 +216,13 @@ TEST_F(GeneratorTest, KvCacheInItsOwnBlockGeneratesTheSameText) {
 
       std::vector<uint8_t> one_storage, hot_storage, kv_storage;
       Result<Generator> one =
-          Generator::create(*model, tokenizer_bytes_, "tok512.bin", options,
+          Generator::create(*model, tokenizer_bytes_, "tok512.bin", *plan,
                             aligned_block(one_storage, plan->arena_bytes, 0), nullptr);
       ASSERT_TRUE(one.is_ok()) << one.status().message();
       // Exactly the planned bytes in each block are enough.
       const std::span<uint8_t> kv = aligned_block(kv_storage, plan->kv_cache, 0xa5);
       Result<Generator> two =
-          Generator::create(*model, tokenizer_bytes_, "tok512.bin", options,
+          Generator::create(*model, tokenizer_bytes_, "tok512.bin", *plan,
                             aligned_block(hot_storage, plan->hot_bytes(), 0), nullptr, kv);
       ASSERT_TRUE(two.is_ok()) << two.status().message();
       EXPECT_EQ(two->plan().arena_bytes, plan->arena_bytes);
@@ -204,7 +245,7 @@ TEST_F(GeneratorTest, TooSmallKvCacheBlockOrHotArenaIsAnError) {
   ASSERT_TRUE(plan.is_ok());
   std::vector<uint8_t> hot_storage, kv_storage;
 
-  Result<Generator> g = Generator::create(model_, tokenizer_bytes_, "t", {},
+  Result<Generator> g = Generator::create(model_, tokenizer_bytes_, "t", *plan,
                                           aligned_block(hot_storage, plan->hot_bytes(), 0), nullptr,
                                           aligned_block(kv_storage, plan->kv_cache - 1, 0));
   ASSERT_FALSE(g.is_ok());
@@ -212,7 +253,7 @@ TEST_F(GeneratorTest, TooSmallKvCacheBlockOrHotArenaIsAnError) {
   EXPECT_NE(std::string(g.status().message()).find("KV cache memory"), std::string::npos)
       << g.status().message();
 
-  g = Generator::create(model_, tokenizer_bytes_, "t", {},
+  g = Generator::create(model_, tokenizer_bytes_, "t", *plan,
                         aligned_block(hot_storage, plan->hot_bytes() - 1, 0), nullptr,
                         aligned_block(kv_storage, plan->kv_cache, 0));
   ASSERT_FALSE(g.is_ok());
@@ -221,7 +262,7 @@ TEST_F(GeneratorTest, TooSmallKvCacheBlockOrHotArenaIsAnError) {
       << g.status().message();
 
   // Without a KV block the arena must hold the cache as well.
-  g = Generator::create(model_, tokenizer_bytes_, "t", {},
+  g = Generator::create(model_, tokenizer_bytes_, "t", *plan,
                         aligned_block(hot_storage, plan->hot_bytes(), 0), nullptr);
   ASSERT_FALSE(g.is_ok());
   EXPECT_NE(std::string(g.status().message()).find("too small"), std::string::npos);

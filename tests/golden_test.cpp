@@ -28,8 +28,8 @@ struct Session {
     s->model = *m;
     Result<MemoryPlan> plan = plan_memory(s->model, {});
     s->arena.resize(plan->arena_bytes + Arena::kAlignment);
-    Result<Generator> g =
-        Generator::create(s->model, s->tokenizer_bytes, tokenizer.c_str(), {}, s->arena, nullptr);
+    Result<Generator> g = Generator::create(s->model, s->tokenizer_bytes, tokenizer.c_str(), *plan,
+                                            s->arena, nullptr);
     EXPECT_TRUE(g.is_ok()) << g.status().message();
     s->generator = *g;
     return s;

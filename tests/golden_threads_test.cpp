@@ -31,7 +31,7 @@ TEST_P(GoldenThreads, ReproducesRunCByteForByte) {
   std::vector<uint8_t> arena(plan->arena_bytes + Arena::kAlignment);
   host::ThreadPool pool(threads);
   Result<Generator> g =
-      Generator::create(*model, tokenizer_bytes, tokenizer_name.c_str(), {}, arena, &pool);
+      Generator::create(*model, tokenizer_bytes, tokenizer_name.c_str(), *plan, arena, &pool);
   ASSERT_TRUE(g.is_ok()) << g.status().message();
 
   const std::string prompt = c["prompt"];

@@ -42,12 +42,69 @@ TEST(MemoryPlan, ShorterContextShrinksTheCache) {
 
 TEST(MemoryPlan, LongestContextForABudget) {
   const ModelConfig c = stories260k();
-  const int32_t longest = max_seq_len_for(c, 300 * 1024, 0);
+  const int32_t longest = max_seq_len_for(c, 300 * 1024);
   ASSERT_GT(longest, 0);
   EXPECT_LE(plan_memory(c, {longest, 0})->arena_bytes, 300u * 1024);
   EXPECT_GT(plan_memory(c, {longest + 1, 0})->arena_bytes, 300u * 1024);
-  EXPECT_EQ(max_seq_len_for(c, 1024 * 1024, 0), 512);
-  EXPECT_EQ(max_seq_len_for(c, 100, 0), 0);
+  EXPECT_EQ(max_seq_len_for(c, 1024 * 1024), 512);
+  EXPECT_EQ(max_seq_len_for(c, 100), 0);
+}
+
+TEST(MemoryPlan, ContextsPastTheModelsPlanExactlyTheModelsContext) {
+  // The context resolves before anything derived from it (prompt memory).
+  const ModelConfig c = stories260k();
+  const MemoryPlan model = *plan_memory(c, {});
+  for (int32_t seq_len : {0, 512, 513, 5000, 100000000, INT32_MAX}) {
+    Result<MemoryPlan> plan = plan_memory(c, {seq_len, 0});
+    ASSERT_TRUE(plan.is_ok()) << seq_len;
+    EXPECT_EQ(plan->seq_len, 512) << seq_len;
+    EXPECT_EQ(plan->max_prompt_bytes, 512 * kPromptBytesPerPosition) << seq_len;
+    EXPECT_EQ(plan->arena_bytes, model.arena_bytes) << seq_len;
+  }
+}
+
+TEST(MemoryPlan, PromptMemoryFollowsTheContextUnlessAPromptNeedsMore) {
+  const ModelConfig c = stories260k();
+  EXPECT_EQ(plan_memory(c, {100, 0})->max_prompt_bytes, 400u);
+  EXPECT_EQ(plan_memory(c, {100, 64})->max_prompt_bytes, 64u);
+  SessionOptions options;
+  options.seq_len = 100;
+  options.prompt_bytes = 300;  // fits the default
+  EXPECT_EQ(plan_memory(c, options)->max_prompt_bytes, 400u);
+  options.prompt_bytes = 5000;  // does not
+  EXPECT_EQ(plan_memory(c, options)->max_prompt_bytes, 5000u);
+  options.max_prompt_bytes = 64;
+  EXPECT_EQ(plan_memory(c, options)->max_prompt_bytes, 5000u);
+  // The longest context for a budget plans each candidate with the same rule.
+  options.prompt_bytes = 20000;  // 160 KB of work memory
+  const int32_t longest = max_seq_len_for(c, 300 * 1024, options);
+  ASSERT_GT(longest, 0);
+  options.seq_len = longest;
+  EXPECT_LE(plan_memory(c, options)->arena_bytes, 300u * 1024);
+  options.seq_len = longest + 1;
+  EXPECT_GT(plan_memory(c, options)->arena_bytes, 300u * 1024);
+  EXPECT_LT(longest, max_seq_len_for(c, 300 * 1024));
+}
+
+TEST(MemoryPlan, StepsResolveAgainstTheContext) {
+  EXPECT_EQ(resolve_steps(0, 512), 512);
+  EXPECT_EQ(resolve_steps(-3, 512), 512);
+  EXPECT_EQ(resolve_steps(513, 512), 512);
+  EXPECT_EQ(resolve_steps(INT32_MAX, 512), 512);
+  EXPECT_EQ(resolve_steps(40, 512), 40);
+  EXPECT_EQ(plan_memory(stories260k(), {64, 0})->positions(256), 64);
+}
+
+TEST(MemoryPlan, ForwardSessionsPlanOnlyTheTransformer) {
+  SessionOptions options;
+  options.purpose = SessionPurpose::kForward;
+  const MemoryPlan forward = *plan_memory(stories260k(), options);
+  const MemoryPlan generate = *plan_memory(stories260k(), {});
+  EXPECT_EQ(forward.kv_cache, generate.kv_cache);
+  EXPECT_EQ(forward.activations, generate.activations);
+  EXPECT_EQ(forward.sampler + forward.tokenizer_tables + forward.prompt_work, 0u);
+  EXPECT_EQ(forward.max_prompt_bytes, 0u);
+  EXPECT_EQ(forward.arena_bytes, forward.kv_cache + forward.activations + forward.logits);
 }
 
 TEST(MemoryPlan, ArenaCarvesExactlyThePlan) {

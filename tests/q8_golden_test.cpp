@@ -27,7 +27,7 @@ Errors compare_teacher_forced(const std::string& model_name, const std::string& 
   Result<MemoryPlan> plan = plan_memory(*model, {});
   std::vector<uint8_t> arena(plan->arena_bytes + Arena::kAlignment);
   Result<Generator> g =
-      Generator::create(*model, tokenizer_bytes, tokenizer_name.c_str(), {}, arena, nullptr);
+      Generator::create(*model, tokenizer_bytes, tokenizer_name.c_str(), *plan, arena, nullptr);
   EXPECT_TRUE(g.is_ok()) << g.status().message();
   const int32_t vocab = model->config.vocab_size;
   Errors e;

@@ -319,7 +319,7 @@ TEST(Q8Eval, WindowsScoreEveryTokenOnceAndReportEveryRow) {
   Result<MemoryPlan> plan = plan_memory(*m, {});
   std::vector<uint8_t> arena(plan->arena_bytes + Arena::kAlignment);
   const std::vector<uint8_t> tok = make_tokenizer(c.vocab_size);
-  Result<Generator> g = Generator::create(*m, tok, "tok", {}, arena, nullptr);
+  Result<Generator> g = Generator::create(*m, tok, "tok", *plan, arena, nullptr);
   ASSERT_TRUE(g.is_ok());
   std::vector<int32_t> tokens;
   for (int i = 0; i < 20; ++i) tokens.push_back(1 + (i * 7) % 39);

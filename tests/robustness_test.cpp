@@ -30,7 +30,7 @@ Result<Generator> make_session(const Model& model, const std::vector<uint8_t>& t
   Result<MemoryPlan> plan = plan_memory(model, options);
   if (!plan.is_ok()) return plan.status();
   arena->assign(plan->arena_bytes + Arena::kAlignment, 0);
-  return Generator::create(model, tokenizer, tokenizer_name, options, *arena, nullptr);
+  return Generator::create(model, tokenizer, tokenizer_name, *plan, *arena, nullptr);
 }
 
 struct Pieces {

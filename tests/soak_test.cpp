@@ -50,7 +50,8 @@ TEST(Soak, TenThousandGenerationsWithReset) {
   Result<MemoryPlan> plan = plan_memory(model, {});
   ASSERT_TRUE(plan.is_ok());
   std::vector<uint8_t> arena(plan->arena_bytes + Arena::kAlignment);
-  Result<Generator> g = Generator::create(model, tokenizer_bytes, "tok512.bin", {}, arena, nullptr);
+  Result<Generator> g =
+      Generator::create(model, tokenizer_bytes, "tok512.bin", *plan, arena, nullptr);
   ASSERT_TRUE(g.is_ok()) << g.status().message();
 
   const char* prompts[] = {"Once upon a time", "Lily", "", "The cat sat"};

@@ -166,15 +166,16 @@ Status append_to_vector(void* user, const uint8_t* data, size_t size) {
 }
 
 std::vector<float> logits_at(const Model& model, const std::vector<int32_t>& tokens) {
-  Result<MemoryPlan> plan = plan_memory(model, {});
+  SessionOptions options;
+  options.purpose = SessionPurpose::kForward;
+  Result<MemoryPlan> plan = plan_memory(model, options);
   EXPECT_TRUE(plan.is_ok()) << plan.status().message();
   std::vector<uint8_t> arena(plan->arena_bytes + Arena::kAlignment);
-  const std::vector<uint8_t> tok = make_tokenizer(model.config.vocab_size);
-  Result<Generator> g = Generator::create(model, tok, "tok", {}, arena, nullptr);
-  EXPECT_TRUE(g.is_ok()) << g.status().message();
+  Result<Transformer> t = Transformer::create(model, *plan, arena, nullptr);
+  EXPECT_TRUE(t.is_ok()) << t.status().message();
   std::vector<float> out;
   for (size_t pos = 0; pos < tokens.size(); ++pos) {
-    const float* l = g->transformer().forward(tokens[pos], static_cast<int32_t>(pos));
+    const float* l = t->forward(tokens[pos], static_cast<int32_t>(pos));
     out.insert(out.end(), l, l + model.config.vocab_size);
   }
   return out;
@@ -190,7 +191,7 @@ ModelSession::ModelSession(const std::vector<uint8_t>& bytes,
   Result<MemoryPlan> plan = plan_memory(model, options);
   EXPECT_TRUE(plan.is_ok()) << plan.status().message();
   arena.resize(plan->arena_bytes + Arena::kAlignment);
-  Result<Generator> g = Generator::create(model, tokenizer, "tok512.bin", options, arena, nullptr);
+  Result<Generator> g = Generator::create(model, tokenizer, "tok512.bin", *plan, arena, nullptr);
   EXPECT_TRUE(g.is_ok()) << g.status().message();
   generator = *g;
 }

@@ -130,7 +130,7 @@ std::vector<float> logits_trace(Executor* executor, const std::string& model_nam
   Result<MemoryPlan> plan = plan_memory(*model, {});
   std::vector<uint8_t> arena(plan->arena_bytes + Arena::kAlignment);
   Result<Generator> g =
-      Generator::create(*model, tokenizer_bytes, "tok512.bin", {}, arena, executor);
+      Generator::create(*model, tokenizer_bytes, "tok512.bin", *plan, arena, executor);
   EXPECT_TRUE(g.is_ok());
   const int32_t vocab = model->config.vocab_size;
   std::vector<float> trace;

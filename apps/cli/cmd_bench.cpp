@@ -187,14 +187,19 @@ int bench_command(const BenchArgs& args) {
   if (!model.is_ok()) return fail(model.status());
   const ModelConfig& c = model->config;
 
-  std::string tokenizer_path = args.tokenizer;
-  if (tokenizer_path.empty()) {
-    Result<std::string> path = tokenizer_next_to(args.model, c.vocab_size);
-    if (!path.is_ok()) return fail(path.status());
-    tokenizer_path = *path;
+  // Bench feeds token ids: a tokenizer is only checked against the model, if given.
+  if (!args.tokenizer.empty()) {
+    Result<host::MappedFile> tokenizer_file = host::MappedFile::open(args.tokenizer);
+    if (!tokenizer_file.is_ok()) return fail(tokenizer_file.status());
+    Result<int32_t> tokens =
+        Tokenizer::count_tokens(tokenizer_file->bytes(), args.tokenizer.c_str());
+    if (!tokens.is_ok()) return fail(tokens.status());
+    if (*tokens != c.vocab_size) {
+      return fail(Status::error(StatusCode::kInvalidArgument,
+                                "%s: %d tokens, but %s has a vocabulary of %d",
+                                args.tokenizer.c_str(), *tokens, args.model.c_str(), c.vocab_size));
+    }
   }
-  Result<host::MappedFile> tokenizer_file = host::MappedFile::open(tokenizer_path);
-  if (!tokenizer_file.is_ok()) return fail(tokenizer_file.status());
 
   const int32_t positions = args.prompt_tokens + args.gen_tokens;
   if (positions > c.seq_len) {
@@ -204,19 +209,21 @@ int bench_command(const BenchArgs& args) {
   }
   SessionOptions session;
   session.seq_len = positions;
+  session.purpose = SessionPurpose::kForward;
   Result<MemoryPlan> plan = plan_memory(*model, session);
   if (!plan.is_ok()) return fail(plan.status());
-  std::vector<uint8_t> arena_storage(plan->arena_bytes + Arena::kAlignment);
-  const auto base = reinterpret_cast<uintptr_t>(arena_storage.data());
-  const size_t lead = (Arena::kAlignment - base % Arena::kAlignment) % Arena::kAlignment;
-  const std::span<uint8_t> arena(arena_storage.data() + lead, plan->arena_bytes);
+  ArenaMemory arena(plan->arena_bytes);
+  if (arena.storage == nullptr) {
+    return fail(Status::error(StatusCode::kResourceExhausted,
+                              "%s: cannot allocate the %zu bytes its session needs",
+                              args.model.c_str(), plan->arena_bytes));
+  }
 
   const int threads = choose_threads(args.threads, model->file_bytes);
   host::ThreadPool pool(threads);
-  Result<Generator> generator = Generator::create(*model, tokenizer_file->bytes(),
-                                                  tokenizer_path.c_str(), session, arena, &pool);
-  if (!generator.is_ok()) return fail(generator.status());
-  Transformer& transformer = generator->transformer();
+  Result<Transformer> created = Transformer::create(*model, *plan, arena.span(), &pool);
+  if (!created.is_ok()) return fail(created.status());
+  Transformer& transformer = *created;
 
   // A fixed prompt of valid ids (BOS, then a spread over the vocabulary), so
   // runs are comparable across models and repeats.

@@ -111,34 +111,21 @@ int eval_command(const EvalArgs& args) {
   }
   if (!tokens.is_ok()) return fail(tokens.status());
 
-  // The run buffers only: no sampler, tokenizer tables or prompt memory.
-  Result<MemoryPlan> plan = plan_memory(*model, {args.seq_len, 0});
+  // The transformer's buffers only: no sampler, tokenizer tables or prompt memory.
+  SessionOptions session;
+  session.seq_len = args.seq_len;
+  session.purpose = SessionPurpose::kForward;
+  Result<MemoryPlan> plan = plan_memory(*model, session);
   if (!plan.is_ok()) return fail(plan.status());
-  const size_t run_bytes = plan->kv_cache + plan->activations + plan->logits;
-  // Not make_unique: a hostile model can plan terabytes, and that is an
-  // error message, not std::bad_alloc.
-  std::unique_ptr<uint8_t[]> storage(run_bytes > SIZE_MAX - Arena::kAlignment
-                                         ? nullptr
-                                         : new (std::nothrow)
-                                               uint8_t[run_bytes + Arena::kAlignment]);
-  if (storage == nullptr) {
+  ArenaMemory arena(plan->arena_bytes);
+  if (arena.storage == nullptr) {
     return fail(Status::error(StatusCode::kResourceExhausted,
-                              "%s: cannot allocate the %zu bytes its run buffers need (seq_len "
+                              "%s: cannot allocate the %zu bytes its session needs (seq_len "
                               "%d); try a shorter --seq-len",
-                              args.model.c_str(), run_bytes, plan->seq_len));
+                              args.model.c_str(), plan->arena_bytes, plan->seq_len));
   }
-  const auto base = reinterpret_cast<uintptr_t>(storage.get());
-  const size_t lead = (Arena::kAlignment - base % Arena::kAlignment) % Arena::kAlignment;
-  Arena arena({storage.get() + lead, run_bytes});
-  RunBuffers buffers;
-  buffers.carve_kv_cache(c, plan->seq_len, arena);
-  buffers.carve_activations(c, plan->seq_len, arena);
-  buffers.carve_logits(c, arena);
-  if (arena.exhausted()) {
-    return fail(Status::error(StatusCode::kResourceExhausted, "run buffers do not fit the plan"));
-  }
-  InlineExecutor executor;
-  Transformer transformer(&*model, buffers, plan->seq_len, &executor);
+  Result<Transformer> transformer = Transformer::create(*model, *plan, arena.span(), nullptr);
+  if (!transformer.is_ok()) return fail(transformer.status());
 
   // The logits go to a temporary name beside --logits-out and are renamed
   // into place only when complete: a failed run leaves no partial file.
@@ -152,7 +139,7 @@ int eval_command(const EvalArgs& args) {
     }
   }
   Result<EvalStats> stats = evaluate_tokens(
-      transformer, *tokens, logits_file != nullptr ? write_logits_row : nullptr, logits_file);
+      *transformer, *tokens, logits_file != nullptr ? write_logits_row : nullptr, logits_file);
   if (logits_file != nullptr && fclose(logits_file) != 0 && stats.is_ok()) {
     stats = Status::error(StatusCode::kIoError, "%s: %s", args.logits_out.c_str(), strerror(errno));
   }

@@ -46,23 +46,6 @@ Result<std::unique_ptr<LoadedModel>> load_model_file(const std::string& path,
   return loaded;
 }
 
-// 64-byte aligned arena memory from the heap, once per process. `storage` is
-// null if the heap cannot hold it (a hostile model can plan terabytes).
-struct ArenaMemory {
-  explicit ArenaMemory(size_t bytes)
-      : storage(bytes > SIZE_MAX - Arena::kAlignment ? nullptr
-                                                     : new (std::nothrow)
-                                                           uint8_t[bytes + Arena::kAlignment]),
-        size(bytes) {}
-  std::span<uint8_t> span() {
-    auto base = reinterpret_cast<uintptr_t>(storage.get());
-    const size_t lead = (Arena::kAlignment - base % Arena::kAlignment) % Arena::kAlignment;
-    return {storage.get() + lead, size};
-  }
-  std::unique_ptr<uint8_t[]> storage;
-  size_t size;
-};
-
 void print_to_stdout(void*, std::string_view piece) {
   fwrite(piece.data(), 1, piece.size(), stdout);
   fflush(stdout);
@@ -91,6 +74,18 @@ void print_plan(const MemoryPlan& plan) {
 
 }  // namespace
 
+ArenaMemory::ArenaMemory(size_t bytes)
+    : storage(bytes > SIZE_MAX - Arena::kAlignment ? nullptr
+                                                   : new (std::nothrow)
+                                                         uint8_t[bytes + Arena::kAlignment]),
+      size(bytes) {}
+
+std::span<uint8_t> ArenaMemory::span() {
+  const auto base = reinterpret_cast<uintptr_t>(storage.get());
+  const size_t lead = (Arena::kAlignment - base % Arena::kAlignment) % Arena::kAlignment;
+  return {storage.get() + lead, size};
+}
+
 int run_command(const RunArgs& args) {
   std::string model_path = args.model;
   if (model_path.empty()) {
@@ -115,9 +110,7 @@ int run_command(const RunArgs& args) {
 
   SessionOptions session;
   session.seq_len = args.seq_len;
-  const size_t default_prompt_bytes =
-      4 * static_cast<size_t>(args.seq_len > 0 ? args.seq_len : model.config.seq_len);
-  session.max_prompt_bytes = std::max(args.prompt.size(), default_prompt_bytes);
+  session.prompt_bytes = args.prompt.size();
   Result<MemoryPlan> plan = plan_memory(model, session);
   if (!plan.is_ok()) return fail(plan.status());
   ArenaMemory arena(plan->arena_bytes);
@@ -133,7 +126,7 @@ int run_command(const RunArgs& args) {
   if (plan->arena_bytes <= available_memory_bytes() / 2) memset(arena.span().data(), 0, arena.size);
   host::ThreadPool pool(choose_threads(args.threads, model.file_bytes));
   Result<Generator> generator = Generator::create(
-      model, tokenizer_file->bytes(), tokenizer_path.c_str(), session, arena.span(), &pool);
+      model, tokenizer_file->bytes(), tokenizer_path.c_str(), *plan, arena.span(), &pool);
   if (!generator.is_ok()) return fail(generator.status());
 
   for (int32_t g = 0; g < args.generations; ++g) {
@@ -221,7 +214,7 @@ int plan_command(const PlanArgs& args) {
   const size_t budget = args.ram_bytes > SIZE_MAX ? SIZE_MAX : static_cast<size_t>(args.ram_bytes);
   printf("RAM budget:         %12zu bytes: the arena %s\n", budget,
          plan->arena_bytes <= budget ? "fits" : "does NOT fit");
-  const int32_t longest = max_seq_len_for(m.config, budget, 0);
+  const int32_t longest = max_seq_len_for(m.config, budget);
   if (longest == 0) {
     printf("longest seq_len that fits: none\n");
   } else {

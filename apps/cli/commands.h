@@ -2,7 +2,9 @@
 // 0 success, 1 an input that cannot be used, 2 wrong usage.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 
@@ -14,6 +16,17 @@ namespace llmcu::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitBadInput = 1;
 inline constexpr int kExitUsage = 2;
+
+// 64-byte aligned arena memory from the heap. `storage` is null if the heap
+// cannot hold it (a hostile model can plan terabytes): an error message, not
+// std::bad_alloc.
+struct ArenaMemory {
+  explicit ArenaMemory(size_t bytes);
+  std::span<uint8_t> span();
+
+  std::unique_ptr<uint8_t[]> storage;
+  size_t size;
+};
 
 struct RunArgs {
   std::string model;      // empty: the default model

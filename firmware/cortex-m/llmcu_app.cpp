@@ -196,8 +196,7 @@ const llmcu_golden::Case* find_golden_case(const Args& args, int32_t run_positio
     if (args.prompt != std::string_view(c.prompt, c.prompt_bytes)) continue;
     if (args.temperature != c.temperature) continue;
     if (args.temperature != 0.0f && (args.topp != c.topp || args.seed != c.seed)) continue;
-    const int32_t positions =
-        (c.steps == 0 || c.steps > model_seq_len) ? model_seq_len : static_cast<int32_t>(c.steps);
+    const int32_t positions = llmcu::resolve_steps(static_cast<int32_t>(c.steps), model_seq_len);
     if (positions < run_positions) continue;
     if (best == nullptr || positions < best_positions) {
       best = &c;
@@ -299,20 +298,13 @@ int run(const Args& args) {
   Result<llmcu::Model> model = llmcu::load_model(model_bytes, model_name);
   if (!model.is_ok()) return fail(model.status());
 
-  // Same planning rule as the host CLI: prompts up to 4 bytes per position,
-  // or longer if this one is.
   llmcu::SessionOptions session;
   session.seq_len = args.seq_len;
-  const int32_t context = (args.seq_len > 0 && args.seq_len < model->config.seq_len)
-                              ? args.seq_len
-                              : model->config.seq_len;
-  session.max_prompt_bytes = 4 * static_cast<size_t>(context);
-  if (args.prompt.size() > session.max_prompt_bytes) session.max_prompt_bytes = args.prompt.size();
+  session.prompt_bytes = args.prompt.size();
   Result<llmcu::MemoryPlan> plan = llmcu::plan_memory(*model, session);
   if (!plan.is_ok()) return fail(plan.status());
   if (plan->arena_bytes > sizeof g_arena) {
-    const int32_t longest =
-        llmcu::max_seq_len_for(model->config, sizeof g_arena, session.max_prompt_bytes);
+    const int32_t longest = llmcu::max_seq_len_for(model->config, sizeof g_arena, session);
     fprintf(stderr,
             "error: %s at seq_len %" PRId32
             " needs an arena of %lu bytes; the static arena has "
@@ -322,12 +314,11 @@ int run(const Args& args) {
     return kExitBadInput;
   }
   Result<llmcu::Generator> generator =
-      llmcu::Generator::create(*model, tokenizer_bytes, tokenizer_name, session,
+      llmcu::Generator::create(*model, tokenizer_bytes, tokenizer_name, *plan,
                                std::span<uint8_t>(g_arena, sizeof g_arena), nullptr);
   if (!generator.is_ok()) return fail(generator.status());
 
-  const int32_t positions =
-      (args.steps == 0 || args.steps > plan->seq_len) ? plan->seq_len : args.steps;
+  const int32_t positions = plan->positions(args.steps);
   const bool reference_model =
       same_bytes(model_bytes, llmcu_embedded_model, llmcu_embedded_model_end) &&
       same_bytes(tokenizer_bytes, llmcu_embedded_tokenizer, llmcu_embedded_tokenizer_end);
@@ -414,9 +405,8 @@ int run(const Args& args) {
     return kExitOk;
   }
   // The same number of positions must give the same text; fewer, a prefix of it.
-  const int32_t golden_positions = (golden->steps == 0 || golden->steps > model->config.seq_len)
-                                       ? model->config.seq_len
-                                       : static_cast<int32_t>(golden->steps);
+  const int32_t golden_positions =
+      llmcu::resolve_steps(static_cast<int32_t>(golden->steps), model->config.seq_len);
   const bool same_run = positions == golden_positions;
   if (out.first_difference != SIZE_MAX || (same_run && out.bytes != golden->expected_bytes)) {
     const size_t at = out.first_difference != SIZE_MAX ? out.first_difference : out.bytes;

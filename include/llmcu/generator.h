@@ -21,7 +21,7 @@ namespace llmcu {
 
 struct GenerateOptions {
   std::string_view prompt;
-  int32_t steps = 256;       // positions, prompt included; 0 or more than seq_len: seq_len
+  int32_t steps = 256;       // positions, prompt included (resolve_steps)
   float temperature = 1.0f;  // 0: greedy
   float topp = 0.9f;         // nucleus mass; <= 0 or >= 1: plain multinomial
   uint64_t seed = 0;         // 0: take one from the platform's entropy source
@@ -47,9 +47,10 @@ class Generator {
  public:
   Generator() = default;
 
-  // Plans the session, carves `arena` (which must hold plan.arena_bytes; see
-  // plan_memory) and loads the tokenizer into it. `executor` may be null:
-  // everything then runs on the calling thread.
+  // Carves the session `plan` lays out (plan_memory with
+  // SessionPurpose::kGenerate, for this model) from `arena`, which must hold
+  // plan.arena_bytes, and loads the tokenizer into it. `executor` may be
+  // null: everything then runs on the calling thread.
   //
   // A non-empty `kv_cache_memory` (plan.kv_cache bytes, not overlapping
   // `arena`) takes the KV cache, and `arena` then needs only plan.hot_bytes():
@@ -58,7 +59,7 @@ class Generator {
   // does not start on an Arena::kAlignment boundary needs up to
   // kAlignment - 1 bytes more.
   static Result<Generator> create(const Model& model, std::span<const uint8_t> tokenizer_bytes,
-                                  const char* tokenizer_name, const SessionOptions& options,
+                                  const char* tokenizer_name, const MemoryPlan& plan,
                                   std::span<uint8_t> arena, Executor* executor,
                                   std::span<uint8_t> kv_cache_memory = {});
 

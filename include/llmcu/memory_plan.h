@@ -11,14 +11,35 @@
 
 namespace llmcu {
 
+// Prompt text a session plans for when not told: bytes per context position.
+inline constexpr size_t kPromptBytesPerPosition = 4;
+
+// What the session is for: a generation needs the tokenizer's tables, the
+// sampler's candidates and prompt memory besides the transformer's buffers;
+// feeding known tokens (evaluation, benchmarks) needs only the transformer.
+enum class SessionPurpose : uint8_t { kGenerate, kForward };
+
+// What a front end asks of a session. Every field may stay at its default:
+// plan_memory() resolves them, the one place these rules are written, and the
+// MemoryPlan carries the result to everything that sizes or runs a session.
 struct SessionOptions {
-  int32_t seq_len = 0;          // context to plan for; 0 or more than the model's: the model's
-  size_t max_prompt_bytes = 0;  // longest prompt text; 0: 4 bytes per context position
+  int32_t seq_len = 0;          // context; 0 or more than the model's: the model's
+  size_t max_prompt_bytes = 0;  // longest prompt text; 0: kPromptBytesPerPosition per position
+  size_t prompt_bytes = 0;      // a prompt known now: max_prompt_bytes is at least this
+  SessionPurpose purpose = SessionPurpose::kGenerate;
 };
 
+// Positions a generation of `steps` runs in a context of `seq_len`: 0 or
+// more than seq_len means seq_len (llama2.c's -n).
+inline int32_t resolve_steps(int32_t steps, int32_t seq_len) {
+  return (steps <= 0 || steps > seq_len) ? seq_len : steps;
+}
+
 struct MemoryPlan {
+  // The session's options, resolved.
   int32_t seq_len = 0;
-  size_t max_prompt_bytes = 0;
+  size_t max_prompt_bytes = 0;  // 0 for SessionPurpose::kForward
+  SessionPurpose purpose = SessionPurpose::kGenerate;
   // Read in place from the model bytes; not part of the arena.
   size_t weight_bytes = 0;
   // Arena parts, each rounded up to Arena::kAlignment.
@@ -36,14 +57,20 @@ struct MemoryPlan {
   // its own in the slow one (Generator::create's kv_cache_memory) and keep
   // these bytes, the buffers every matvec touches, in the fast one.
   size_t hot_bytes() const { return arena_bytes - kv_cache; }
+  // Positions a generation of `steps` runs (resolve_steps).
+  int32_t positions(int32_t steps) const { return resolve_steps(steps, seq_len); }
 };
 
-// Fails if the sizes overflow size_t (possible on 32-bit targets).
+// Validates the config, then plans. Fails if the sizes overflow size_t
+// (possible on 32-bit targets).
 Result<MemoryPlan> plan_memory(const ModelConfig& config, const SessionOptions& options);
-// Same, with weight_bytes filled in from a loaded model.
+// Same for a loaded model (whose config load_model validated), with
+// weight_bytes filled in.
 Result<MemoryPlan> plan_memory(const Model& model, const SessionOptions& options);
 
-// The longest context whose arena fits in `arena_budget` bytes (0 if none).
-int32_t max_seq_len_for(const ModelConfig& config, size_t arena_budget, size_t max_prompt_bytes);
+// The longest context whose arena fits in `arena_budget` bytes (0 if none),
+// each candidate planned with `options` (whose seq_len is ignored).
+int32_t max_seq_len_for(const ModelConfig& config, size_t arena_budget,
+                        SessionOptions options = {});
 
 }  // namespace llmcu

@@ -21,7 +21,7 @@ enum class StatusCode : uint8_t {
 
 const char* status_code_name(StatusCode code);
 
-class Status {
+class [[nodiscard]] Status {
  public:
   static constexpr size_t kMaxMessage = 224;
 
@@ -46,7 +46,7 @@ class Status {
 
 // A value or an error. T must be default-constructible and movable.
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
   Result(Status status) : status_(status) {}     // NOLINT: implicit by design
@@ -67,8 +67,21 @@ class Result {
 
 }  // namespace llmcu
 
+// Returns the Status of `expr` from the enclosing function unless it is ok.
 #define LLMCU_TRY(expr)                                       \
   do {                                                        \
     ::llmcu::Status llmcu_try_status_ = (expr);               \
     if (!llmcu_try_status_.is_ok()) return llmcu_try_status_; \
   } while (0)
+
+// `LLMCU_TRY_ASSIGN(Model model, load_model(...));` declares (or assigns) the
+// value of a Result, or returns its Status from the enclosing function, which
+// must return a Status or a Result.
+#define LLMCU_TRY_ASSIGN(lhs, expr) \
+  LLMCU_TRY_ASSIGN_IMPL_(LLMCU_TRY_CONCAT_(llmcu_try_result_, __LINE__), lhs, expr)
+#define LLMCU_TRY_CONCAT_(a, b) LLMCU_TRY_CONCAT2_(a, b)
+#define LLMCU_TRY_CONCAT2_(a, b) a##b
+#define LLMCU_TRY_ASSIGN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                           \
+  if (!tmp.is_ok()) return tmp.status();       \
+  lhs = std::move(*tmp)

@@ -3,10 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "llmcu/arena.h"
 #include "llmcu/executor.h"
+#include "llmcu/memory_plan.h"
 #include "llmcu/model.h"
+#include "llmcu/status.h"
 
 namespace llmcu {
 
@@ -40,7 +43,14 @@ struct RunBuffers {
 class Transformer {
  public:
   Transformer() = default;
+  // `executor` may be null: everything then runs on the calling thread.
   Transformer(const Model* model, const RunBuffers& buffers, int32_t seq_len, Executor* executor);
+
+  // The transformer of a session `plan` lays out for this model (usually
+  // SessionPurpose::kForward: feeding known tokens), carved from `arena`,
+  // which must hold plan.arena_bytes.
+  static Result<Transformer> create(const Model& model, const MemoryPlan& plan,
+                                    std::span<uint8_t> arena, Executor* executor);
 
   // Feeds `token` at position `pos` (which must follow the positions already
   // fed, from 0) and returns the logits, (vocab_size) floats, valid until the

@@ -119,7 +119,10 @@ Status App::load(const Settings& settings, std::span<const uint8_t> bytes, const
       static_cast<int>(c.vocab_size), static_cast<int>(c.seq_len),
       static_cast<unsigned long long>(model_.parameter_count));
 
-  const SessionOptions session{settings.seq_len, settings.max_prompt_bytes};
+  SessionOptions session;
+  session.seq_len = settings.seq_len;
+  session.max_prompt_bytes = settings.max_prompt_bytes;
+  session.prompt_bytes = settings.prompt.size();
   Result<MemoryPlan> plan = plan_memory(model_, session);
   if (!plan.is_ok()) return plan.status();
   plan_ = *plan;
@@ -134,15 +137,15 @@ Status App::load(const Settings& settings, std::span<const uint8_t> bytes, const
       static_cast<unsigned long>(plan_.weight_bytes));
 
   log_heap("before loading");
-  LLMCU_TRY(create_generator(session, container->tokenizer, name, executor));
+  LLMCU_TRY(create_generator(container->tokenizer, name, executor));
   log_heap("after loading");
   logf("cores: %d", executor != nullptr ? executor->concurrency() : 1);
   loaded_ = true;
   return Status::ok();
 }
 
-Status App::create_generator(const SessionOptions& session, std::span<const uint8_t> tokenizer,
-                             const char* name, Executor* executor) {
+Status App::create_generator(std::span<const uint8_t> tokenizer, const char* name,
+                             Executor* executor) {
   Result<ArenaLayout> layout =
       choose_arena_layout(plan_, host_->heap(), settings_.internal_reserve_bytes);
   if (!layout.is_ok()) return layout.status();
@@ -177,7 +180,7 @@ Status App::create_generator(const SessionOptions& session, std::span<const uint
   }
 
   Result<Generator> generator = Generator::create(
-      model_, tokenizer, name, session, std::span<uint8_t>(arena, arena_bytes), executor, kv_cache);
+      model_, tokenizer, name, plan_, std::span<uint8_t>(arena, arena_bytes), executor, kv_cache);
   if (!generator.is_ok()) return generator.status();
   generator_ = *generator;
   return Status::ok();

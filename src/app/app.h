@@ -107,8 +107,7 @@ class App {
  private:
   Result<GenerationStats> generate(std::string_view prompt, uint64_t seed, const char* label);
   void log_heap(const char* when);
-  Status create_generator(const SessionOptions& session, std::span<const uint8_t> tokenizer,
-                          const char* name, Executor* executor);
+  Status create_generator(std::span<const uint8_t> tokenizer, const char* name, Executor* executor);
   void log_worker_stack();
   void logf(const char* format, ...) __attribute__((format(printf, 2, 3)));
 

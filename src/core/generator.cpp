@@ -4,49 +4,24 @@
 #include "session_layout.h"
 
 namespace llmcu {
-namespace {
-
-InlineExecutor g_inline_executor;
-
-}  // namespace
-
 Result<Generator> Generator::create(const Model& model, std::span<const uint8_t> tokenizer_bytes,
-                                    const char* tokenizer_name, const SessionOptions& options,
-                                    std::span<uint8_t> arena_memory, Executor* executor,
+                                    const char* tokenizer_name, const MemoryPlan& plan,
+                                    std::span<uint8_t> arena, Executor* executor,
                                     std::span<uint8_t> kv_cache_memory) {
-  Result<MemoryPlan> plan = plan_memory(model, options);
-  if (!plan.is_ok()) return plan.status();
-
-  const bool split = !kv_cache_memory.empty();
-  Arena arena(arena_memory);
-  Arena kv_arena(kv_cache_memory);
+  if (plan.purpose != SessionPurpose::kGenerate) {
+    return Status::error(StatusCode::kInvalidArgument,
+                         "a generator needs a memory plan made for generation "
+                         "(SessionPurpose::kGenerate)");
+  }
   SessionLayout layout;
-  MemoryPlan carved = *plan;
-  carve_session(model.config, arena, split ? &kv_arena : nullptr, &layout, &carved);
-  if (split && kv_arena.exhausted()) {
-    return Status::error(StatusCode::kResourceExhausted,
-                         "KV cache memory of %llu bytes is too small: the memory plan needs %llu",
-                         static_cast<unsigned long long>(kv_cache_memory.size()),
-                         static_cast<unsigned long long>(plan->kv_cache));
-  }
-  if (arena.exhausted()) {
-    return Status::error(
-        StatusCode::kResourceExhausted,
-        "arena of %llu bytes is too small: the memory plan needs %llu%s",
-        static_cast<unsigned long long>(arena_memory.size()),
-        static_cast<unsigned long long>(split ? plan->hot_bytes() : plan->arena_bytes),
-        split ? " besides the KV cache" : "");
-  }
-
+  LLMCU_TRY(carve_planned_session(model.config, plan, arena, kv_cache_memory, &layout));
+  const auto tables = std::span<uint8_t>(layout.tokenizer_tables, plan.tokenizer_tables);
+  LLMCU_TRY_ASSIGN(Tokenizer tokenizer, Tokenizer::load(tokenizer_bytes, model.config.vocab_size,
+                                                        tables, tokenizer_name));
   Generator g;
-  const auto tables = std::span<uint8_t>(layout.tokenizer_tables, plan->tokenizer_tables);
-  Result<Tokenizer> tokenizer =
-      Tokenizer::load(tokenizer_bytes, model.config.vocab_size, tables, tokenizer_name);
-  if (!tokenizer.is_ok()) return tokenizer.status();
-  g.plan_ = *plan;
-  g.tokenizer_ = *tokenizer;
-  g.transformer_ = Transformer(&model, layout.run, plan->seq_len,
-                               executor != nullptr ? executor : &g_inline_executor);
+  g.plan_ = plan;
+  g.tokenizer_ = tokenizer;
+  g.transformer_ = Transformer(&model, layout.run, plan.seq_len, executor);
   g.sampler_ = Sampler(model.config.vocab_size, layout.sampler);
   g.prompt_work_ = std::span<int32_t>(layout.prompt_work, layout.prompt_work_ints);
   return g;
@@ -80,12 +55,9 @@ Result<GenerationStats> Generator::generate(const GenerateOptions& options, Piec
                          static_cast<double>(options.topp), static_cast<long>(options.steps));
   }
   const uint64_t start_us = platform::now_us();
-  Result<std::span<const int32_t>> encoded = encode_prompt(options.prompt);
-  if (!encoded.is_ok()) return encoded.status();
-  const std::span<const int32_t> prompt = *encoded;
+  LLMCU_TRY_ASSIGN(const std::span<const int32_t> prompt, encode_prompt(options.prompt));
   const auto n_prompt = static_cast<int32_t>(prompt.size());
-  const int32_t steps =
-      (options.steps == 0 || options.steps > plan_.seq_len) ? plan_.seq_len : options.steps;
+  const int32_t steps = plan_.positions(options.steps);
 
   GenerationStats stats;
   stats.prompt_tokens = n_prompt;

@@ -2,6 +2,8 @@
 // the memory plan runs it on a counting arena, Generator::create on the real one.
 #pragma once
 
+#include <span>
+
 #include "llmcu/arena.h"
 #include "llmcu/memory_plan.h"
 #include "llmcu/sampler.h"
@@ -11,6 +13,7 @@ namespace llmcu {
 
 struct SessionLayout {
   RunBuffers run;
+  // SessionPurpose::kGenerate only (null for kForward):
   uint8_t* tokenizer_tables = nullptr;  // Tokenizer::table_bytes(vocab_size)
   ProbIndex* sampler = nullptr;         // (vocab_size)
   int32_t* prompt_work = nullptr;       // (prompt_work_ints)
@@ -23,5 +26,12 @@ struct SessionLayout {
 // plan->arena_bytes counts both.
 void carve_session(const ModelConfig& config, Arena& arena, Arena* kv_arena, SessionLayout* layout,
                    MemoryPlan* plan);
+
+// Carves `plan`'s session from real memory: `arena`, and the KV cache from
+// `kv_cache_memory` unless it is empty. An error that says what is missing
+// when a block is too small, or when the plan was made for another model.
+Status carve_planned_session(const ModelConfig& config, const MemoryPlan& plan,
+                             std::span<uint8_t> arena, std::span<uint8_t> kv_cache_memory,
+                             SessionLayout* layout);
 
 }  // namespace llmcu

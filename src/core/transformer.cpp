@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "kernels/kernels.h"
+#include "session_layout.h"
 
 namespace llmcu {
 namespace k = kernels::active;
@@ -205,10 +206,19 @@ void RunBuffers::carve_logits(const ModelConfig& c, Arena& arena) {
 Transformer::Transformer(const Model* model, const RunBuffers& buffers, int32_t seq_len,
                          Executor* executor)
     : model_(model), b_(buffers), seq_len_(seq_len), executor_(executor) {
+  static InlineExecutor inline_executor;
+  if (executor_ == nullptr) executor_ = &inline_executor;
   const int32_t hs = model->config.head_size();
   for (int32_t i = 0; i < hs / 2; ++i) {
     b_.rope_freq[i] = 1.0f / powf(10000.0f, static_cast<float>(2 * i) / static_cast<float>(hs));
   }
+}
+
+Result<Transformer> Transformer::create(const Model& model, const MemoryPlan& plan,
+                                        std::span<uint8_t> arena, Executor* executor) {
+  SessionLayout layout;
+  LLMCU_TRY(carve_planned_session(model.config, plan, arena, {}, &layout));
+  return Transformer(&model, layout.run, plan.seq_len, executor);
 }
 
 void Transformer::quantize_input(const float* x, int32_t n) {
