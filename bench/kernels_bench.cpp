@@ -1,4 +1,4 @@
-// Each kernel, reference (ref) against the build's family (active), at the
+// Each kernel, reference (ref) against the build's family (Active), at the
 // shapes the models use: stories260K (dim 64, hidden 172, head 8, vocab 512),
 // 15M (288, 768, 48, 32000) and 110M (768, 2048, 64, 32000).
 //   build/release/bench/llmcu_kernel_bench --benchmark_filter=matvec
@@ -23,27 +23,9 @@ std::vector<float> random_floats(size_t n, uint32_t seed) {
   return v;
 }
 
-// Families as types, so one benchmark body serves both.
-struct Ref {
-  static constexpr auto matvec = kn::ref::matvec_f32;
-  static constexpr auto rmsnorm = kn::ref::rmsnorm;
-  static constexpr auto softmax = kn::ref::softmax;
-  static constexpr auto rope = kn::ref::rope;
-  static constexpr auto swiglu = kn::ref::swiglu;
-  static constexpr auto argmax = kn::ref::argmax;
-  static constexpr auto scores = kn::ref::attention_scores;
-  static constexpr auto values = kn::ref::attention_values;
-};
-struct Active {
-  static constexpr auto matvec = kn::active::matvec_f32;
-  static constexpr auto rmsnorm = kn::active::rmsnorm;
-  static constexpr auto softmax = kn::active::softmax;
-  static constexpr auto rope = kn::active::rope;
-  static constexpr auto swiglu = kn::active::swiglu;
-  static constexpr auto argmax = kn::active::argmax;
-  static constexpr auto scores = kn::active::attention_scores;
-  static constexpr auto values = kn::active::attention_values;
-};
+// Families are types (kernels/reference.h), so one benchmark body serves both.
+using Ref = kn::ref::Ref;
+using Active = kn::Active;
 
 // rows x cols; the weights start one float past an aligned address, as in
 // version-0 files. Bytes processed = the weights read.
@@ -54,7 +36,7 @@ void BM_matvec(benchmark::State& state) {
   std::vector<float> w = random_floats(static_cast<size_t>(rows) * cols + 1, 1);
   std::vector<float> x = random_floats(cols, 2), out(rows);
   for (auto _ : state) {
-    F::matvec(out.data(), w.data() + 1, x.data(), cols, 0, rows);
+    F::matvec_f32(out.data(), w.data() + 1, x.data(), cols, 0, rows);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
@@ -82,10 +64,7 @@ BENCHMARK(BM_matvec<Ref>)->Apply(MatvecShapes);
 BENCHMARK(BM_matvec<Active>)->Apply(MatvecShapes);
 #if defined(LLMCU_KERNELS_AVX512)
 // The avx512 family's matvec against the AVX2 one it replaces (same results).
-struct Avx2Matvec {
-  static constexpr auto matvec = kn::x86::matvec_f32_avx2;
-};
-BENCHMARK(BM_matvec<Avx2Matvec>)->Apply(MatvecShapes);
+BENCHMARK(BM_matvec<kn::x86::Avx2>)->Apply(MatvecShapes);
 #endif
 
 template <typename F>
@@ -169,8 +148,8 @@ void BM_attention(benchmark::State& state) {
   std::vector<float> att(n_pos), out(hs);
   const float divisor = sqrtf(static_cast<float>(hs));
   for (auto _ : state) {
-    F::scores(att.data(), q.data(), keys.data(), kv_dim, n_pos, hs, divisor);
-    F::values(out.data(), att.data(), values.data(), kv_dim, n_pos, hs);
+    F::attention_scores(att.data(), q.data(), keys.data(), kv_dim, n_pos, hs, divisor);
+    F::attention_values(out.data(), att.data(), values.data(), kv_dim, n_pos, hs);
     benchmark::DoNotOptimize(out.data());
   }
 }
@@ -178,11 +157,11 @@ BENCHMARK(BM_attention<Ref>)->Args({8, 256, 32})->Args({48, 256, 288})->Args({64
 BENCHMARK(BM_attention<Active>)->Args({8, 256, 32})->Args({48, 256, 288})->Args({64, 1024, 768});
 
 // What the transformer runs per kv head: for each of its query heads, scores,
-// softmax and the weighted sum. Reference: the three ref kernels over row
-// keys. Active: kernels::attention_heads over the family's key layout (fused
-// over tiles on x86, heads of size 8 in pairs). Args: head size, positions,
-// kv_dim, query heads per kv head.
-template <bool kActive>
+// softmax and the weighted sum: each family's attention_heads over its own
+// key layout (the reference composes its three kernels over row keys; x86
+// fuses them over tiles, heads of size 8 in pairs). Args: head size,
+// positions, kv_dim, query heads per kv head.
+template <typename F>
 void BM_attention_heads(benchmark::State& state) {
   const auto hs = static_cast<int32_t>(state.range(0));
   const auto n_pos = static_cast<int32_t>(state.range(1));
@@ -195,30 +174,21 @@ void BM_attention_heads(benchmark::State& state) {
   for (int32_t t = 0; t < n_pos; ++t) {
     kn::ref::store_key_tiled(tiles.data(), t, keys.data() + static_cast<size_t>(t) * kv_dim, hs);
   }
-  const float* family_keys = kn::kTiledKeys ? tiles.data() : keys.data();
+  const float* family_keys = F::kTiledKeys ? tiles.data() : keys.data();
   std::vector<float> att(static_cast<size_t>(n_heads) * n_pos),
       out(static_cast<size_t>(n_heads) * hs);
   const float divisor = sqrtf(static_cast<float>(hs));
   for (auto _ : state) {
-    if (kActive) {
-      kn::attention_heads(out.data(), att.data(), n_pos, q.data(), n_heads, family_keys,
-                          values.data(), kv_dim, n_pos, hs, divisor);
-    } else {
-      for (int32_t h = 0; h < n_heads; ++h) {
-        float* p = att.data() + static_cast<size_t>(h) * n_pos;
-        kn::ref::attention_scores(p, q.data() + h * hs, keys.data(), kv_dim, n_pos, hs, divisor);
-        kn::ref::softmax(p, n_pos);
-        kn::ref::attention_values(out.data() + h * hs, p, values.data(), kv_dim, n_pos, hs);
-      }
-    }
+    F::attention_heads(out.data(), att.data(), n_pos, q.data(), n_heads, family_keys, values.data(),
+                       kv_dim, n_pos, hs, divisor);
     benchmark::DoNotOptimize(out.data());
   }
 }
 void AttentionShapes(benchmark::internal::Benchmark* b) {
   b->Args({8, 256, 32, 2})->Args({48, 256, 288, 1})->Args({64, 1024, 768, 1});
 }
-BENCHMARK(BM_attention_heads<false>)->Apply(AttentionShapes);
-BENCHMARK(BM_attention_heads<true>)->Apply(AttentionShapes);
+BENCHMARK(BM_attention_heads<Ref>)->Apply(AttentionShapes);
+BENCHMARK(BM_attention_heads<Active>)->Apply(AttentionShapes);
 
 }  // namespace
 

@@ -17,10 +17,10 @@ set(LLMCU_CORE_SOURCES
   ${LLMCU_ROOT}/src/core/evaluate.cpp
   ${LLMCU_ROOT}/src/core/container.cpp
   ${LLMCU_ROOT}/src/core/crc32.cpp
+  ${LLMCU_ROOT}/src/core/build_info.cpp
   ${LLMCU_ROOT}/src/kernels/ref/kernels_ref.cpp
-  ${LLMCU_ROOT}/src/kernels/ref/kernels_q8_ref.cpp
-  ${LLMCU_ROOT}/src/kernels/x86/kernels_q8_avx2.cpp
-  ${LLMCU_ROOT}/src/kernels/neon/kernels_q8_neon.cpp)
+  ${LLMCU_ROOT}/src/kernels/ref/kernels_q8_ref.cpp)
+include(${CMAKE_CURRENT_LIST_DIR}/llmcu_kernels.cmake)
 
 # The firmware's app loop and settings: portable, so the host tests build it too.
 set(LLMCU_APP_SOURCES
@@ -31,11 +31,16 @@ set(LLMCU_APP_SOURCES
 if(ESP_PLATFORM)
   # ESP-IDF component (firmware/esp32s3/components/llmcu/CMakeLists.txt includes
   # this file): the core, the app loop, the FreeRTOS backend and the S3 kernels.
+  # esp-dsp's kernels on the S3; the reference elsewhere (ESP-IDF's linux target).
+  set(_llmcu_family ref)
+  if(CONFIG_LLMCU_KERNELS_ESP_DSP)
+    set(_llmcu_family esp32s3)
+  endif()
   set(LLMCU_ESP_IDF_SOURCES
     ${LLMCU_ROOT}/src/platform/esp_idf/platform_esp_idf.cpp
     ${LLMCU_ROOT}/src/platform/esp_idf/freertos_executor.cpp
     ${LLMCU_ROOT}/src/platform/esp_idf/model_partition.cpp
-    ${LLMCU_ROOT}/src/kernels/esp32s3/kernels_esp32s3.cpp)
+    ${LLMCU_KERNEL_FAMILY_${_llmcu_family}_SOURCES})
   # llmcu's own PIE assembly for the int8 matvec: off by default, because no
   # CI machine can assemble it (firmware/esp32s3/README.md). Sources, unlike
   # requirements, may depend on CONFIG_ values; they are unset (off) while
@@ -55,9 +60,8 @@ if(ESP_PLATFORM)
       ${LLMCU_WARNINGS}
       $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>
       -ffp-contract=off)
-    if(CONFIG_LLMCU_KERNELS_ESP_DSP)
-      target_compile_definitions(${COMPONENT_LIB} PRIVATE LLMCU_KERNELS_ESP32S3=1)
-    endif()
+    llmcu_kernel_family_definitions(${_llmcu_family} _llmcu_family_definitions)
+    target_compile_definitions(${COMPONENT_LIB} PRIVATE ${_llmcu_family_definitions})
     if(CONFIG_LLMCU_KERNELS_PIE_ASM)
       target_compile_definitions(${COMPONENT_LIB} PRIVATE LLMCU_KERNELS_PIE_ASM=1)
     endif()
@@ -72,7 +76,8 @@ else()
     $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>
     # Bit-exact with llama2.c's reference build: no FMA contraction, no fast-math.
     -ffp-contract=off)
-  include(${CMAKE_CURRENT_LIST_DIR}/llmcu_kernels.cmake)
+  llmcu_host_kernel_family(LLMCU_KERNELS_SELECTED)
+  llmcu_use_kernel_family(llmcu_core ${LLMCU_KERNELS_SELECTED} PUBLIC)
 
   add_library(llmcu_app STATIC ${LLMCU_APP_SOURCES})
   target_include_directories(llmcu_app PUBLIC ${LLMCU_ROOT}/src/app)

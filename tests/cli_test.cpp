@@ -5,7 +5,7 @@
 
 #include <fstream>
 
-#include "kernels/kernels.h"
+#include "test_internals.h"
 #include "test_support.h"
 
 namespace llmcu::test {
@@ -98,7 +98,7 @@ TEST(Cli, InspectShowsConfigAndPlan) {
   EXPECT_NE(r.out.find("kv cache                 655360 bytes"), std::string::npos) << r.out;
   // 700992 - 655360: the part that stays in internal RAM on the ESP32-S3
   // (x86 builds hold one more key row, 128 bytes, for the tiled key cache).
-  const std::string hot = kernels::kTiledKeys ? "45760" : "45632";
+  const std::string hot = kernels::Active::kTiledKeys ? "45760" : "45632";
   EXPECT_NE(r.out.find("arena without kv          " + hot + " bytes"), std::string::npos) << r.out;
 }
 

@@ -9,8 +9,7 @@
 #include <vector>
 
 #include "dsps_dotprod.h"
-#include "kernels/esp32s3/kernels_esp32s3.h"
-#include "kernels/kernels.h"
+#include "test_internals.h"
 
 namespace llmcu::kernels {
 namespace {
@@ -218,13 +217,24 @@ TEST(Esp32s3Kernels, Int8MatvecWithTheAssemblyContractTakesRowsInChunksOf64Group
   }
 }
 
+TEST(Esp32s3Kernels, PassTheSharedKernelChecks) {
+  std::vector<uint8_t> storage;
+  uint8_t* scratch = aligned<uint8_t>(storage, 16u << 20, 0);
+  checks::Context ctx(
+      scratch, 16u << 20, [](void*, const char* line) { ADD_FAILURE() << line; }, nullptr);
+  checks::check_all<esp32s3::Esp32s3>(ctx);
+  EXPECT_GT(ctx.checks(), 1000);
+  EXPECT_EQ(ctx.skipped(), 0);
+}
+
 TEST(Esp32s3Kernels, EverythingElseIsRef) {
-  // The using-directive supplies the rest of the family unchanged.
-  EXPECT_EQ(&esp32s3::rmsnorm, &ref::rmsnorm);
-  EXPECT_EQ(&esp32s3::softmax, &ref::softmax);
-  EXPECT_EQ(&esp32s3::axpy_f32, &ref::axpy_f32);
-  EXPECT_EQ(&esp32s3::quantize_q8, &ref::quantize_q8);
-  EXPECT_EQ(&esp32s3::dequantize_q8, &ref::dequantize_q8);
+  // ReferenceKernels supplies the rest of the family unchanged.
+  EXPECT_EQ(esp32s3::Esp32s3::rmsnorm, &ref::rmsnorm);
+  EXPECT_EQ(esp32s3::Esp32s3::softmax, &ref::softmax);
+  EXPECT_EQ(esp32s3::Esp32s3::axpy_f32, &ref::axpy_f32);
+  EXPECT_EQ(esp32s3::Esp32s3::quantize_q8, &ref::quantize_q8);
+  EXPECT_EQ(esp32s3::Esp32s3::dequantize_q8, &ref::dequantize_q8);
+  EXPECT_EQ(esp32s3::Esp32s3::matvec_q8, &esp32s3::matvec_q8);
 }
 
 }  // namespace

@@ -18,7 +18,7 @@
 #include "app_settings.h"
 #include "line_editor.h"
 #include "llmcu/container.h"
-#include "platform/esp_idf/fork_join.h"
+#include "test_internals.h"
 #include "test_support.h"
 
 namespace llmcu::test {

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <memory>
 
-#include "kernels/kernels.h"
 #include "llmcu/generator.h"
+#include "test_internals.h"
 #include "test_support.h"
 
 namespace llmcu::test {

@@ -1,12 +1,46 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
-#include "kernels/kernels.h"
+#include "test_internals.h"
+#include "test_support.h"
 
 namespace llmcu::kernels {
 namespace {
+
+using test::random_floats;
+
+// Keys of one head stored both ways: rows kv_stride apart, and tiles.
+struct BothKeyLayouts {
+  std::vector<float> rows, tiles;
+  BothKeyLayouts(int32_t n_pos, int32_t head_size, int32_t kv_stride, uint32_t seed)
+      : rows(random_floats(static_cast<size_t>(n_pos) * kv_stride, seed)),
+        tiles(static_cast<size_t>((n_pos + kKeyTile - 1) / kKeyTile) * kKeyTile * head_size,
+              std::nanf("")) {  // unwritten lanes of the last tile must not matter
+    for (int32_t t = 0; t < n_pos; ++t) {
+      ref::store_key_tiled(tiles.data(), t, rows.data() + static_cast<size_t>(t) * kv_stride,
+                           head_size);
+    }
+  }
+};
+
+TEST(RefKernels, TiledScoresEqualRowScores) {
+  for (int32_t head_size : {2, 8, 48}) {
+    for (int32_t n_pos : {1, 7, 8, 9, 100}) {
+      const BothKeyLayouts keys(n_pos, head_size, head_size * 2, 23);
+      std::vector<float> q = random_floats(head_size, 24);
+      std::vector<float> tiled(n_pos), rows(n_pos);
+      ref::attention_scores_tiled(tiled.data(), q.data(), keys.tiles.data(), n_pos, head_size,
+                                  3.0f);
+      ref::attention_scores(rows.data(), q.data(), keys.rows.data(), head_size * 2, n_pos,
+                            head_size, 3.0f);
+      EXPECT_EQ(memcmp(tiled.data(), rows.data(), sizeof(float) * n_pos), 0)
+          << head_size << " " << n_pos;
+    }
+  }
+}
 
 TEST(RefKernels, MatvecOnUnalignedRows) {
   // Rows start 4 bytes past a 64-byte boundary, like version-0 tensors.

@@ -9,11 +9,11 @@
 #include <iterator>
 #include <set>
 
-#include "kernels/kernels.h"
 #include "llmcu/evaluate.h"
 #include "llmcu/generator.h"
 #include "llmcu/llmcu_format.h"
 #include "llmcu/quantize.h"
+#include "test_internals.h"
 #include "test_support.h"
 
 #ifndef LLMCU_TEST_DATA_DIR

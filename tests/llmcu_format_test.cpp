@@ -8,9 +8,9 @@
 #include <cstring>
 #include <limits>
 
-#include "kernels/kernels.h"
 #include "llmcu/generator.h"
 #include "llmcu/quantize.h"
+#include "test_internals.h"
 #include "test_support.h"
 
 namespace llmcu::test {

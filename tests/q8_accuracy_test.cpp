@@ -8,10 +8,10 @@
 #include <memory>
 #include <set>
 
-#include "kernels/kernels.h"
 #include "llmcu/evaluate.h"
 #include "llmcu/generator.h"
 #include "llmcu/quantize.h"
+#include "test_internals.h"
 #include "test_support.h"
 
 #ifndef LLMCU_TEST_DATA_DIR

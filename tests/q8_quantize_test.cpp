@@ -6,10 +6,10 @@
 #include <limits>
 #include <random>
 
-#include "kernels/kernels.h"
 #include "llmcu/evaluate.h"
 #include "llmcu/generator.h"
 #include "llmcu/quantize.h"
+#include "test_internals.h"
 #include "test_support.h"
 
 namespace llmcu::test {
@@ -198,34 +198,6 @@ TEST(Q8Kernels, ReferenceMatvecMatchesNaiveModelOnOddSizes) {
   }
 }
 
-TEST(Q8Kernels, ActiveMatvecMatchesReferenceOnOddSizesAndRowRanges) {
-  for (auto [rows, cols, gs] : {std::tuple{1, 4, 4},
-                                {7, 12, 4},
-                                {5, 172, 4},
-                                {13, 96, 32},
-                                {9, 100, 50},
-                                {4, 64, 64},
-                                {3, 40, 8},
-                                {6, 48, 16},
-                                {11, 768, 64},
-                                {5, 2048, 128},
-                                {3, 24, 12},
-                                {2, 6, 3}}) {
-    Q8Problem p(rows, cols, gs, static_cast<uint32_t>(rows * 7919 + cols));
-    std::vector<float> ref(rows + 2, 7.0f), got(rows + 2, 7.0f);
-    kernels::ref::matvec_q8(ref.data(), p.w.data(), p.scales(), p.xq.data(), p.x_scales.data(),
-                            cols, gs, 1, rows);
-    kernels::active_q8::matvec_q8(got.data(), p.w.data(), p.scales(), p.xq.data(),
-                                  p.x_scales.data(), cols, gs, 1, rows);
-    EXPECT_EQ(got[0], 7.0f);  // rows outside the range are untouched
-    EXPECT_EQ(got[rows], 7.0f);
-    for (int32_t r = 1; r < rows; ++r) {
-      EXPECT_NEAR(got[r], ref[r], 1e-5f * (1.0f + std::fabs(ref[r])))
-          << rows << "x" << cols << " gs " << gs << " row " << r;
-    }
-  }
-}
-
 TEST(Q8Kernels, QuantizeMatchesRunqAndHandlesZeroGroups) {
   const float x[8] = {0.0f, 0.0f, 0.0f, 0.0f, 1.0f, -0.5f, 0.25f, -2.0f};
   int8_t q[8];
@@ -235,62 +207,6 @@ TEST(Q8Kernels, QuantizeMatchesRunqAndHandlesZeroGroups) {
   EXPECT_EQ(s[1], 2.0f / 127.0f);
   const int8_t expect[8] = {0, 0, 0, 0, 64, -32, 16, -127};  // round half away from zero
   for (int i = 0; i < 8; ++i) EXPECT_EQ(q[i], expect[i]) << i;
-}
-
-// Workers split the rows of a matvec: a row's result must not depend on
-// where the split falls (identical output for any thread count).
-TEST(Q8Kernels, ActiveMatvecRowsDoNotDependOnTheRowSplit) {
-  for (auto [rows, cols, gs] :
-       {std::tuple{13, 172, 4}, {11, 64, 8}, {9, 96, 16}, {10, 192, 64}, {7, 100, 50}}) {
-    Q8Problem p(rows, cols, gs, static_cast<uint32_t>(rows * 31 + cols));
-    std::vector<float> whole(rows), split(rows);
-    kernels::active_q8::matvec_q8(whole.data(), p.w.data(), p.scales(), p.xq.data(),
-                                  p.x_scales.data(), cols, gs, 0, rows);
-    for (int32_t cut : {1, 2, 3, 5}) {
-      kernels::active_q8::matvec_q8(split.data(), p.w.data(), p.scales(), p.xq.data(),
-                                    p.x_scales.data(), cols, gs, 0, cut);
-      kernels::active_q8::matvec_q8(split.data(), p.w.data(), p.scales(), p.xq.data(),
-                                    p.x_scales.data(), cols, gs, cut, rows);
-      EXPECT_EQ(whole, split) << rows << "x" << cols << " gs " << gs << " cut " << cut;
-    }
-  }
-}
-
-// The active (SIMD) activation quantizer gives the reference's bytes and
-// scales exactly: group sizes it vectorizes (4, multiples of 8) and others,
-// partial last groups, all-zero groups, exact ties (k + 0.5) * scale, and
-// values one ulp either side of a tie.
-TEST(Q8Kernels, ActiveQuantizeIsBitIdenticalToReference) {
-  std::mt19937 rng(42);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  for (int32_t gs : {4, 8, 16, 32, 64, 3, 12, 50}) {
-    for (int32_t n : {4, 8, 12, 64, 172, 200, 288, 768}) {
-      std::vector<float> x(static_cast<size_t>(n));
-      for (auto& v : x) v = normal(rng) * 3.0f;
-      if (n >= 2 * gs) {
-        for (int32_t i = 0; i < gs; ++i) x[static_cast<size_t>(gs + i)] = 0.0f;  // a zero group
-      }
-      // Ties: in the first group, values at exact halves of its scale.
-      float wmax = 0.0f;
-      const int32_t first = std::min(gs, n);
-      for (int32_t i = 0; i < first; ++i) wmax = std::max(wmax, std::fabs(x[i]));
-      const float scale = wmax / 127.0f;
-      for (int32_t i = 0; i < first; ++i) {
-        if (std::fabs(x[i]) == wmax) continue;
-        const float tie = (static_cast<float>(i % 100) + 0.5f) * scale * (i % 2 ? -1.0f : 1.0f);
-        if (std::fabs(tie) >= wmax) continue;
-        x[i] = i % 3 == 0 ? tie : std::nextafter(tie, i % 3 == 1 ? 1e9f : -1e9f);
-      }
-      const size_t padded = static_cast<size_t>((n + gs - 1) / gs * gs);
-      std::vector<int8_t> qa(padded, 99), qb(padded, 99);
-      std::vector<float> sa(padded / gs, -1.0f), sb(padded / gs, -1.0f);
-      kernels::ref::quantize_q8(qa.data(), sa.data(), x.data(), n, gs);
-      kernels::active_q8::quantize_q8(qb.data(), sb.data(), x.data(), n, gs);
-      ASSERT_EQ(qa, qb) << "n " << n << " gs " << gs;
-      ASSERT_EQ(0, memcmp(sa.data(), sb.data(), sa.size() * sizeof(float)))
-          << "n " << n << " gs " << gs;
-    }
-  }
 }
 
 TEST(Q8Kernels, ActiveQuantizeRoundsExactTiesAwayFromZero) {
@@ -303,7 +219,7 @@ TEST(Q8Kernels, ActiveQuantizeRoundsExactTiesAwayFromZero) {
     for (int32_t g = 0; g < 16; g += gs) v[static_cast<size_t>(g)] = 31.75f;  // each group's max
     int8_t q[16];
     float s[4];
-    kernels::active_q8::quantize_q8(q, s, v.data(), 16, gs);
+    kernels::Active::quantize_q8(q, s, v.data(), 16, gs);
     for (int i = 0; i < 16; ++i) {
       const int8_t want = i % gs == 0 ? int8_t{127} : expect[i];
       EXPECT_EQ(q[i], want) << "gs " << gs << " value " << i;

@@ -9,16 +9,25 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <sstream>
 
-#include "kernels/kernels.h"
 #include "llmcu/memory_plan.h"
+#include "test_internals.h"
 
 namespace llmcu::test {
 
 std::string shared_dir() {
   if (const char* env = getenv("LLMCU_SHARED_DIR"); env != nullptr && env[0] != '\0') return env;
   return LLMCU_DEFAULT_SHARED_DIR;
+}
+
+std::vector<float> random_floats(size_t n, uint32_t seed, float scale) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-scale, scale);
+  std::vector<float> v(n);
+  for (float& f : v) f = dist(rng);
+  return v;
 }
 
 std::string model_path(const std::string& name) {

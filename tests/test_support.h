@@ -19,6 +19,9 @@ std::vector<uint8_t> read_file(const std::string& path);
 nlohmann::json golden_cases(const std::string& file = "cases.json");
 std::vector<float> read_f32(const std::string& path);
 
+// n floats uniform in [-scale, scale), the same for the same seed.
+std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.0f);
+
 // A little-endian byte buffer for building checkpoints in tests.
 struct Bytes {
   std::vector<uint8_t> data;

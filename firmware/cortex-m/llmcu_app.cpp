@@ -31,8 +31,8 @@
 #include <span>
 #include <string_view>
 
-#include "kernels/kernels.h"  // only for which family `active` is
 #include "llmcu/arena.h"
+#include "llmcu/build_info.h"
 #include "llmcu/container.h"
 #include "llmcu/generator.h"
 #include "llmcu/memory_plan.h"
@@ -44,11 +44,6 @@
 
 #ifndef LLMCU_MCU_BOARD_NAME
 #define LLMCU_MCU_BOARD_NAME "unknown board"
-#endif
-#if defined(LLMCU_KERNELS_CORTEX_M)
-#define LLMCU_MCU_KERNELS_NAME "cortex_m"
-#else
-#define LLMCU_MCU_KERNELS_NAME "ref"
 #endif
 
 extern "C" {
@@ -328,7 +323,7 @@ int run(const Args& args) {
   fprintf(stderr,
           "llmcu on %s, kernels %s: %s (%s), %s, seq_len %" PRId32 ", steps %" PRId32
           ", temperature %g, topp %g\n",
-          LLMCU_MCU_BOARD_NAME, LLMCU_MCU_KERNELS_NAME, model_name,
+          LLMCU_MCU_BOARD_NAME, llmcu::kernel_family_name(), model_name,
           llmcu::model_format_name(model->format), tokenizer_name, plan->seq_len, positions,
           static_cast<double>(args.temperature), static_cast<double>(args.topp));
 

@@ -19,7 +19,7 @@
 #include "session_layout.h"
 
 namespace llmcu {
-namespace k = kernels::active;
+using K = kernels::Active;
 
 namespace {
 
@@ -52,10 +52,10 @@ RowRange aligned_chunk_rows(int32_t rows, int chunk, int chunks, int32_t align) 
 void matvec_rows(float* out, const Matrix& w, int32_t layer, const float* x, const RunBuffers& b,
                  RowRange r) {
   if (w.type == WeightType::kQ8) {
-    kernels::active_q8::matvec_q8(out, w.q8(layer), w.scale_bytes(layer), b.xq, b.xq_scales,
-                                  w.row_stride, w.group_size, r.begin, r.end);
+    K::matvec_q8(out, w.q8(layer), w.scale_bytes(layer), b.xq, b.xq_scales, w.row_stride,
+                 w.group_size, r.begin, r.end);
   } else {
-    k::matvec_f32(out, w.f32(layer), x, w.cols, r.begin, r.end);
+    K::matvec_f32(out, w.f32(layer), x, w.cols, r.begin, r.end);
   }
 }
 
@@ -100,12 +100,12 @@ void run_ffn_up_chunk(void* context, int chunk) {
   if (r.begin >= r.end) return;
   matvec_rows(job.b->hb, w.w1, job.layer, job.x, *job.b, r);
   matvec_rows(job.b->hb2, w.w3, job.layer, job.x, *job.b, r);
-  k::swiglu(job.b->hb + r.begin, job.b->hb2 + r.begin, r.end - r.begin);
+  K::swiglu(job.b->hb + r.begin, job.b->hb2 + r.begin, r.end - r.begin);
 }
 
 // Positions the key cache holds per layer: whole tiles when it is tiled.
 int32_t key_positions(int32_t seq_len) {
-  if (!kernels::kTiledKeys) return seq_len;
+  if (!K::kTiledKeys) return seq_len;
   return (seq_len + kernels::kKeyTile - 1) / kernels::kKeyTile * kernels::kKeyTile;
 }
 
@@ -114,7 +114,7 @@ int32_t key_positions(int32_t seq_len) {
 float* head_keys(const RunBuffers& b, const ModelConfig& c, int32_t seq_len, int32_t layer,
                  int32_t kv_head) {
   const auto hs = static_cast<size_t>(c.head_size());
-  if (kernels::kTiledKeys) {
+  if (K::kTiledKeys) {
     const auto block = static_cast<size_t>(layer) * c.n_kv_heads + kv_head;
     return b.key_cache + block * static_cast<size_t>(key_positions(seq_len)) * hs;
   }
@@ -147,16 +147,16 @@ void run_attention_chunk(void* context, int chunk) {
   const RowRange q_rows{kv_rows.begin * kv_mul, kv_rows.end * kv_mul};
 
   const size_t cache_row = (static_cast<size_t>(job.layer) * job.seq_len + job.pos) * kv_dim;
-  float* key = kernels::kTiledKeys ? b.k : b.key_cache + cache_row;  // (kv_dim)
-  float* value = b.value_cache + cache_row;                          // (kv_dim)
+  float* key = K::kTiledKeys ? b.k : b.key_cache + cache_row;  // (kv_dim)
+  float* value = b.value_cache + cache_row;                    // (kv_dim)
   matvec_rows(b.q, w.wq, job.layer, b.xb, b, q_rows);
   matvec_rows(key, w.wk, job.layer, b.xb, b, kv_rows);
   matvec_rows(value, w.wv, job.layer, b.xb, b, kv_rows);
-  k::rope(b.q + q_rows.begin, b.rope, q_rows.end - q_rows.begin, hs);
-  k::rope(key + kv_rows.begin, b.rope, kv_rows.end - kv_rows.begin, hs);
-  if (kernels::kTiledKeys) {
+  K::rope(b.q + q_rows.begin, b.rope, q_rows.end - q_rows.begin, hs);
+  K::rope(key + kv_rows.begin, b.rope, kv_rows.end - kv_rows.begin, hs);
+  if (K::kTiledKeys) {
     for (int32_t g = kv_heads.begin; g < kv_heads.end; ++g) {
-      k::store_key_tiled(head_keys(b, c, job.seq_len, job.layer, g), job.pos, key + g * hs, hs);
+      K::store_key_tiled(head_keys(b, c, job.seq_len, job.layer, g), job.pos, key + g * hs, hs);
     }
   }
 
@@ -165,10 +165,10 @@ void run_attention_chunk(void* context, int chunk) {
   const size_t value_layer = static_cast<size_t>(job.layer) * job.seq_len * kv_dim;
   for (int32_t g = kv_heads.begin; g < kv_heads.end; ++g) {
     const size_t first_head = static_cast<size_t>(g) * kv_mul;
-    kernels::attention_heads(
-        b.xb2 + first_head * hs, b.att + first_head * job.seq_len, job.seq_len,
-        b.q + first_head * hs, kv_mul, head_keys(b, c, job.seq_len, job.layer, g),
-        b.value_cache + value_layer + static_cast<size_t>(g) * hs, kv_dim, n_pos, hs, scale);
+    K::attention_heads(b.xb2 + first_head * hs, b.att + first_head * job.seq_len, job.seq_len,
+                       b.q + first_head * hs, kv_mul, head_keys(b, c, job.seq_len, job.layer, g),
+                       b.value_cache + value_layer + static_cast<size_t>(g) * hs, kv_dim, n_pos, hs,
+                       scale);
   }
 }
 
@@ -188,7 +188,7 @@ void RunBuffers::carve_activations(const ModelConfig& c, int32_t seq_len, Arena&
   hb = arena.allocate<float>(c.hidden_dim);
   hb2 = arena.allocate<float>(c.hidden_dim);
   att = arena.allocate<float>(static_cast<size_t>(c.n_heads) * seq_len);
-  if (kernels::kTiledKeys) k = arena.allocate<float>(c.kv_dim());
+  if (K::kTiledKeys) k = arena.allocate<float>(c.kv_dim());
   rope = arena.allocate<float>(c.head_size());
   rope_freq = arena.allocate<float>(c.head_size() / 2);
   if (c.group_size > 0) {
@@ -223,7 +223,7 @@ Result<Transformer> Transformer::create(const Model& model, const MemoryPlan& pl
 
 void Transformer::quantize_input(const float* x, int32_t n) {
   if (model_->weight_type != WeightType::kQ8) return;
-  kernels::active_q8::quantize_q8(b_.xq, b_.xq_scales, x, n, model_->config.group_size);
+  K::quantize_q8(b_.xq, b_.xq_scales, x, n, model_->config.group_size);
 }
 
 void Transformer::embed(int32_t token) {
@@ -232,8 +232,8 @@ void Transformer::embed(int32_t token) {
   if (e.type == WeightType::kQ8) {
     // Dequantized on lookup: one row, never the whole table.
     const size_t first_group = static_cast<size_t>(token) * static_cast<size_t>(e.groups_per_row());
-    kernels::active_q8::dequantize_q8(
-        b_.x, e.q8(0) + row, e.scale_bytes(0) + first_group * sizeof(float), e.cols, e.group_size);
+    K::dequantize_q8(b_.x, e.q8(0) + row, e.scale_bytes(0) + first_group * sizeof(float), e.cols,
+                     e.group_size);
   } else {
     memcpy(b_.x, e.f32(0) + row, sizeof(float) * e.cols);
   }
@@ -284,21 +284,21 @@ float* Transformer::forward(int32_t token, int32_t pos) {
   for (int32_t l = 0; l < c.n_layers; ++l) {
     // Attention block: q, k, v, RoPE, the KV cache and attention in one
     // fork/join (xb2 = attention output), then x += Wo . xb2.
-    k::rmsnorm(b_.xb, b_.x, w.rms_att + static_cast<size_t>(l) * dim, dim);
+    K::rmsnorm(b_.xb, b_.x, w.rms_att + static_cast<size_t>(l) * dim, dim);
     quantize_input(b_.xb, dim);
     attention(l, pos);
     quantize_input(b_.xb2, dim);
     matvec(b_.xb, w.wo, l, b_.xb2, b_.x);
 
     // FFN block (SwiGLU).
-    k::rmsnorm(b_.xb, b_.x, w.rms_ffn + static_cast<size_t>(l) * dim, dim);
+    K::rmsnorm(b_.xb, b_.x, w.rms_ffn + static_cast<size_t>(l) * dim, dim);
     quantize_input(b_.xb, dim);
     ffn_up(l);
     quantize_input(b_.hb, c.hidden_dim);
     matvec(b_.xb, w.w2, l, b_.hb, b_.x);  // x += W2 . hb
   }
 
-  k::rmsnorm(b_.x, b_.x, w.rms_final, dim);
+  K::rmsnorm(b_.x, b_.x, w.rms_final, dim);
   quantize_input(b_.x, dim);
   matvec(b_.logits, w.classifier, 0, b_.x, nullptr);
   return b_.logits;

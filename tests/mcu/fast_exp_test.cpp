@@ -1,13 +1,13 @@
 // Accuracy of the Cortex-M kernels' polynomial exp (src/kernels/cortex_m/fast_exp.h), which is
 // plain C++ and so can be checked here against exp() in double precision.
-#include "kernels/cortex_m/fast_exp.h"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+
+#include "../test_internals.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// Cortex-M4F/M7 kernels (kernels_cortex_m.h says which are exact and why).
+// Cortex-M4F/M7 kernels (family.h says which are exact and why).
 //
 // Where the instructions go. ref's dot loop compiles to vldmia, vldmia, vmul,
 // vadd, cmp, bne: six instructions per multiply-add. Here VLDM loads eight
@@ -15,12 +15,9 @@
 // stall cycles (VMLA latency); splitting them into several accumulators would
 // hide that but change the rounding, and these kernels must print exactly
 // the reference text.
-#include "kernels/kernels.h"
-
-#if defined(LLMCU_KERNELS_CORTEX_M)
-
 #include <cstring>
 
+#include "kernels/cortex_m/family.h"
 #include "kernels/cortex_m/fast_exp.h"
 
 namespace llmcu::kernels::cortex_m {
@@ -437,5 +434,3 @@ void swiglu(float* hb, const float* hb2, int32_t n) {
 }
 
 }  // namespace llmcu::kernels::cortex_m
-
-#endif  // LLMCU_KERNELS_CORTEX_M

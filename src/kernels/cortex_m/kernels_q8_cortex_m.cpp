@@ -11,13 +11,11 @@
 // into two halfwords, and SMLAD multiplies both halfword pairs and adds the
 // two products to the sum: four values of each side in 2 loads, 4 SXTB16
 // and 2 SMLAD.
-#include "kernels/kernels.h"
-
-#if defined(LLMCU_KERNELS_CORTEX_M)
-
 #include <arm_acle.h>
 
 #include <cstring>
+
+#include "kernels/cortex_m/family.h"
 
 namespace llmcu::kernels::cortex_m {
 namespace {
@@ -74,5 +72,3 @@ void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_
 }
 
 }  // namespace llmcu::kernels::cortex_m
-
-#endif  // LLMCU_KERNELS_CORTEX_M

@@ -1,12 +1,10 @@
-// ESP32-S3 kernels over esp-dsp; see kernels_esp32s3.h for the rules.
+// ESP32-S3 kernels over esp-dsp; see family.h for the rules.
 #include <cstdint>
 #include <cstring>
 
 #include "dsps_dotprod.h"
 #include "esp_err.h"
-#include "kernels/kernels.h"
-// Also when kernels.h did not include it (CONFIG_LLMCU_KERNELS_ESP_DSP=n, host tests).
-#include "kernels/esp32s3/kernels_esp32s3.h"
+#include "kernels/esp32s3/family.h"
 
 namespace llmcu::kernels::esp32s3 {
 namespace {

@@ -1,5 +1,5 @@
 // ESP32-S3 PIE int8 group dot products for esp32s3::matvec_q8 (see
-// kernels_esp32s3.h, GroupDots). Built only with CONFIG_LLMCU_KERNELS_PIE_ASM
+// family.h, GroupDots). Built only with CONFIG_LLMCU_KERNELS_PIE_ASM
 // (off by default): no assembler for these instructions runs in CI, so this
 // file has never been assembled or run; the C++ around it is host-tested
 // through a C model of the contract below.

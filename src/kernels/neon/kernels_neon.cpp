@@ -2,13 +2,11 @@
 // extra compiler flags). Four-lane vectors, FMA (vfmaq), several
 // accumulators: results differ from ref in the last bits, within the
 // tolerances the per-kernel tests state; rope stays bit-exact.
-#include "kernels/kernels.h"
-
-#if defined(LLMCU_KERNELS_NEON)
-
 #include <arm_neon.h>
 
 #include <cmath>
+
+#include "kernels/neon/family.h"
 
 namespace llmcu::kernels::neon {
 namespace {
@@ -250,5 +248,3 @@ void attention_values(float* out, const float* att, const float* values, int32_t
 }
 
 }  // namespace llmcu::kernels::neon
-
-#endif  // LLMCU_KERNELS_NEON

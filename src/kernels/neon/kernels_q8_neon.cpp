@@ -8,12 +8,11 @@
 // lanes are folded again until each is a group. Multiples of 16: int32 sums
 // over the whole group, one float multiply per group. Others use the reference.
 // Nothing saturates: every sum is formed in int32.
-#if defined(LLMCU_KERNELS_NEON) && defined(__ARM_NEON) && defined(__aarch64__)
 #include <arm_neon.h>
 
 #include <cstring>
 
-#include "kernels/kernels.h"
+#include "kernels/neon/family.h"
 
 namespace llmcu::kernels::neon {
 namespace {
@@ -127,17 +126,3 @@ void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_
 }
 
 }  // namespace llmcu::kernels::neon
-#elif defined(LLMCU_KERNELS_NEON)
-// 32-bit ARM with NEON: the reference kernel (vmull_high_s8 and vaddvq are AArch64-only).
-#include "kernels/kernels.h"
-
-namespace llmcu::kernels::neon {
-
-void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
-               const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
-               int32_t row_end) {
-  ref::matvec_q8(out, w, w_scales, xq, x_scales, cols, group_size, row_begin, row_end);
-}
-
-}  // namespace llmcu::kernels::neon
-#endif  // LLMCU_KERNELS_NEON

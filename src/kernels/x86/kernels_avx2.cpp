@@ -7,14 +7,11 @@
 // Rows of the weight matrices may be only 4-byte aligned (version-0 files),
 // so every load is unaligned; tails shorter than a vector use masked loads,
 // which never touch the masked-out memory.
-#include "kernels/kernels.h"
-
-#if defined(LLMCU_KERNELS_AVX2)
-
 #include <immintrin.h>
 
 #include <cmath>
 
+#include "kernels/x86/family.h"
 #include "kernels/x86/reduce_avx2.h"
 
 namespace llmcu::kernels::x86 {
@@ -574,5 +571,3 @@ void attention_values(float* out, const float* att, const float* values, int32_t
 }
 
 }  // namespace llmcu::kernels::x86
-
-#endif  // LLMCU_KERNELS_AVX2

@@ -12,15 +12,12 @@
 // lanes 0-7 the AVX2 kernel's even 8-float blocks and in lanes 8-15 its odd
 // ones, updated by the same FMAs in the same order, and reduced by the same
 // additions (reduce_avx2.h).
-#include "kernels/kernels.h"
-
-#if defined(LLMCU_KERNELS_AVX512)
-
 #include <immintrin.h>
 
 #include <array>
 #include <utility>
 
+#include "kernels/x86/family.h"
 #include "kernels/x86/reduce_avx2.h"
 
 namespace llmcu::kernels::x86 {
@@ -122,5 +119,3 @@ void matvec_f32_avx512(float* out, const float* w, const float* x, int32_t cols,
 }
 
 }  // namespace llmcu::kernels::x86
-
-#endif  // LLMCU_KERNELS_AVX512

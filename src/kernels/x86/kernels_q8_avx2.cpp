@@ -13,10 +13,9 @@
 // quantize_q8 gives the reference's bytes and scales exactly: the same IEEE
 // max, division by 127 and division by the scale, and roundf's half-away-from-
 // zero rounding rebuilt from truncation (v - trunc(v) is exact in float).
-#if defined(LLMCU_KERNELS_AVX2) && defined(__AVX2__)
 #include <immintrin.h>
 
-#include "kernels/kernels.h"
+#include "kernels/x86/family.h"
 
 namespace llmcu::kernels::x86 {
 namespace {
@@ -270,4 +269,3 @@ void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_
 }
 
 }  // namespace llmcu::kernels::x86
-#endif  // LLMCU_KERNELS_AVX2 && __AVX2__

@@ -1,8 +1,6 @@
-// ESP32-S3 kernels (included by kernels/kernels.h when LLMCU_KERNELS_ESP32S3
-// is defined; may also be included on its own, e.g. by tests). Everything not declared here comes
-// from ref through the using-directive: a name declared in esp32s3 hides the
-// ref one for qualified lookup (kernels::active::dot_f32), and kernels added
-// to ref later are picked up without touching this file.
+// The esp32s3 family: esp-dsp's dot products where the layout allows, the
+// reference everywhere else. Also built on the host against a fake esp-dsp
+// (tests/fakes/esp_dsp), which is how its layout rules are tested.
 //
 // fp32: esp-dsp's dsps_dotprod_f32_aes3, which takes its fast path only when
 // both pointers are 16-byte aligned and the length is a multiple of 4 and
@@ -19,15 +17,9 @@
 
 #include <cstdint>
 
-// Opened before kernels.h so that, when kernels.h is reached through this
-// header, its `namespace active = esp32s3;` already has a namespace to name.
-namespace llmcu::kernels::esp32s3 {}
-
-#include "kernels/kernels.h"
+#include "../reference.h"
 
 namespace llmcu::kernels::esp32s3 {
-
-using namespace ref;  // NOLINT: see above
 
 // Same contracts as ref::dot_f32 / ref::matvec_f32.
 float dot_f32(const float* a, const float* b, int32_t n);
@@ -82,5 +74,21 @@ void matvec_q8_with(GroupDots dots, float* out, const int8_t* w, const uint8_t* 
 extern "C" void llmcu_s3_dot_q8_groups(const int8_t* w, const int8_t* x, int32_t* sums,
                                        int32_t groups, int32_t blocks);
 #endif
+
+// The fp32 sums round differently from ref; the int8 matvec is ref's
+// arithmetic on either path.
+struct Esp32s3 : ReferenceKernels<Esp32s3> {
+  static constexpr const char kName[] = "esp32s3";
+  static constexpr KernelSet kExact = {Kernel::kAxpyF32,         Kernel::kRmsnorm,
+                                       Kernel::kSoftmax,         Kernel::kRope,
+                                       Kernel::kSwiglu,          Kernel::kArgmax,
+                                       Kernel::kAttentionScores, Kernel::kAttentionValues,
+                                       Kernel::kAttentionHeads,  Kernel::kQuantizeQ8,
+                                       Kernel::kDequantizeQ8,    Kernel::kMatvecQ8};
+
+  static constexpr auto dot_f32 = esp32s3::dot_f32;
+  static constexpr auto matvec_f32 = esp32s3::matvec_f32;
+  static constexpr auto matvec_q8 = esp32s3::matvec_q8;
+};
 
 }  // namespace llmcu::kernels::esp32s3

@@ -1,0 +1,57 @@
+// The cortex_m family: Armv7E-M kernels for cores with a single-precision
+// FPU (Cortex-M4F, -M7).
+//
+// Exactness: matvec, dot, axpy and the two attention kernels keep ref's order
+// of operations (one running sum in index order) and use VMLA, which, unlike
+// VFMA, rounds the product before adding it, exactly like ref's separate
+// multiply and add; they are bit-exact with ref. softmax and swiglu use
+// fast_exp (fast_exp.h), within ~1 ulp of exp but not bit-exact with any libm.
+#pragma once
+
+#include <cstdint>
+
+#include "../reference.h"
+
+namespace llmcu::kernels::cortex_m {
+
+void matvec_f32(float* out, const float* w, const float* x, int32_t cols, int32_t row_begin,
+                int32_t row_end);
+float dot_f32(const float* a, const float* b, int32_t n);
+void axpy_f32(float* y, float a, const float* x, int32_t n);
+void softmax(float* x, int32_t n);
+void swiglu(float* hb, const float* hb2, int32_t n);
+void attention_scores(float* att, const float* q, const float* keys, int32_t kv_stride,
+                      int32_t n_pos, int32_t head_size, float divisor);
+void attention_values(float* out, const float* att, const float* values, int32_t kv_stride,
+                      int32_t n_pos, int32_t head_size);
+// Same contract and bit-identical results as ref::matvec_q8 (SMLAD dot
+// products; kernels_q8_cortex_m.cpp).
+void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
+               const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
+               int32_t row_end);
+
+struct CortexM : ReferenceKernels<CortexM> {
+  static constexpr const char kName[] = "cortex_m";
+  static constexpr KernelSet kExact = {Kernel::kMatvecF32,
+                                       Kernel::kDotF32,
+                                       Kernel::kAxpyF32,
+                                       Kernel::kRmsnorm,
+                                       Kernel::kRope,
+                                       Kernel::kArgmax,
+                                       Kernel::kAttentionScores,
+                                       Kernel::kAttentionValues,
+                                       Kernel::kQuantizeQ8,
+                                       Kernel::kDequantizeQ8,
+                                       Kernel::kMatvecQ8};
+
+  static constexpr auto matvec_f32 = cortex_m::matvec_f32;
+  static constexpr auto dot_f32 = cortex_m::dot_f32;
+  static constexpr auto axpy_f32 = cortex_m::axpy_f32;
+  static constexpr auto softmax = cortex_m::softmax;
+  static constexpr auto swiglu = cortex_m::swiglu;
+  static constexpr auto attention_scores = cortex_m::attention_scores;
+  static constexpr auto attention_values = cortex_m::attention_values;
+  static constexpr auto matvec_q8 = cortex_m::matvec_q8;
+};
+
+}  // namespace llmcu::kernels::cortex_m

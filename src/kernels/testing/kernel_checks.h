@@ -1,0 +1,577 @@
+// Every kernel of a family against the reference, on odd sizes so that every
+// vector tail and block boundary is exercised: one harness for the host
+// (tests/kernel_checks_test.cpp runs it under GoogleTest for each family the
+// build has) and for target images (the Cortex-M image's --selftest runs it
+// on the CPU whose assembly it checks).
+//
+// A kernel in the family's kExact set must give the reference's bits; any
+// other within a tolerance stated per kernel:
+//   sums (dot, matvec, attention scores and values, int8 matvec):
+//       |got - ref| <= 1e-5 * sum |a_i b_i|   (every term's magnitude)
+//   element-wise (rmsnorm, softmax, swiglu):  |got - ref| <= 1e-5 * |ref|
+// Kernels that split work by rows must also give each row the same bits
+// whatever range it was computed in, or thread counts would change results.
+//
+// Portable and allocation-free: vectors come from the caller's scratch
+// memory, random numbers from a xorshift, failures go to a callback.
+#pragma once
+
+#include <cmath>
+#include <cstdarg>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+
+#include "../reference.h"
+
+namespace llmcu::kernels::checks {
+
+using ReportFn = void (*)(void* user, const char* line);
+
+class Context {
+ public:
+  // `scratch` must be 16-byte aligned; cases that need more are skipped and
+  // counted, which a thorough run (the host's) must not allow.
+  Context(uint8_t* scratch, size_t scratch_bytes, ReportFn report, void* user)
+      : scratch_(scratch), scratch_bytes_(scratch_bytes), report_(report), user_(user) {}
+
+  int checks() const { return checks_; }
+  int failures() const { return failures_; }
+  int skipped() const { return skipped_; }
+
+  // Scratch for one case, all of it given back by the next begin_case(). Once
+  // a take() fails, every later one in the case does too, so a case need only
+  // check its last.
+  void begin_case() {
+    used_ = 0;
+    out_of_room_ = false;
+  }
+  template <typename T>
+  T* take(size_t count) {
+    const size_t bytes = (count * sizeof(T) + 63) / 64 * 64 + 64;  // room to misalign
+    if (out_of_room_ || bytes > scratch_bytes_ - used_) {
+      out_of_room_ = true;
+      return nullptr;
+    }
+    T* p = reinterpret_cast<T*>(scratch_ + used_);
+    used_ += bytes;
+    return p;
+  }
+  void skip() { ++skipped_; }
+
+  uint32_t next_random() {  // xorshift32
+    rng_ ^= rng_ << 13;
+    rng_ ^= rng_ >> 17;
+    rng_ ^= rng_ << 5;
+    return rng_;
+  }
+  float uniform(float scale) {  // in [-scale, scale)
+    return scale * (static_cast<float>(next_random() >> 8) / 8388608.0f - 1.0f);
+  }
+  void fill(float* v, size_t n, float scale) {
+    for (size_t i = 0; i < n; ++i) v[i] = uniform(scale);
+  }
+  int8_t random_int8() {  // [-127, 127], as quantized values are
+    return static_cast<int8_t>(static_cast<int32_t>(next_random() % 255u) - 127);
+  }
+
+  // One check of n values: exact, or within bound[i] of want[i] (bound null: exact).
+  void expect(const char* family, const char* what, const char* shape, const float* got,
+              const float* want, const float* bound, size_t n) {
+    ++checks_;
+    for (size_t i = 0; i < n; ++i) {
+      const bool same = memcmp(&got[i], &want[i], sizeof(float)) == 0;
+      const bool close = bound != nullptr && std::fabs(got[i] - want[i]) <= bound[i];
+      if (!same && !close) {
+        fail("%s %s (%s): element %u is %.9g, reference %.9g%s", family, what, shape,
+             static_cast<unsigned>(i), static_cast<double>(got[i]), static_cast<double>(want[i]),
+             bound != nullptr ? "" : " (must be bit-exact)");
+        return;
+      }
+    }
+  }
+  void expect_true(bool ok, const char* family, const char* what, const char* shape) {
+    ++checks_;
+    if (!ok) fail("%s %s (%s)", family, what, shape);
+  }
+
+  __attribute__((format(printf, 2, 3))) void fail(const char* format, ...) {
+    ++failures_;
+    char line[256];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(line, sizeof line, format, args);
+    va_end(args);
+    report_(user_, line);
+  }
+
+ private:
+  uint8_t* scratch_;
+  size_t scratch_bytes_;
+  size_t used_ = 0;
+  bool out_of_room_ = false;
+  ReportFn report_;
+  void* user_;
+  uint32_t rng_ = 0x12345678u;
+  int checks_ = 0, failures_ = 0, skipped_ = 0;
+};
+
+// A shape description for messages, e.g. "rows 7, cols 172, rows [1, 7)".
+struct Shape {
+  char text[96];
+};
+__attribute__((format(printf, 1, 2))) inline Shape shape(const char* format, ...) {
+  Shape s;
+  va_list args;
+  va_start(args, format);
+  vsnprintf(s.text, sizeof s.text, format, args);
+  va_end(args);
+  return s;
+}
+
+// The bound for a sum: 1e-5 of the sum of its terms' magnitudes.
+inline float sum_bound(const float* a, const float* b, int32_t n, size_t b_stride = 1) {
+  double s = 0.0;
+  for (int32_t i = 0; i < n; ++i) s += std::fabs(static_cast<double>(a[i]) * b[i * b_stride]);
+  return static_cast<float>(1e-5 * s) + 1e-30f;
+}
+inline void relative_bounds(float* bound, const float* want, size_t n) {
+  for (size_t i = 0; i < n; ++i) bound[i] = 1e-5f * std::fabs(want[i]) + 1e-30f;
+}
+
+template <class F>
+const float* bounds_unless_exact(Kernel k, const float* bound) {
+  return F::kExact.has(k) ? nullptr : bound;
+}
+
+// ---- f32 vector kernels --------------------------------------------------
+
+template <class F>
+void check_dot_axpy(Context& ctx) {
+  static const int32_t sizes[] = {0,  1,  2,  3,  4,  5,  7,   8,   9,   12,
+                                  15, 16, 17, 31, 33, 64, 172, 173, 1000};
+  for (int32_t n : sizes) {
+    ctx.begin_case();
+    float* a = ctx.take<float>(n + 1);
+    float* b = ctx.take<float>(n + 1);
+    float* y = ctx.take<float>(n);
+    float* want = ctx.take<float>(n);
+    float* bound = ctx.take<float>(n);
+    if (bound == nullptr) {
+      ctx.skip();
+      continue;
+    }
+    ++a, ++b;  // one float past alignment, as rows of version-0 files are
+    ctx.fill(a, n, 1.0f);
+    ctx.fill(b, n, 3.0f);
+    const Shape s = shape("n %d, one float past alignment", static_cast<int>(n));
+    const float got_dot = F::dot_f32(a, b, n), want_dot = ref::dot_f32(a, b, n);
+    const float dot_bound = sum_bound(a, b, n);
+    ctx.expect(F::kName, "dot_f32", s.text, &got_dot, &want_dot,
+               bounds_unless_exact<F>(Kernel::kDotF32, &dot_bound), 1);
+
+    ctx.fill(y, n, 1.0f);
+    memcpy(want, y, sizeof(float) * n);
+    F::axpy_f32(y, 0.37f, a, n);
+    ref::axpy_f32(want, 0.37f, a, n);
+    // FMA rounds once where the reference rounds twice.
+    for (int32_t i = 0; i < n; ++i) bound[i] = 1e-6f * (std::fabs(want[i]) + std::fabs(a[i]));
+    ctx.expect(F::kName, "axpy_f32", s.text, y, want,
+               bounds_unless_exact<F>(Kernel::kAxpyF32, bound), n);
+  }
+}
+
+template <class F>
+void check_matvec_f32(Context& ctx) {
+  // Around the 8/16-float blocks, the 256/384 register limits (AVX-512) and
+  // the models' widths.
+  static const int32_t cols_list[] = {1,  3,  4,   7,   8,   12,  15,  16,  17,  31,  33,
+                                      64, 65, 172, 255, 256, 257, 288, 383, 385, 768, 1000};
+  static const int32_t rows_list[] = {1, 2, 3, 4, 5, 7, 9, 17};
+  for (int32_t cols : cols_list) {
+    for (int32_t rows : rows_list) {
+      ctx.begin_case();
+      const size_t n = static_cast<size_t>(rows) * static_cast<size_t>(cols);
+      float* w = ctx.take<float>(n + 1);
+      float* x = ctx.take<float>(cols);
+      float* got = ctx.take<float>(rows + 1);
+      float* want = ctx.take<float>(rows + 1);
+      float* pieces = ctx.take<float>(rows);
+      float* bound = ctx.take<float>(rows);
+      if (bound == nullptr) {
+        ctx.skip();
+        continue;
+      }
+      ++w;  // rows 4 bytes past alignment
+      ctx.fill(w, n, 0.5f);
+      ctx.fill(x, cols, 2.0f);
+      for (int32_t i = 0; i <= rows; ++i) got[i] = want[i] = -7.0f;
+      // Rows [1, rows) only: the first and the one past the end stay as they were.
+      F::matvec_f32(got, w, x, cols, rows > 1 ? 1 : 0, rows);
+      ref::matvec_f32(want, w, x, cols, rows > 1 ? 1 : 0, rows);
+      for (int32_t r = 0; r < rows; ++r) {
+        bound[r] = sum_bound(w + static_cast<size_t>(r) * cols, x, cols);
+      }
+      const Shape s = shape("%d x %d, rows from %d, unaligned", static_cast<int>(rows),
+                            static_cast<int>(cols), rows > 1 ? 1 : 0);
+      ctx.expect(F::kName, "matvec_f32", s.text, got, want,
+                 bounds_unless_exact<F>(Kernel::kMatvecF32, bound), rows);
+      ctx.expect_true(got[rows] == -7.0f && (rows == 1 || got[0] == -7.0f), F::kName,
+                      "matvec_f32 wrote outside its rows", s.text);
+      // Every row the same bits in any split.
+      for (int32_t begin = 0; begin < rows; begin += 3) {
+        F::matvec_f32(pieces, w, x, cols, begin, begin + 3 < rows ? begin + 3 : rows);
+      }
+      F::matvec_f32(got, w, x, cols, 0, rows);
+      ctx.expect(F::kName, "matvec_f32 split into row ranges of 3", s.text, pieces, got, nullptr,
+                 rows);
+    }
+  }
+}
+
+template <class F>
+void check_elementwise(Context& ctx) {
+  static const int32_t sizes[] = {1,  2,  3,  4,  5,   7,   8,   9,   15,
+                                  16, 17, 33, 64, 172, 200, 288, 512, 1000};
+  for (int32_t n : sizes) {
+    ctx.begin_case();
+    float* x = ctx.take<float>(n);
+    float* w = ctx.take<float>(n);
+    float* got = ctx.take<float>(n);
+    float* want = ctx.take<float>(n);
+    float* bound = ctx.take<float>(n);
+    if (bound == nullptr) {
+      ctx.skip();
+      continue;
+    }
+    const Shape s = shape("n %d", static_cast<int>(n));
+    ctx.fill(x, n, 3.0f);
+    ctx.fill(w, n, 1.0f);
+    F::rmsnorm(got, x, w, n);
+    ref::rmsnorm(want, x, w, n);
+    relative_bounds(bound, want, n);
+    ctx.expect(F::kName, "rmsnorm", s.text, got, want,
+               bounds_unless_exact<F>(Kernel::kRmsnorm, bound), n);
+    memcpy(want, x, sizeof(float) * n);
+    F::rmsnorm(want, want, w, n);  // in place
+    ctx.expect(F::kName, "rmsnorm in place", s.text, want, got, nullptr, n);
+
+    for (float scale : {1.0f, 30.0f, 200.0f}) {  // 200: most exps underflow
+      ctx.fill(got, n, scale);
+      memcpy(want, got, sizeof(float) * n);
+      F::softmax(got, n);
+      ref::softmax(want, n);
+      relative_bounds(bound, want, n);
+      ctx.expect(F::kName, "softmax", s.text, got, want,
+                 bounds_unless_exact<F>(Kernel::kSoftmax, bound), n);
+    }
+
+    for (float scale : {6.0f, 120.0f}) {  // 120: past exp's range both ways
+      ctx.fill(got, n, scale);
+      memcpy(want, got, sizeof(float) * n);
+      ctx.fill(x, n, 2.0f);
+      F::swiglu(got, x, n);
+      ref::swiglu(want, x, n);
+      relative_bounds(bound, want, n);
+      ctx.expect(F::kName, "swiglu", s.text, got, want,
+                 bounds_unless_exact<F>(Kernel::kSwiglu, bound), n);
+    }
+  }
+}
+
+template <class F>
+void check_rope(Context& ctx) {
+  for (int32_t head_size : {2, 6, 8, 16, 48, 64}) {
+    for (int32_t heads : {1, 3, 12}) {
+      ctx.begin_case();
+      const int32_t n = head_size * heads;
+      float* cos_sin = ctx.take<float>(head_size);
+      float* got = ctx.take<float>(n);
+      float* want = ctx.take<float>(n);
+      if (want == nullptr) {
+        ctx.skip();
+        continue;
+      }
+      for (int32_t i = 0; i < head_size / 2; ++i) {
+        cos_sin[2 * i] = cosf(0.3f * static_cast<float>(i + 1));
+        cos_sin[2 * i + 1] = sinf(0.3f * static_cast<float>(i + 1));
+      }
+      ctx.fill(got, n, 1.0f);
+      memcpy(want, got, sizeof(float) * n);
+      F::rope(got, cos_sin, n, head_size);
+      ref::rope(want, cos_sin, n, head_size);
+      const Shape s =
+          shape("head_size %d, %d heads", static_cast<int>(head_size), static_cast<int>(heads));
+      ctx.expect(F::kName, "rope", s.text, got, want, nullptr, n);  // exact for every family
+    }
+  }
+}
+
+template <class F>
+void check_argmax(Context& ctx) {
+  static const int32_t sizes[] = {1, 2, 3, 7, 8, 9, 17, 64, 172, 512, 1000, 32000};
+  for (int32_t n : sizes) {
+    ctx.begin_case();
+    float* x = ctx.take<float>(n);
+    float* ties = ctx.take<float>(n);
+    if (ties == nullptr) {
+      ctx.skip();
+      continue;
+    }
+    ctx.fill(x, n, 1.0f);
+    const Shape s = shape("n %d", static_cast<int>(n));
+    ctx.expect_true(F::argmax(x, n) == ref::argmax(x, n), F::kName, "argmax", s.text);
+    // Ties: the first index wins, also when the copies sit in other lanes.
+    for (int32_t first : {int32_t{0}, n / 3, n - 1}) {
+      memcpy(ties, x, sizeof(float) * n);
+      ties[first] = 5.0f;
+      for (int32_t j = first + 1; j < n; j += 5) ties[j] = 5.0f;
+      ctx.expect_true(F::argmax(ties, n) == first, F::kName, "argmax of ties", s.text);
+    }
+  }
+}
+
+// ---- attention -----------------------------------------------------------
+
+// Keys of one kv head, kv_stride apart, and the same keys in the family's
+// layout (tiles when F::kTiledKeys; the last tile's unwritten lanes NaN,
+// which must not leak into any result).
+template <class F>
+const float* family_keys(Context& ctx, const float* rows, int32_t n_pos, int32_t head_size,
+                         int32_t kv_stride) {
+  if (!F::kTiledKeys) return rows;
+  const int32_t tiles = (n_pos + kKeyTile - 1) / kKeyTile;
+  float* t = ctx.take<float>(static_cast<size_t>(tiles) * kKeyTile * head_size);
+  if (t == nullptr) return nullptr;
+  for (size_t i = 0; i < static_cast<size_t>(tiles) * kKeyTile * head_size; ++i) t[i] = NAN;
+  for (int32_t p = 0; p < n_pos; ++p) {
+    F::store_key_tiled(t, p, rows + static_cast<size_t>(p) * kv_stride, head_size);
+  }
+  return t;
+}
+
+template <class F>
+void check_attention(Context& ctx) {
+  static const int32_t positions[] = {1, 2, 3, 7, 8, 9, 16, 17, 50, 64, 172, 200, 288, 1000};
+  for (int32_t head_size : {2, 6, 8, 16, 48, 64, 128}) {
+    const int32_t kv_stride = head_size * 3 + 4;  // other heads' entries in between
+    for (int32_t n_pos : positions) {
+      for (int32_t n_heads : {1, 2, 3}) {
+        ctx.begin_case();
+        const size_t cache = static_cast<size_t>(n_pos) * kv_stride;
+        float* q = ctx.take<float>(static_cast<size_t>(n_heads) * head_size);
+        float* keys = ctx.take<float>(cache);
+        float* values = ctx.take<float>(cache);
+        float* got = ctx.take<float>(static_cast<size_t>(n_heads) * head_size + 1);
+        float* att = ctx.take<float>(static_cast<size_t>(n_heads) * (n_pos + 5) + 1);
+        const int32_t widest = n_pos > head_size ? n_pos : head_size;
+        float* p = ctx.take<float>(widest + 1);
+        float* want = ctx.take<float>(widest);
+        float* bound = ctx.take<float>(widest);
+        if (bound == nullptr) {
+          ctx.skip();
+          continue;
+        }
+        ctx.fill(q, static_cast<size_t>(n_heads) * head_size, 3.0f);
+        ctx.fill(keys, cache, 1.0f);
+        ctx.fill(values, cache, 1.0f);
+        const float* layout = family_keys<F>(ctx, keys, n_pos, head_size, kv_stride);
+        if (layout == nullptr) {
+          ctx.skip();
+          continue;
+        }
+        const float divisor = sqrtf(static_cast<float>(head_size));
+        const Shape s = shape("head_size %d, %d positions, %d heads", static_cast<int>(head_size),
+                              static_cast<int>(n_pos), static_cast<int>(n_heads));
+
+        // Scores over rows, and over the tiles when the family keeps them,
+        // against the reference's over rows.
+        ref::attention_scores(want, q, keys, kv_stride, n_pos, head_size, divisor);
+        for (int32_t t = 0; t < n_pos; ++t) {
+          bound[t] = sum_bound(q, keys + static_cast<size_t>(t) * kv_stride, head_size) / divisor;
+        }
+        for (bool tiled : {false, true}) {
+          if (tiled && !F::kTiledKeys) continue;
+          p[n_pos] = -7.0f;
+          if (tiled) {
+            F::attention_scores_tiled(p, q, layout, n_pos, head_size, divisor);
+          } else {
+            F::attention_scores(p, q, keys, kv_stride, n_pos, head_size, divisor);
+          }
+          const char* what = tiled ? "attention scores over tiles" : "attention scores";
+          ctx.expect(F::kName, what, s.text, p, want,
+                     bounds_unless_exact<F>(Kernel::kAttentionScores, bound), n_pos);
+          ctx.expect_true(p[n_pos] == -7.0f, F::kName, "attention scores wrote past n_pos", s.text);
+        }
+
+        // Values, weighted by the reference's probabilities.
+        ref::softmax(want, n_pos);
+        got[head_size] = -7.0f;
+        F::attention_values(got, want, values, kv_stride, n_pos, head_size);
+        ref::attention_values(p, want, values, kv_stride, n_pos, head_size);
+        for (int32_t i = 0; i < head_size; ++i)
+          bound[i] = sum_bound(want, values + i, n_pos, kv_stride);
+        ctx.expect(F::kName, "attention values", s.text, got, p,
+                   bounds_unless_exact<F>(Kernel::kAttentionValues, bound), head_size);
+        ctx.expect_true(got[head_size] == -7.0f, F::kName, "attention values wrote past head_size",
+                        s.text);
+
+        // Whole heads of a group, against the reference's three steps per head.
+        const int32_t att_stride = n_pos + 5;
+        F::attention_heads(got, att, att_stride, q, n_heads, layout, values, kv_stride, n_pos,
+                           head_size, divisor);
+        for (int32_t h = 0; h < n_heads; ++h) {
+          const float* qh = q + static_cast<size_t>(h) * head_size;
+          ref::attention_scores(p, qh, keys, kv_stride, n_pos, head_size, divisor);
+          ref::softmax(p, n_pos);
+          ref::attention_values(want, p, values, kv_stride, n_pos, head_size);
+          for (int32_t i = 0; i < head_size; ++i)
+            bound[i] = sum_bound(p, values + i, n_pos, kv_stride);
+          ctx.expect(F::kName, "attention_heads", s.text, got + static_cast<size_t>(h) * head_size,
+                     want, bounds_unless_exact<F>(Kernel::kAttentionHeads, bound), head_size);
+        }
+      }
+    }
+  }
+}
+
+// ---- int8 ----------------------------------------------------------------
+
+inline float load_float(const uint8_t* p) {
+  float f;
+  memcpy(&f, p, sizeof f);
+  return f;
+}
+
+template <class F>
+void check_matvec_q8(Context& ctx) {
+  static const int32_t group_sizes[] = {1, 3, 4, 6, 8, 12, 16, 32, 50, 64, 128};
+  static const int32_t rows_list[] = {1, 3, 5, 9, 13};
+  for (int32_t gs : group_sizes) {
+    for (int32_t groups : {1, 2, 3, 7, 12}) {
+      const int32_t cols = gs * groups;
+      for (int32_t rows : rows_list) {
+        for (int32_t offset : {0, 3}) {  // scales and rows unaligned, as in version-2 files
+          ctx.begin_case();
+          const size_t n = static_cast<size_t>(rows) * cols;
+          const size_t row_groups = static_cast<size_t>(rows) * groups;
+          int8_t* w = ctx.take<int8_t>(n + 4);
+          uint8_t* w_scales = ctx.take<uint8_t>(row_groups * 4 + 4);
+          int8_t* xq = ctx.take<int8_t>(static_cast<size_t>(cols) + 4);
+          float* x_scales = ctx.take<float>(groups);
+          float* got = ctx.take<float>(rows + 1);
+          float* want = ctx.take<float>(rows + 1);
+          float* pieces = ctx.take<float>(rows);
+          float* bound = ctx.take<float>(rows);
+          if (bound == nullptr) {
+            ctx.skip();
+            continue;
+          }
+          w += offset, w_scales += offset, xq += offset;
+          for (size_t i = 0; i < n; ++i) w[i] = ctx.random_int8();
+          for (int32_t i = 0; i < cols; ++i) xq[i] = ctx.random_int8();
+          for (size_t i = 0; i < row_groups; ++i) {
+            const float scale = ctx.uniform(1.0f) / 127.0f;
+            memcpy(w_scales + i * sizeof(float), &scale, sizeof scale);
+          }
+          ctx.fill(x_scales, groups, 1.0f / 127.0f);
+          for (int32_t i = 0; i <= rows; ++i) got[i] = want[i] = -7.0f;
+          const int32_t begin = rows > 1 ? 1 : 0;
+          F::matvec_q8(got, w, w_scales, xq, x_scales, cols, gs, begin, rows);
+          ref::matvec_q8(want, w, w_scales, xq, x_scales, cols, gs, begin, rows);
+          for (int32_t r = 0; r < rows; ++r) {
+            double s = 0.0;
+            for (int32_t c = 0; c < cols; ++c) {
+              const size_t g = static_cast<size_t>(r) * groups + c / gs;
+              s += std::fabs(static_cast<double>(w[static_cast<size_t>(r) * cols + c]) * xq[c] *
+                             load_float(w_scales + g * 4) * x_scales[c / gs]);
+            }
+            bound[r] = static_cast<float>(1e-5 * s) + 1e-30f;
+          }
+          const Shape s =
+              shape("%d x %d, group %d, offset %d", static_cast<int>(rows), static_cast<int>(cols),
+                    static_cast<int>(gs), static_cast<int>(offset));
+          ctx.expect(F::kName, "matvec_q8", s.text, got, want,
+                     bounds_unless_exact<F>(Kernel::kMatvecQ8, bound), rows);
+          ctx.expect_true(got[rows] == -7.0f && (rows == 1 || got[0] == -7.0f), F::kName,
+                          "matvec_q8 wrote outside its rows", s.text);
+          for (int32_t b = 0; b < rows; b += 2) {
+            F::matvec_q8(pieces, w, w_scales, xq, x_scales, cols, gs, b,
+                         b + 2 < rows ? b + 2 : rows);
+          }
+          F::matvec_q8(got, w, w_scales, xq, x_scales, cols, gs, 0, rows);
+          ctx.expect(F::kName, "matvec_q8 split into row ranges of 2", s.text, pieces, got, nullptr,
+                     rows);
+        }
+      }
+    }
+  }
+}
+
+// The activation quantizer must give the reference's bytes and scales for
+// every family: group sizes it vectorizes and others, partial last groups,
+// zero groups, and values at and one ulp either side of rounding ties.
+template <class F>
+void check_quantize_q8(Context& ctx) {
+  for (int32_t gs : {1, 3, 4, 8, 12, 16, 32, 50, 64}) {
+    for (int32_t n : {1, 4, 8, 12, 64, 172, 200, 288, 768}) {
+      ctx.begin_case();
+      const int32_t groups = (n + gs - 1) / gs;
+      const size_t padded = static_cast<size_t>(groups) * gs;
+      float* x = ctx.take<float>(n);
+      int8_t* q_got = ctx.take<int8_t>(padded);
+      int8_t* q_want = ctx.take<int8_t>(padded);
+      float* s_got = ctx.take<float>(groups);
+      float* s_want = ctx.take<float>(groups);
+      float* back_got = ctx.take<float>(padded);
+      float* back_want = ctx.take<float>(padded);
+      if (back_want == nullptr) {
+        ctx.skip();
+        continue;
+      }
+      ctx.fill(x, n, 3.0f);
+      if (n >= 2 * gs) {
+        for (int32_t i = 0; i < gs; ++i) x[gs + i] = 0.0f;  // an all-zero group
+      }
+      // Ties in the first group: exact halves of its scale, and their neighbours.
+      float amax = 0.0f;
+      const int32_t first = gs < n ? gs : n;
+      for (int32_t i = 0; i < first; ++i) amax = std::fabs(x[i]) > amax ? std::fabs(x[i]) : amax;
+      const float scale = amax / 127.0f;
+      for (int32_t i = 0; i < first; ++i) {
+        if (std::fabs(x[i]) == amax) continue;
+        const float tie = (static_cast<float>(i % 100) + 0.5f) * scale * (i % 2 ? -1.0f : 1.0f);
+        if (std::fabs(tie) >= amax) continue;
+        x[i] = i % 3 == 0 ? tie : std::nextafter(tie, i % 3 == 1 ? 1e9f : -1e9f);
+      }
+      memset(q_got, 99, padded);
+      memset(q_want, 99, padded);
+      F::quantize_q8(q_got, s_got, x, n, gs);
+      ref::quantize_q8(q_want, s_want, x, n, gs);
+      const Shape s = shape("n %d, group %d", static_cast<int>(n), static_cast<int>(gs));
+      ctx.expect_true(memcmp(q_got, q_want, padded) == 0, F::kName, "quantize_q8 values", s.text);
+      ctx.expect(F::kName, "quantize_q8 scales", s.text, s_got, s_want, nullptr, groups);
+      F::dequantize_q8(back_got, q_want, reinterpret_cast<const uint8_t*>(s_want),
+                       static_cast<int32_t>(padded), gs);
+      ref::dequantize_q8(back_want, q_want, reinterpret_cast<const uint8_t*>(s_want),
+                         static_cast<int32_t>(padded), gs);
+      ctx.expect(F::kName, "dequantize_q8", s.text, back_got, back_want, nullptr, padded);
+    }
+  }
+}
+
+// Every check above, in order.
+template <class F>
+void check_all(Context& ctx) {
+  check_dot_axpy<F>(ctx);
+  check_matvec_f32<F>(ctx);
+  check_elementwise<F>(ctx);
+  check_rope<F>(ctx);
+  check_argmax<F>(ctx);
+  check_attention<F>(ctx);
+  check_matvec_q8<F>(ctx);
+  check_quantize_q8<F>(ctx);
+}
+
+}  // namespace llmcu::kernels::checks

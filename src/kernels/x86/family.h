@@ -1,0 +1,84 @@
+// The x86-64 families: avx2 (AVX2 + FMA versions of every f32 kernel and the
+// int8 matvec and quantizer, same contracts as ref) and avx512 (the same with
+// an AVX-512 matvec). Their sources are compiled with -mavx2 -mfma
+// (-mavx512f), so include this only where those instructions may run.
+#pragma once
+
+#include <cstdint>
+
+#include "../reference.h"
+
+namespace llmcu::kernels::x86 {
+
+// matvec in two widths with bit-identical results: AVX-512 holds up to 384
+// floats of x in registers, so a row costs one load per 64 bytes of weights
+// instead of four, which lets one core stream weights from DRAM about a
+// quarter faster (bench/kernels_bench.cpp). LLMCU_KERNELS=avx512 uses it.
+void matvec_f32_avx2(float* out, const float* w, const float* x, int32_t cols, int32_t row_begin,
+                     int32_t row_end);
+void matvec_f32_avx512(float* out, const float* w, const float* x, int32_t cols, int32_t row_begin,
+                       int32_t row_end);
+float dot_f32(const float* a, const float* b, int32_t n);
+void axpy_f32(float* y, float a, const float* x, int32_t n);
+void rmsnorm(float* out, const float* x, const float* weight, int32_t n);
+// Uses a polynomial exp (relative error < 2e-7).
+void softmax(float* x, int32_t n);
+// Bit-exact with ref when head_size is a multiple of 8 (else it is ref).
+void rope(float* v, const float* cos_sin, int32_t n, int32_t head_size);
+void swiglu(float* hb, const float* hb2, int32_t n);
+// Bit-exact with ref: the first index of the maximum.
+int32_t argmax(const float* x, int32_t n);
+void attention_scores(float* att, const float* q, const float* keys, int32_t kv_stride,
+                      int32_t n_pos, int32_t head_size, float divisor);
+void attention_values(float* out, const float* att, const float* values, int32_t kv_stride,
+                      int32_t n_pos, int32_t head_size);
+// The keys this family's transformer keeps (kTiledKeys): eight positions per
+// tile, one vector; scores for a tile are head_size FMAs.
+void attention_scores_tiled(float* att, const float* q, const float* tiles, int32_t n_pos,
+                            int32_t head_size, float divisor);
+// attention_heads over tiled keys: per head, scores and their maximum in one
+// pass, exp in a second, the weighted sum of values normalised at the end;
+// heads of size 8 go in pairs.
+void attention_heads(float* out, float* att, int32_t att_stride, const float* q, int32_t n_heads,
+                     const float* tiles, const float* values, int32_t kv_stride, int32_t n_pos,
+                     int32_t head_size, float divisor);
+
+// int8 (kernels_q8_avx2.cpp). Same contract as ref::matvec_q8; sums the
+// groups in a different order.
+void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
+               const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
+               int32_t row_end);
+// Same contract and bit-identical results as ref::quantize_q8.
+void quantize_q8(int8_t* q, float* scales, const float* x, int32_t n, int32_t group_size);
+
+struct Avx2 : ReferenceKernels<Avx2> {
+  static constexpr const char kName[] = "avx2";
+  static constexpr KernelSet kExact = {Kernel::kRope, Kernel::kArgmax, Kernel::kQuantizeQ8,
+                                       Kernel::kDequantizeQ8};
+  // Tiled keys make stories260K's head-size-8 attention scores several times
+  // cheaper: no horizontal sums.
+  static constexpr bool kTiledKeys = true;
+
+  static constexpr auto matvec_f32 = x86::matvec_f32_avx2;
+  static constexpr auto dot_f32 = x86::dot_f32;
+  static constexpr auto axpy_f32 = x86::axpy_f32;
+  static constexpr auto rmsnorm = x86::rmsnorm;
+  static constexpr auto softmax = x86::softmax;
+  static constexpr auto rope = x86::rope;
+  static constexpr auto swiglu = x86::swiglu;
+  static constexpr auto argmax = x86::argmax;
+  static constexpr auto attention_scores = x86::attention_scores;
+  static constexpr auto attention_values = x86::attention_values;
+  static constexpr auto attention_scores_tiled = x86::attention_scores_tiled;
+  static constexpr auto attention_heads = x86::attention_heads;
+  static constexpr auto matvec_q8 = x86::matvec_q8;
+  static constexpr auto quantize_q8 = x86::quantize_q8;
+};
+
+// Bit-identical with avx2 (the matvec too).
+struct Avx512 : Avx2 {
+  static constexpr const char kName[] = "avx512";
+  static constexpr auto matvec_f32 = x86::matvec_f32_avx512;
+};
+
+}  // namespace llmcu::kernels::x86
