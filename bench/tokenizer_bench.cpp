@@ -15,8 +15,8 @@ namespace {
 
 std::vector<uint8_t> read_tokenizer_file() {
   const char* dir = std::getenv("LLMCU_SHARED_DIR");
-  const std::string path = std::string(dir != nullptr ? dir : LLMCU_DEFAULT_SHARED_DIR) +
-                           "/models/tokenizer.bin";
+  const std::string path =
+      std::string(dir != nullptr ? dir : LLMCU_DEFAULT_SHARED_DIR) + "/models/tokenizer.bin";
   std::vector<uint8_t> bytes;
   if (FILE* f = std::fopen(path.c_str(), "rb")) {
     uint8_t buffer[1 << 16];

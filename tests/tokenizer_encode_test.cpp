@@ -34,7 +34,8 @@ const LoadedTokenizer& loaded(const std::string& name) {
     Result<Tokenizer> tok = Tokenizer::load(t.bytes, vocab, t.tables, name.c_str());
     EXPECT_TRUE(tok.is_ok()) << tok.status().message();
     t.tokenizer = *tok;
-    for (int32_t id = 0; id < vocab; ++id) t.ids.try_emplace(std::string(t.tokenizer.piece(id)), id);
+    for (int32_t id = 0; id < vocab; ++id)
+      t.ids.try_emplace(std::string(t.tokenizer.piece(id)), id);
   }
   return t;
 }
