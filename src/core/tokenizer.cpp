@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/pair_heap.h"
+
 namespace llmcu {
 namespace {
 
@@ -298,13 +300,11 @@ Status Tokenizer::encode(std::string_view text, bool bos, bool eos, std::span<in
 // O(n log n) instead of a scan of every pair per merge.
 int32_t Tokenizer::merge_pairs(int32_t* tokens, int32_t n, int32_t* scratch, size_t capacity,
                                EncodeStats* stats) const {
-  int32_t* prev = scratch;                // (capacity) previous live symbol, -1 at the start
-  int32_t* next = prev + capacity;        // (capacity) next live symbol, -1 at the end
-  int32_t* merged = next + capacity;      // (capacity) id of symbol+successor, -1: none
-  int32_t* heap = merged + capacity;      // (heap_size) symbols with a pair, best first
-  int32_t* heap_index = heap + capacity;  // (capacity) where a symbol sits in heap, -1: absent
-  int32_t heap_size = 0;
-  uint64_t sift_steps = 0;
+  int32_t* prev = scratch;             // (capacity) previous live symbol, -1 at the start
+  int32_t* next = prev + capacity;     // (capacity) next live symbol, -1 at the end
+  int32_t* merged = next + capacity;   // (capacity) id of symbol+successor, -1: none
+  int32_t* heap = merged + capacity;   // (capacity) symbols with a pair, best first
+  int32_t* slot_of = heap + capacity;  // (capacity) where a symbol sits in heap, -1: absent
 
   // llama2.c starts its search at -1e10: pairs scoring no better never merge.
   constexpr float kNoMerge = -1e10f;
@@ -314,73 +314,33 @@ int32_t Tokenizer::merge_pairs(int32_t* tokens, int32_t n, int32_t* scratch, siz
     const int32_t id = lookup_pair(tokens[left], tokens[right]);
     return (id >= 0 && score(id) > kNoMerge) ? id : -1;
   };
-  auto before = [&](int32_t a, int32_t b) {
+  auto before = [this, merged](int32_t a, int32_t b) {
     const float sa = score(merged[a]), sb = score(merged[b]);
     return sa > sb || (sa == sb && a < b);
   };
-  auto place = [&](int32_t slot, int32_t symbol) {
-    heap[slot] = symbol;
-    heap_index[symbol] = slot;
-  };
-  auto sift_up = [&](int32_t slot) {
-    const int32_t symbol = heap[slot];
-    while (slot > 0) {
-      const int32_t parent = (slot - 1) / 2;
-      if (!before(symbol, heap[parent])) break;
-      place(slot, heap[parent]);
-      slot = parent;
-      ++sift_steps;
-    }
-    place(slot, symbol);
-  };
-  auto sift_down = [&](int32_t slot) {
-    const int32_t symbol = heap[slot];
-    while (true) {
-      int32_t child = 2 * slot + 1;
-      if (child >= heap_size) break;
-      if (child + 1 < heap_size && before(heap[child + 1], heap[child])) ++child;
-      if (!before(heap[child], symbol)) break;
-      place(slot, heap[child]);
-      slot = child;
-      ++sift_steps;
-    }
-    place(slot, symbol);
-  };
-  auto remove = [&](int32_t symbol) {
-    const int32_t slot = heap_index[symbol];
-    if (slot < 0) return;
-    heap_index[symbol] = -1;
-    const int32_t last = heap[--heap_size];
-    if (slot == heap_size) return;
-    place(slot, last);
-    sift_up(slot);
-    sift_down(heap_index[last]);
-  };
+  PairHeap<decltype(before)> heap_of_pairs(heap, slot_of, before);
   // Recomputes the pair of `symbol` and its successor after either changed.
   auto refresh = [&](int32_t symbol) {
-    remove(symbol);
+    heap_of_pairs.remove(symbol);
     merged[symbol] = pair_id(symbol);
-    if (merged[symbol] < 0) return;
-    place(heap_size++, symbol);
-    sift_up(heap_size - 1);
+    if (merged[symbol] >= 0) heap_of_pairs.push(symbol);
   };
 
   for (int32_t i = 0; i < n; ++i) {
     prev[i] = i - 1;
     next[i] = i + 1 < n ? i + 1 : -1;
     merged[i] = pair_id(i);
-    heap_index[i] = -1;
-    if (merged[i] >= 0) place(heap_size++, i);
+    heap_of_pairs.clear_slot(i);
+    if (merged[i] >= 0) heap_of_pairs.append(i);
   }
-  // Bottom-up heap construction: O(n).
-  for (int32_t slot = heap_size / 2 - 1; slot >= 0; --slot) sift_down(slot);
+  heap_of_pairs.heapify();  // O(n)
 
   int32_t merges = 0;
-  while (heap_size > 0) {
-    const int32_t left = heap[0];
+  while (!heap_of_pairs.empty()) {
+    const int32_t left = heap_of_pairs.top();
     const int32_t right = next[left];
-    remove(left);
-    remove(right);
+    heap_of_pairs.remove(left);
+    heap_of_pairs.remove(right);
     tokens[left] = merged[left];
     next[left] = next[right];
     if (next[right] >= 0) prev[next[right]] = left;
@@ -395,7 +355,7 @@ int32_t Tokenizer::merge_pairs(int32_t* tokens, int32_t n, int32_t* scratch, siz
   if (stats != nullptr) {
     stats->symbols = n;
     stats->merges = merges;
-    stats->heap_sift_steps = sift_steps;
+    stats->heap_sift_steps = heap_of_pairs.sift_steps();
   }
   return count;
 }
