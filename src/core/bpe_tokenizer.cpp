@@ -44,7 +44,7 @@ struct BpeTokenizer::Word {
 
 size_t BpeTokenizer::table_bytes(const Vocabulary& vocab) {
   return VocabIndex::bytes(vocab.size()) + SpecialTokens::bytes(vocab.size()) +
-         sizeof(Merge) * static_cast<size_t>(std::max(vocab.merge_count(), 0));
+         sizeof(Merge) * static_cast<size_t>(std::max<int32_t>(vocab.merge_count(), 0));
 }
 
 Result<BpeTokenizer> BpeTokenizer::load(const Vocabulary& vocab, const VocabSettings& settings,

@@ -97,7 +97,7 @@ Status SpmTokenizer::encode_fragment(std::string_view raw, bool space_prefix,
   auto end_of = [&](int32_t s) {
     return next[s] >= 0 ? begin[next[s]] : static_cast<int32_t>(length);
   };
-  auto pair_token = [&](int32_t s) {
+  auto pair_token = [&](int32_t s) -> int32_t {
     if (next[s] < 0) return -1;
     const int32_t b = begin[s], e = end_of(next[s]);
     return index_.find(escaped.substr(static_cast<size_t>(b), static_cast<size_t>(e - b)));
