@@ -37,9 +37,8 @@ struct Fragment {
 
 class SpecialTokens {
  public:
-  static size_t bytes(int32_t vocab_size) {
-    return sizeof(uint32_t) * static_cast<size_t>(vocab_size);
-  }
+  // Four bytes per control, user-defined or unknown token.
+  static size_t bytes(const Vocabulary& vocab);
   // Fragments partition() may need for `text_bytes` of text.
   static size_t max_fragments(size_t text_bytes) { return 2 * text_bytes + 1; }
 

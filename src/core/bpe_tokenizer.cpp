@@ -43,7 +43,7 @@ struct BpeTokenizer::Word {
 };
 
 size_t BpeTokenizer::table_bytes(const Vocabulary& vocab) {
-  return VocabIndex::bytes(vocab.size()) + SpecialTokens::bytes(vocab.size()) +
+  return VocabIndex::bytes(vocab.size()) + SpecialTokens::bytes(vocab) +
          sizeof(Merge) * static_cast<size_t>(std::max<int32_t>(vocab.merge_count(), 0));
 }
 
@@ -75,7 +75,8 @@ Result<BpeTokenizer> BpeTokenizer::load(const Vocabulary& vocab, const VocabSett
   t.index_.build(vocab, ints);
   auto* special_memory = reinterpret_cast<uint32_t*>(ints + n);
   t.specials_.build(vocab, settings.model_name, special_memory);
-  auto* merges = reinterpret_cast<Merge*>(special_memory + n);
+  auto* merges = reinterpret_cast<Merge*>(table_memory.data() + VocabIndex::bytes(n) +
+                                          SpecialTokens::bytes(vocab));
   int32_t count = 0;
   for (int32_t rank = 0; rank < vocab.merge_count(); ++rank) {
     // llama.cpp splits at the first space after the first byte.

@@ -17,7 +17,7 @@ size_t align4(size_t n) {
 }  // namespace
 
 size_t SpmTokenizer::table_bytes(const Vocabulary& vocab) {
-  return VocabIndex::bytes(vocab.size()) + SpecialTokens::bytes(vocab.size());
+  return VocabIndex::bytes(vocab.size()) + SpecialTokens::bytes(vocab);
 }
 
 Result<SpmTokenizer> SpmTokenizer::load(const Vocabulary& vocab, const VocabSettings& settings,

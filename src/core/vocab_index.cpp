@@ -24,6 +24,22 @@ int32_t VocabIndex::find(std::string_view text) const {
   return (it != end && vocab_->token(*it) == text) ? *it : -1;
 }
 
+namespace {
+
+bool is_special(const Vocabulary& vocab, int32_t id) {
+  const TokenType t = vocab.type(id);
+  return (t == TokenType::kControl || t == TokenType::kUserDefined || t == TokenType::kUnknown) &&
+         !vocab.token(id).empty();
+}
+
+}  // namespace
+
+size_t SpecialTokens::bytes(const Vocabulary& vocab) {
+  size_t count = 0;
+  for (int32_t id = 0; id < vocab.size(); ++id) count += is_special(vocab, id) ? 1 : 0;
+  return sizeof(uint32_t) * count;
+}
+
 void SpecialTokens::build(const Vocabulary& vocab, std::string_view model_name, uint32_t* memory) {
   vocab_ = &vocab;
   entries_ = memory;
@@ -40,11 +56,7 @@ void SpecialTokens::build(const Vocabulary& vocab, std::string_view model_name, 
          (lower(3) == '3' || (lower(3) == '-' && i + 5 <= model_name.size() && lower(4) == '3')));
   }
   for (int32_t id = 0; id < vocab.size(); ++id) {
-    const TokenType t = vocab.type(id);
-    if (t != TokenType::kControl && t != TokenType::kUserDefined && t != TokenType::kUnknown) {
-      continue;
-    }
-    if (vocab.token(id).empty()) continue;
+    if (!is_special(vocab, id)) continue;
     uint32_t entry = static_cast<uint32_t>(id);
     if (phi3) {
       const std::string_view s = vocab.token(id);
