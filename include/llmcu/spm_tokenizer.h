@@ -5,9 +5,11 @@
 //    starts a fragment after BOS/the start or after a special token;
 //  - user-defined tokens (and, when asked, control tokens) are cut out of the
 //    text first and never merge with their neighbours; BOS does not merge;
-//  - symbols are split by each UTF-8 lead byte's length alone, and a symbol
-//    that is no token becomes "<0xXX>" tokens found by their strings (else the
-//    one-byte token), not ids byte + 3;
+//  - symbols are split by each UTF-8 lead byte's length alone; a character
+//    that is no token stays a symbol and may still merge with a neighbour
+//    (llama2.c turns it into byte tokens before merging), and a symbol left
+//    that is no token becomes "<0xXX>" tokens found by their strings (else
+//    the one-byte token), not ids byte + 3;
 //  - every pair that forms a token may merge, whatever its score (llama2.c
 //    skips scores of -1e10 and below).
 // Both merge the best-scoring pair first, the leftmost among equal scores.
