@@ -8,6 +8,11 @@ set(LLMCU_CORE_SOURCES
   ${LLMCU_ROOT}/src/core/arena.cpp
   ${LLMCU_ROOT}/src/core/model_loader.cpp
   ${LLMCU_ROOT}/src/core/tokenizer.cpp
+  ${LLMCU_ROOT}/src/core/unicode.cpp
+  ${LLMCU_ROOT}/src/core/pretokenizer.cpp
+  ${LLMCU_ROOT}/src/core/vocab_index.cpp
+  ${LLMCU_ROOT}/src/core/bpe_tokenizer.cpp
+  ${LLMCU_ROOT}/src/core/spm_tokenizer.cpp
   ${LLMCU_ROOT}/src/core/sampler.cpp
   ${LLMCU_ROOT}/src/core/transformer.cpp
   ${LLMCU_ROOT}/src/core/memory_plan.cpp
@@ -21,6 +26,34 @@ set(LLMCU_CORE_SOURCES
   ${LLMCU_ROOT}/src/kernels/ref/kernels_ref.cpp
   ${LLMCU_ROOT}/src/kernels/ref/kernels_q8_ref.cpp)
 include(${CMAKE_CURRENT_LIST_DIR}/llmcu_kernels.cmake)
+
+# Unicode classes for the GGUF pre-tokenizers (src/core/unicode.cpp includes
+# unicode_tables.inc), generated at configure time from the Unicode Character
+# Database (Debian: unicode-data) by tools/unicode/gen_unicode_tables.py;
+# rerun when either changes.
+set(LLMCU_UNICODE_DIR "/usr/share/unicode" CACHE PATH
+    "Directory holding the Unicode Character Database (UnicodeData.txt, PropList.txt)")
+set(LLMCU_GENERATED_DIR "${CMAKE_BINARY_DIR}/llmcu_generated")
+file(MAKE_DIRECTORY "${LLMCU_GENERATED_DIR}")
+if(NOT CMAKE_BUILD_EARLY_EXPANSION AND NOT CMAKE_SCRIPT_MODE_FILE)
+  set(_unicode_inputs "${LLMCU_ROOT}/tools/unicode/gen_unicode_tables.py"
+      "${LLMCU_UNICODE_DIR}/UnicodeData.txt" "${LLMCU_UNICODE_DIR}/PropList.txt")
+  foreach(_input IN LISTS _unicode_inputs)
+    if(NOT EXISTS "${_input}")
+      message(FATAL_ERROR "${_input} is missing: install Debian's unicode-data "
+                          "(scripts/install-deps.sh) or set LLMCU_UNICODE_DIR")
+    endif()
+  endforeach()
+  find_package(Python3 COMPONENTS Interpreter REQUIRED)
+  execute_process(
+    COMMAND "${Python3_EXECUTABLE}" "${LLMCU_ROOT}/tools/unicode/gen_unicode_tables.py"
+            "${LLMCU_UNICODE_DIR}" "${LLMCU_GENERATED_DIR}/unicode_tables.inc"
+    RESULT_VARIABLE _unicode_result)
+  if(NOT _unicode_result EQUAL 0)
+    message(FATAL_ERROR "tools/unicode/gen_unicode_tables.py failed (${_unicode_result})")
+  endif()
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_unicode_inputs})
+endif()
 
 # The firmware's app loop and settings: portable, so the host tests build it too.
 set(LLMCU_APP_SOURCES
@@ -51,7 +84,7 @@ if(ESP_PLATFORM)
   idf_component_register(
     SRCS ${LLMCU_CORE_SOURCES} ${LLMCU_APP_SOURCES} ${LLMCU_ESP_IDF_SOURCES}
     INCLUDE_DIRS ${LLMCU_ROOT}/include ${LLMCU_ROOT}/src/app ${LLMCU_ROOT}/src/platform/esp_idf
-    PRIV_INCLUDE_DIRS ${LLMCU_ROOT}/src
+    PRIV_INCLUDE_DIRS ${LLMCU_ROOT}/src ${LLMCU_GENERATED_DIR}
     PRIV_REQUIRES esp_timer esp_partition spi_flash heap freertos log espressif__esp-dsp)
   # Target commands are not allowed while ESP-IDF only collects requirements.
   # C++ standard: ESP-IDF 5.x compiles with gnu++2b (6.0: gnu++26), a superset of the C++20 we need.
@@ -70,7 +103,7 @@ else()
   add_library(llmcu_core STATIC ${LLMCU_CORE_SOURCES})
   target_include_directories(llmcu_core
     PUBLIC ${LLMCU_ROOT}/include
-    PRIVATE ${LLMCU_ROOT}/src)
+    PRIVATE ${LLMCU_ROOT}/src ${LLMCU_GENERATED_DIR})
   target_compile_options(llmcu_core PRIVATE
     ${LLMCU_WARNINGS}
     $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-30}"
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -eq 0 ]] && targets=(model_loader tokenizer_loader encode generate container)
+[[ ${#targets[@]} -eq 0 ]] && targets=(model_loader tokenizer_loader encode generate container gguf_encode)
 shared="${LLMCU_SHARED_DIR:-$(cd .. && pwd)/shared}"
 models="$shared/models"
 export LLMCU_SHARED_DIR="$shared"

@@ -4,6 +4,8 @@
 set -euo pipefail
 packages=(cmake g++ make git curl libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
           nlohmann-json3-dev
+          # the Unicode Character Database the pre-tokenizer tables are generated from
+          python3 unicode-data
           # scripts/sanitize.sh and scripts/fuzz.sh: sanitizers, libFuzzer, memcheck
           clang-14 libclang-rt-14-dev llvm-14 valgrind)
 if [[ "${1:-}" == "--mcu" ]]; then

@@ -76,7 +76,7 @@ TEST(MemoryPlan, PromptMemoryFollowsTheContextUnlessAPromptNeedsMore) {
   options.max_prompt_bytes = 64;
   EXPECT_EQ(plan_memory(c, options)->max_prompt_bytes, 5000u);
   // The longest context for a budget plans each candidate with the same rule.
-  options.prompt_bytes = 20000;  // 160 KB of work memory
+  options.prompt_bytes = 5000;  // 120 KB of work memory
   const int32_t longest = max_seq_len_for(c, 300 * 1024, options);
   ASSERT_GT(longest, 0);
   options.seq_len = longest;

@@ -2,6 +2,7 @@
 // include path holds the public API (include/) and tests/, not src/.
 #pragma once
 
+#include "../src/core/unicode.h"
 #include "../src/kernels/cortex_m/fast_exp.h"  // portable: its accuracy is checked on the host
 #include "../src/kernels/esp32s3/family.h"     // built on the host over a fake esp-dsp
 #include "../src/kernels/kernels.h"

@@ -27,14 +27,23 @@ class Tokenizer {
   static Result<Tokenizer> load(std::span<const uint8_t> bytes, int32_t vocab_size,
                                 std::span<uint8_t> table_memory, const char* name);
 
-  // Ints of work memory encode() needs for a text of `text_bytes` bytes.
-  static size_t encode_work_ints(size_t text_bytes) { return 2 * (text_bytes + 3); }
+  // Ints of work memory encode() needs for a text of `text_bytes` bytes: the
+  // ids and, per symbol, its neighbours, its pair's id and its heap slot.
+  static size_t encode_work_ints(size_t text_bytes) { return 6 * (text_bytes + 3); }
+
+  // What one encode() did, for tests that check how its work grows.
+  struct EncodeStats {
+    int32_t symbols = 0;  // before merging
+    int32_t merges = 0;
+    uint64_t heap_sift_steps = 0;  // parent/child moves in the pair heap
+  };
   // Encodes exactly as llama2.c: dummy-prefix space, code-point lookup with
-  // byte fallback, then repeated merges of the best-scoring adjacent pair.
-  // The text ends at its first NUL byte, as a C string would. The ids are
-  // written to the front of `work`, their count to `*n_tokens`.
+  // byte fallback, then repeated merges of the best-scoring adjacent pair
+  // (the leftmost among equal scores), in O(n log n). The text ends at its
+  // first NUL byte, as a C string would. The ids are written to the front of
+  // `work`, their count to `*n_tokens`.
   Status encode(std::string_view text, bool bos, bool eos, std::span<int32_t> work,
-                int32_t* n_tokens) const;
+                int32_t* n_tokens, EncodeStats* stats = nullptr) const;
 
   // The text of `token` as it follows `prev`: the leading space is dropped
   // after BOS, and "<0xXX>" pieces become that raw byte.
@@ -51,6 +60,9 @@ class Tokenizer {
 
  private:
   int32_t lookup_pair(int32_t left, int32_t right) const;
+  // Merges tokens[0, n) in place; scratch holds 5 * capacity ints. Returns the new count.
+  int32_t merge_pairs(int32_t* tokens, int32_t n, int32_t* scratch, size_t capacity,
+                      EncodeStats* stats) const;
 
   const uint8_t* file_ = nullptr;
   int32_t vocab_size_ = 0;

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/pair_heap.h"
+
 namespace llmcu {
 namespace {
 
@@ -216,7 +218,7 @@ int32_t Tokenizer::lookup_pair(int32_t left, int32_t right) const {
 }
 
 Status Tokenizer::encode(std::string_view text, bool bos, bool eos, std::span<int32_t> work,
-                         int32_t* n_tokens) const {
+                         int32_t* n_tokens, EncodeStats* stats) const {
   *n_tokens = 0;
   // An empty view may have a null data(), which memchr must not see.
   if (const void* nul = text.empty() ? nullptr : memchr(text.data(), 0, text.size());
@@ -230,11 +232,13 @@ Status Tokenizer::encode(std::string_view text, bool bos, bool eos, std::span<in
                          static_cast<unsigned long long>(encode_work_ints(text.size())),
                          static_cast<unsigned long long>(work.size()));
   }
-  // The front half holds token ids; the back half, for each adjacent pair,
-  // the id it would merge into (-1: none), so each merge step only looks up
-  // the two pairs it changed instead of every pair.
-  int32_t* tokens = work.data();
-  int32_t* merged = work.data() + work.size() / 2;
+  if (text.size() > static_cast<size_t>(INT32_MAX) - 3) {
+    return Status::error(StatusCode::kOutOfRange, "text of %llu bytes: at most 2^31 - 4 encode",
+                         static_cast<unsigned long long>(text.size()));
+  }
+  // At most BOS, the dummy-prefix space and one token per byte before merging; EOS comes after.
+  const size_t capacity = text.size() + 3;
+  int32_t* tokens = work.data();  // (capacity) ids; the merged result ends up at the front
   int32_t n = 0;
 
   auto push_bytes = [&](std::string_view bytes) -> Status {
@@ -280,34 +284,80 @@ Status Tokenizer::encode(std::string_view text, bool bos, bool eos, std::span<in
     cp_len = 0;
   }
 
-  // Merge the adjacent pair with the highest score (leftmost on ties) until
-  // no pair forms a token.
-  for (int32_t i = 0; i + 1 < n; ++i) merged[i] = lookup_pair(tokens[i], tokens[i + 1]);
-  while (true) {
-    float best_score = -1e10f;
-    int32_t best_index = -1;
-    for (int32_t i = 0; i + 1 < n; ++i) {
-      if (merged[i] >= 0 && score(merged[i]) > best_score) {
-        best_score = score(merged[i]);
-        best_index = i;
-      }
-    }
-    if (best_index < 0) break;
-    tokens[best_index] = merged[best_index];
-    const int32_t tail = n - best_index - 2;
-    memmove(tokens + best_index + 1, tokens + best_index + 2, sizeof(int32_t) * tail);
-    memmove(merged + best_index + 1, merged + best_index + 2,
-            sizeof(int32_t) * (tail > 0 ? tail - 1 : 0));
-    --n;
-    if (best_index > 0)
-      merged[best_index - 1] = lookup_pair(tokens[best_index - 1], tokens[best_index]);
-    if (best_index + 1 < n)
-      merged[best_index] = lookup_pair(tokens[best_index], tokens[best_index + 1]);
-  }
-
+  n = merge_pairs(tokens, n, work.data() + capacity, capacity, stats);
   if (eos) tokens[n++] = kEos;
   *n_tokens = n;
   return Status::ok();
+}
+
+// llama2.c merges the adjacent pair with the highest score, the leftmost among
+// equal scores, until no pair forms a token. Here the symbols form a linked
+// list over their first positions, and a binary heap holds each symbol whose
+// pair with its successor forms a token, ordered by (score desc, position asc).
+// Merging keeps the order of the symbols, so the smallest first position is
+// the leftmost pair of the current sequence, as llama2.c's left-to-right scan
+// with a strict '>' finds it. Each merge changes at most three heap entries:
+// O(n log n) instead of a scan of every pair per merge.
+int32_t Tokenizer::merge_pairs(int32_t* tokens, int32_t n, int32_t* scratch, size_t capacity,
+                               EncodeStats* stats) const {
+  int32_t* prev = scratch;             // (capacity) previous live symbol, -1 at the start
+  int32_t* next = prev + capacity;     // (capacity) next live symbol, -1 at the end
+  int32_t* merged = next + capacity;   // (capacity) id of symbol+successor, -1: none
+  int32_t* heap = merged + capacity;   // (capacity) symbols with a pair, best first
+  int32_t* slot_of = heap + capacity;  // (capacity) where a symbol sits in heap, -1: absent
+
+  // llama2.c starts its search at -1e10: pairs scoring no better never merge.
+  constexpr float kNoMerge = -1e10f;
+  auto pair_id = [&](int32_t left) -> int32_t {
+    const int32_t right = next[left];
+    if (right < 0) return -1;
+    const int32_t id = lookup_pair(tokens[left], tokens[right]);
+    return (id >= 0 && score(id) > kNoMerge) ? id : -1;
+  };
+  auto before = [this, merged](int32_t a, int32_t b) {
+    const float sa = score(merged[a]), sb = score(merged[b]);
+    return sa > sb || (sa == sb && a < b);
+  };
+  PairHeap<decltype(before)> heap_of_pairs(heap, slot_of, before);
+  // Recomputes the pair of `symbol` and its successor after either changed.
+  auto refresh = [&](int32_t symbol) {
+    heap_of_pairs.remove(symbol);
+    merged[symbol] = pair_id(symbol);
+    if (merged[symbol] >= 0) heap_of_pairs.push(symbol);
+  };
+
+  for (int32_t i = 0; i < n; ++i) {
+    prev[i] = i - 1;
+    next[i] = i + 1 < n ? i + 1 : -1;
+    merged[i] = pair_id(i);
+    heap_of_pairs.clear_slot(i);
+    if (merged[i] >= 0) heap_of_pairs.append(i);
+  }
+  heap_of_pairs.heapify();  // O(n)
+
+  int32_t merges = 0;
+  while (!heap_of_pairs.empty()) {
+    const int32_t left = heap_of_pairs.top();
+    const int32_t right = next[left];
+    heap_of_pairs.remove(left);
+    heap_of_pairs.remove(right);
+    tokens[left] = merged[left];
+    next[left] = next[right];
+    if (next[right] >= 0) prev[next[right]] = left;
+    refresh(left);
+    if (prev[left] >= 0) refresh(prev[left]);
+    ++merges;
+  }
+
+  // Compact the surviving symbols to the front, in order.
+  int32_t count = 0;
+  for (int32_t i = n > 0 ? 0 : -1; i >= 0; i = next[i]) tokens[count++] = tokens[i];
+  if (stats != nullptr) {
+    stats->symbols = n;
+    stats->merges = merges;
+    stats->heap_sift_steps = heap_of_pairs.sift_steps();
+  }
+  return count;
 }
 
 std::string_view Tokenizer::decode(int32_t prev, int32_t token) const {
