@@ -17,6 +17,9 @@ set(LLMCU_CORE_SOURCES
   ${LLMCU_ROOT}/src/core/evaluate.cpp
   ${LLMCU_ROOT}/src/core/container.cpp
   ${LLMCU_ROOT}/src/core/crc32.cpp
+  ${LLMCU_ROOT}/src/core/gguf_reader.cpp
+  ${LLMCU_ROOT}/src/core/gguf_metadata.cpp
+  ${LLMCU_ROOT}/src/core/gguf_model_info.cpp
   ${LLMCU_ROOT}/src/kernels/ref/kernels_ref.cpp
   ${LLMCU_ROOT}/src/kernels/ref/kernels_q8_ref.cpp
   ${LLMCU_ROOT}/src/kernels/x86/kernels_q8_avx2.cpp
