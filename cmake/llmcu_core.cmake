@@ -22,6 +22,7 @@ set(LLMCU_CORE_SOURCES
   ${LLMCU_ROOT}/src/core/gguf_model_info.cpp
   ${LLMCU_ROOT}/src/kernels/ref/kernels_ref.cpp
   ${LLMCU_ROOT}/src/kernels/ref/kernels_q8_ref.cpp
+  ${LLMCU_ROOT}/src/kernels/ref/kernels_ggml_ref.cpp
   ${LLMCU_ROOT}/src/kernels/x86/kernels_q8_avx2.cpp
   ${LLMCU_ROOT}/src/kernels/neon/kernels_q8_neon.cpp)
 
