@@ -23,8 +23,12 @@ set(LLMCU_CORE_SOURCES
   ${LLMCU_ROOT}/src/core/container.cpp
   ${LLMCU_ROOT}/src/core/crc32.cpp
   ${LLMCU_ROOT}/src/core/build_info.cpp
+  ${LLMCU_ROOT}/src/core/gguf_reader.cpp
+  ${LLMCU_ROOT}/src/core/gguf_metadata.cpp
+  ${LLMCU_ROOT}/src/core/gguf_model_info.cpp
   ${LLMCU_ROOT}/src/kernels/ref/kernels_ref.cpp
-  ${LLMCU_ROOT}/src/kernels/ref/kernels_q8_ref.cpp)
+  ${LLMCU_ROOT}/src/kernels/ref/kernels_q8_ref.cpp
+  ${LLMCU_ROOT}/src/kernels/ref/kernels_ggml_ref.cpp)
 include(${CMAKE_CURRENT_LIST_DIR}/llmcu_kernels.cmake)
 
 # Unicode classes for the GGUF pre-tokenizers (src/core/unicode.cpp includes

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-30}"
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -eq 0 ]] && targets=(model_loader tokenizer_loader encode generate container gguf_encode)
+[[ ${#targets[@]} -eq 0 ]] && targets=(model_loader tokenizer_loader encode generate container gguf_encode gguf)
 shared="${LLMCU_SHARED_DIR:-$(cd .. && pwd)/shared}"
 models="$shared/models"
 export LLMCU_SHARED_DIR="$shared"
@@ -37,6 +37,13 @@ for target in "${targets[@]}"; do
       for f in "$models"/*.bin; do
         cp "$f" "$corpus/shared_$(basename "$f")"
         head -c 1024 "$f" >"$corpus/head_$(basename "$f")"
+      done
+      ;;
+    gguf)
+      # llama.cpp's stories260K conversions, whole and their metadata alone.
+      for f in "$models"/gguf/*.gguf; do
+        cp "$f" "$corpus/shared_$(basename "$f")"
+        head -c 16384 "$f" >"$corpus/head_$(basename "$f")"
       done
       ;;
     tokenizer_loader)
