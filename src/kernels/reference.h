@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <initializer_list>
 
+#include "ref/ggml_blocks.h"  // ggml's F16, Q8_0 and Q4_0 rows (GGUF files)
+
 namespace llmcu::kernels {
 
 // Positions per tile of the tiled key layout.
@@ -67,7 +69,7 @@ void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_
                int32_t row_end);
 }  // namespace ref
 
-// The kernels of a family, for the promises it makes about them.
+// The kernels of a family, for what it promises about them.
 enum class Kernel : uint8_t {
   kMatvecF32,
   kDotF32,
@@ -83,6 +85,11 @@ enum class Kernel : uint8_t {
   kQuantizeQ8,
   kDequantizeQ8,
   kMatvecQ8,
+  kDequantizeRow,  // F16, Q8_0, Q4_0
+  kQuantizeRowQ8_0,
+  kMatvecF16,
+  kMatvecQ8_0,
+  kMatvecQ4_0,
   kCount,
 };
 
@@ -90,11 +97,6 @@ class KernelSet {
  public:
   constexpr KernelSet(std::initializer_list<Kernel> kernels) {
     for (Kernel k : kernels) bits_ |= bit(k);
-  }
-  static constexpr KernelSet all() {
-    KernelSet s({});
-    s.bits_ = (1u << static_cast<unsigned>(Kernel::kCount)) - 1;
-    return s;
   }
   constexpr bool has(Kernel k) const { return (bits_ & bit(k)) != 0; }
 
@@ -105,8 +107,9 @@ class KernelSet {
 
 // Every kernel as the reference computes it. `Family` (the struct deriving
 // from this) must also define:
-//   static constexpr const char kName[];   // as LLMCU_KERNELS spells it
-//   static constexpr KernelSet kExact;     // kernels bit-exact with ref
+//   static constexpr const char kName[];      // as LLMCU_KERNELS spells it
+//   static constexpr KernelSet kApproximate;  // kernels that round otherwise than ref
+// Every other kernel, whether the family replaces it or not, must give ref's bits.
 template <class Family>
 struct ReferenceKernels {
   // The key cache layout this family's attention reads: rows
@@ -128,6 +131,14 @@ struct ReferenceKernels {
   static constexpr auto quantize_q8 = ref::quantize_q8;
   static constexpr auto dequantize_q8 = ref::dequantize_q8;
   static constexpr auto matvec_q8 = ref::matvec_q8;
+  // ggml's row encodings (ref/ggml_blocks.h).
+  static constexpr auto dequantize_row_f16 = ref::dequantize_row_f16;
+  static constexpr auto dequantize_row_q8_0 = ref::dequantize_row_q8_0;
+  static constexpr auto dequantize_row_q4_0 = ref::dequantize_row_q4_0;
+  static constexpr auto quantize_row_q8_0 = ref::quantize_row_q8_0;
+  static constexpr auto matvec_f16 = ref::matvec_f16;
+  static constexpr auto matvec_q8_0 = ref::matvec_q8_0;
+  static constexpr auto matvec_q4_0 = ref::matvec_q4_0;
 
   // Attention at one position of n_heads query heads that share one kv head
   // (grouped-query attention): for head h, out + h * head_size = sum over t

@@ -32,17 +32,9 @@ void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_
 
 struct CortexM : ReferenceKernels<CortexM> {
   static constexpr const char kName[] = "cortex_m";
-  static constexpr KernelSet kExact = {Kernel::kMatvecF32,
-                                       Kernel::kDotF32,
-                                       Kernel::kAxpyF32,
-                                       Kernel::kRmsnorm,
-                                       Kernel::kRope,
-                                       Kernel::kArgmax,
-                                       Kernel::kAttentionScores,
-                                       Kernel::kAttentionValues,
-                                       Kernel::kQuantizeQ8,
-                                       Kernel::kDequantizeQ8,
-                                       Kernel::kMatvecQ8};
+  // fast_exp (fast_exp.h) instead of expf.
+  static constexpr KernelSet kApproximate = {Kernel::kSoftmax, Kernel::kSwiglu,
+                                             Kernel::kAttentionHeads};
 
   static constexpr auto matvec_f32 = cortex_m::matvec_f32;
   static constexpr auto dot_f32 = cortex_m::dot_f32;

@@ -75,16 +75,11 @@ extern "C" void llmcu_s3_dot_q8_groups(const int8_t* w, const int8_t* x, int32_t
                                        int32_t groups, int32_t blocks);
 #endif
 
-// The fp32 sums round differently from ref; the int8 matvec is ref's
-// arithmetic on either path.
+// The fp32 sums round otherwise than ref's (four lanes); the int8 matvec is
+// ref's arithmetic on either path.
 struct Esp32s3 : ReferenceKernels<Esp32s3> {
   static constexpr const char kName[] = "esp32s3";
-  static constexpr KernelSet kExact = {Kernel::kAxpyF32,         Kernel::kRmsnorm,
-                                       Kernel::kSoftmax,         Kernel::kRope,
-                                       Kernel::kSwiglu,          Kernel::kArgmax,
-                                       Kernel::kAttentionScores, Kernel::kAttentionValues,
-                                       Kernel::kAttentionHeads,  Kernel::kQuantizeQ8,
-                                       Kernel::kDequantizeQ8,    Kernel::kMatvecQ8};
+  static constexpr KernelSet kApproximate = {Kernel::kDotF32, Kernel::kMatvecF32};
 
   static constexpr auto dot_f32 = esp32s3::dot_f32;
   static constexpr auto matvec_f32 = esp32s3::matvec_f32;

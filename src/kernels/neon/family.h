@@ -32,8 +32,11 @@ void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_
 // and keys stay in rows, which these dot products read.
 struct Neon : ReferenceKernels<Neon> {
   static constexpr const char kName[] = "neon";
-  static constexpr KernelSet kExact = {Kernel::kRope, Kernel::kArgmax, Kernel::kQuantizeQ8,
-                                       Kernel::kDequantizeQ8};
+  // Other orders of summation, FMA, a polynomial exp.
+  static constexpr KernelSet kApproximate = {
+      Kernel::kMatvecF32,      Kernel::kDotF32,  Kernel::kAxpyF32,         Kernel::kRmsnorm,
+      Kernel::kSoftmax,        Kernel::kSwiglu,  Kernel::kAttentionScores, Kernel::kAttentionValues,
+      Kernel::kAttentionHeads, Kernel::kMatvecQ8};
 
   static constexpr auto matvec_f32 = neon::matvec_f32;
   static constexpr auto dot_f32 = neon::dot_f32;

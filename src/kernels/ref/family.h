@@ -8,7 +8,7 @@ namespace llmcu::kernels::ref {
 
 struct Ref : ReferenceKernels<Ref> {
   static constexpr const char kName[] = "ref";
-  static constexpr KernelSet kExact = KernelSet::all();
+  static constexpr KernelSet kApproximate = {};
 };
 
 }  // namespace llmcu::kernels::ref

@@ -53,8 +53,11 @@ void quantize_q8(int8_t* q, float* scales, const float* x, int32_t n, int32_t gr
 
 struct Avx2 : ReferenceKernels<Avx2> {
   static constexpr const char kName[] = "avx2";
-  static constexpr KernelSet kExact = {Kernel::kRope, Kernel::kArgmax, Kernel::kQuantizeQ8,
-                                       Kernel::kDequantizeQ8};
+  // Other orders of summation, FMA, a polynomial exp.
+  static constexpr KernelSet kApproximate = {
+      Kernel::kMatvecF32,      Kernel::kDotF32,  Kernel::kAxpyF32,         Kernel::kRmsnorm,
+      Kernel::kSoftmax,        Kernel::kSwiglu,  Kernel::kAttentionScores, Kernel::kAttentionValues,
+      Kernel::kAttentionHeads, Kernel::kMatvecQ8};
   // Tiled keys make stories260K's head-size-8 attention scores several times
   // cheaper: no horizontal sums.
   static constexpr bool kTiledKeys = true;
