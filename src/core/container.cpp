@@ -126,9 +126,8 @@ Result<ContainerHeader> parse_container_header(std::span<const uint8_t> bytes, c
 
 Result<Container> open_container(std::span<const uint8_t> bytes, const char* name,
                                  bool verify_checksums) {
-  Result<ContainerHeader> header = parse_container_header(bytes, name);
-  if (!header.is_ok()) return header.status();
-  const ContainerHeader& h = *header;
+  LLMCU_TRY_ASSIGN(ContainerHeader header, parse_container_header(bytes, name));
+  const ContainerHeader& h = header;
   if (h.total_bytes > bytes.size()) {
     return Status::error(StatusCode::kInvalidFormat,
                          "%s: container is %lu bytes but only %llu are available (truncated "

@@ -571,14 +571,13 @@ Result<uint32_t> plan_tensors(const ModelConfig& c, const Weights* w, WeightType
     const uint16_t kind = static_cast<uint16_t>(item.kind);
     const Shape s = expected_shape(kind, c);
     const bool norm = is_norm(kind);
-    Result<LlmcuEntry> e = llmcu_layout(item.kind, norm ? LlmcuType::kF32 : mt, norm ? 0 : gs,
-                                        s.layers, s.rows, s.cols);
-    if (!e.is_ok()) return e.status();
-    e->offset = offset;
-    if (!checked_add(&offset, e->bytes)) {
+    LLMCU_TRY_ASSIGN(LlmcuEntry e, llmcu_layout(item.kind, norm ? LlmcuType::kF32 : mt,
+                                                norm ? 0 : gs, s.layers, s.rows, s.cols));
+    e.offset = offset;
+    if (!checked_add(&offset, e.bytes)) {
       return Status::error(StatusCode::kOutOfRange, "the file would exceed 2^64 bytes");
     }
-    out[n++] = {*e, item.norm, item.matrix};
+    out[n++] = {e, item.norm, item.matrix};
   }
   const uint64_t data_begin = kLlmcuHeaderBytes + uint64_t{n} * kLlmcuEntryBytes;
   for (uint32_t i = 0; i < n; ++i) out[i].entry.offset += data_begin;
@@ -764,27 +763,26 @@ Result<QuantizeStats> write_llmcu(const Model& model, WeightType type, int32_t g
   }
   LLMCU_TRY(check_writer_args(c, type, group_size));
   Planned planned[kLlmcuMaxKind];
-  Result<uint32_t> count = plan_tensors(c, &model.weights, type, group_size, planned);
-  if (!count.is_ok()) return count.status();
-  const LlmcuEntry& last = planned[*count - 1].entry;
+  LLMCU_TRY_ASSIGN(uint32_t count, plan_tensors(c, &model.weights, type, group_size, planned));
+  const LlmcuEntry& last = planned[count - 1].entry;
 
   LlmcuHeader h;
   h.file_bytes = last.offset + last.bytes + kLlmcuTrailerBytes;
   h.config = c;
   h.flags = c.shared_classifier ? kLlmcuFlagSharedClassifier : 0;
-  h.tensor_count = *count;
+  h.tensor_count = count;
 
   BufferedSink out(sink, user);
   uint8_t block[kLlmcuHeaderBytes];
   encode_llmcu_header(h, block);
   out.put(block, sizeof(block));
-  for (uint32_t i = 0; i < *count; ++i) {
+  for (uint32_t i = 0; i < count; ++i) {
     uint8_t entry[kLlmcuEntryBytes];
     encode_llmcu_entry(planned[i].entry, entry);
     out.put(entry, sizeof(entry));
   }
   QuantizeStats stats;
-  for (uint32_t i = 0; i < *count; ++i) {
+  for (uint32_t i = 0; i < count; ++i) {
     const Planned& p = planned[i];
     if (p.entry.type == static_cast<uint16_t>(LlmcuType::kQ8)) {
       LLMCU_TRY(write_q8_tensor(out, p.entry, *p.matrix, &stats));

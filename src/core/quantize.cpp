@@ -106,8 +106,7 @@ Result<QuantizeStats> write_llama2c_v2(const Model& model, int32_t group_size, B
                          "the model is already int8 (%s): quantize its fp32 original",
                          model_format_name(model.format));
   }
-  Result<int32_t> checked = choose_group_size(c, group_size);
-  if (!checked.is_ok()) return checked.status();
+  LLMCU_TRY(choose_group_size(c, group_size).status());
 
   BufferedSink out(sink, user);
   out.put_i32(static_cast<int32_t>(kMagicAk42));
