@@ -31,7 +31,8 @@
 # toolchain (crosstool-NG's xtensa-esp32s3-elf sample): -mlongcalls for the
 # target libraries, POSIX threads model (ESP-IDF's pthread component supplies
 # it), newlib with retargetable locking, small reent, nano malloc, C99 and
-# long long formats, no supplied syscalls. It is not Espressif's toolchain:
+# long long formats, no supplied syscalls. Not --enable-libstdcxx-time=yes:
+# its configure tests need to link, which a combined tree cannot yet do. It is not Espressif's toolchain:
 # upstream GCC lacks Espressif's Xtensa patches (no per-chip multilibs), and
 # ESP-IDF expects a newer GCC than 12.
 set -euo pipefail
@@ -95,8 +96,8 @@ unpack() {
 
 stage_binutils() {
   unpack "$BINUTILS_TARBALL" binutils
-  cp "$OVERLAY/binutils/bfd/xtensa-modules.c" "$WORK/src/binutils/bfd/"
-  cp "$OVERLAY/binutils/include/xtensa-config.h" "$WORK/src/binutils/include/"
+  cp -p "$OVERLAY/binutils/bfd/xtensa-modules.c" "$WORK/src/binutils/bfd/"
+  cp -p "$OVERLAY/binutils/include/xtensa-config.h" "$WORK/src/binutils/include/"
   mkdir -p "$WORK/build/binutils"
   cd "$WORK/build/binutils"
   "$WORK/src/binutils/configure" --target="$TARGET" --prefix="$PREFIX" \
@@ -119,12 +120,13 @@ stage_gcc() {
     [[ -f "$gfdl_patch" ]] || fail "$src has no GCC manuals and there is no $gfdl_patch to build without them"
     patch -p2 -d "$src" < "$gfdl_patch"
   fi
-  cp "$OVERLAY/gcc/include/xtensa-config.h" "$src/include/"
+  # -p: a new timestamp on this header would make a resumed build recompile all of GCC.
+  cp -p "$OVERLAY/gcc/include/xtensa-config.h" "$src/include/"
   # newlib and libgloss join the GCC tree: one build gives libgcc, the C
   # library and libstdc++ compiled by the same new compiler.
   rm -rf "$src/newlib" "$src/libgloss"
   cp -a "$NEWLIB_SRC/newlib" "$NEWLIB_SRC/libgloss" "$src/"
-  cp "$OVERLAY/newlib/newlib/libc/sys/xtensa/include/xtensa/config/core-isa.h" \
+  cp -p "$OVERLAY/newlib/newlib/libc/sys/xtensa/include/xtensa/config/core-isa.h" \
     "$src/newlib/libc/sys/xtensa/include/xtensa/config/core-isa.h"
   mkdir -p "$WORK/build/gcc"
   cd "$WORK/build/gcc"
@@ -134,18 +136,29 @@ stage_gcc() {
     --enable-languages=c,c++ --with-newlib --disable-shared --disable-nls \
     --disable-multilib --disable-libssp --disable-libquadmath --disable-libgomp \
     --disable-libatomic --disable-libitm --disable-libsanitizer --disable-libcc1 \
-    --disable-lto --enable-threads=posix --disable-libstdcxx-verbose --enable-libstdcxx-time=yes \
+    --disable-lto --enable-threads=posix --disable-libstdcxx-verbose \
     --enable-cxx-flags=-ffunction-sections \
     --disable-newlib-supplied-syscalls --enable-newlib-reent-small \
     --enable-newlib-retargetable-locking --enable-newlib-nano-malloc \
     --enable-newlib-io-c99-formats --enable-newlib-io-long-long --enable-newlib-io-float \
     --enable-newlib-io-pos-args --disable-newlib-wide-orient --enable-newlib-iconv
-  if [[ -n "$HOST_CFLAGS" ]]; then
-    make -j"$JOBS" CFLAGS="$HOST_CFLAGS" CXXFLAGS="$HOST_CFLAGS"
-  else
-    make -j"$JOBS"
-  fi
+  local host_flags=()
+  [[ -n "$HOST_CFLAGS" ]] && host_flags=(CFLAGS="$HOST_CFLAGS" CXXFLAGS="$HOST_CFLAGS")
+  make -j"$JOBS" "${host_flags[@]}" all-gcc
+  chain_limits_h "$src" gcc/include-fixed
+  make -j"$JOBS" "${host_flags[@]}"
   make install
+}
+
+# GCC's limits.h chains to the C library's (which has PATH_MAX and friends)
+# only when the library's headers were installed before GCC was built, which a
+# combined tree never has: newlib's own build then fails (collate.c: PATH_MAX
+# undeclared). Rebuild it the way GCC does when the headers are present.
+chain_limits_h() {
+  local src=$1 dir=$2
+  grep -q _GCC_NEXT_LIMITS_H "$dir/limits.h" && return
+  cat "$src/gcc/limitx.h" "$src/gcc/glimits.h" "$src/gcc/limity.h" > "$dir/limits.h"
+  cp "$src/gcc/gsyslimits.h" "$dir/syslimits.h"
 }
 
 run_stage() {
