@@ -25,16 +25,23 @@
 #   binutils   gas, ld, binutils with the overlay's xtensa-modules.c and
 #              xtensa-config.h (assembles the S3's PIE instructions)
 #   gcc        one combined tree: GCC + newlib + libgloss, C and C++, libgcc,
-#              newlib's libc/libm and libstdc++ in one configure and make
+#              newlib's libc/libm and libstdc++ in one configure and make; then
+#              a specs file that links for ESP-IDF instead of Cadence's simulator
+#
+# Checked on Debian 12 (2 shared cores): binutils ~8 min, the gcc stage ~70 min
+# with --host-cflags -O1; ESP-IDF v5.1.6 then builds firmware/esp32s3 for
+# IDF_TARGET=esp32s3 (IDF_MAINTAINER=1 for its toolchain version check; see
+# firmware/esp32s3/README.md).
 #
 # The configuration follows what Espressif publishes for its own build of this
 # toolchain (crosstool-NG's xtensa-esp32s3-elf sample): -mlongcalls for the
 # target libraries, POSIX threads model (ESP-IDF's pthread component supplies
 # it), newlib with retargetable locking, small reent, nano malloc, C99 and
 # long long formats, no supplied syscalls. Not --enable-libstdcxx-time=yes:
-# its configure tests need to link, which a combined tree cannot yet do. It is not Espressif's toolchain:
-# upstream GCC lacks Espressif's Xtensa patches (no per-chip multilibs), and
-# ESP-IDF expects a newer GCC than 12.
+# its configure tests need to link, which a combined tree cannot yet do.
+# It is not Espressif's toolchain: upstream GCC lacks Espressif's Xtensa
+# patches (no per-chip multilibs), and ESP-IDF 6.x wants GCC 16 (-std=gnu23,
+# -std=gnu++26); ESP-IDF 5.1 is the release built with GCC 12.2.
 set -euo pipefail
 
 BINUTILS_TARBALL=/usr/src/binutils/binutils-2.40.tar.xz
@@ -148,6 +155,25 @@ stage_gcc() {
   chain_limits_h "$src" gcc/include-fixed
   make -j"$JOBS" "${host_flags[@]}"
   make install
+  write_specs
+}
+
+# Upstream GCC links xtensa-elf programs for Cadence's simulator (crt1-sim.o,
+# _vectors.o, -lsim, -lhandlers-sim, -lhal), none of which exists here:
+# CMake's first test link, and every ESP-IDF link, fail. ESP-IDF brings its
+# own entry point and linker scripts; the C library and the C++ init/fini
+# frames are all a link needs from the toolchain. A specs file beside libgcc
+# replaces the built-in specs.
+write_specs() {
+  local gcc="$PREFIX/bin/$TARGET-gcc" libdir
+  libdir=$("$gcc" -print-libgcc-file-name)
+  libdir=$(dirname "$libdir")
+  [[ -f "$libdir/specs" ]] && return
+  "$gcc" -dumpspecs | awk '
+    /^\*startfile:$/ { print; getline; print "crti%O%s crtbegin%O%s"; next }
+    /^\*lib:$/ { print; getline; print "-lc"; next }
+    { print }' > "$libdir/specs.tmp"
+  mv "$libdir/specs.tmp" "$libdir/specs"
 }
 
 # GCC's limits.h chains to the C library's (which has PATH_MAX and friends)
