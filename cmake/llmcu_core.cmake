@@ -2,10 +2,6 @@
 # the Cortex-M image and the ESP-IDF component.
 set(LLMCU_ROOT "${CMAKE_CURRENT_LIST_DIR}/..")
 set(LLMCU_WARNINGS -Wall -Wextra -Werror)
-# What ESP-IDF's default flags switch off again (see the ESP_PLATFORM block).
-set(LLMCU_ESP_IDF_WARNINGS -Wunused-parameter -Wsign-compare -Werror=unused-function
-  -Werror=unused-variable -Werror=unused-but-set-variable -Werror=deprecated-declarations
-  -Werror=extra)
 
 set(LLMCU_CORE_SOURCES
   ${LLMCU_ROOT}/src/core/status.cpp
@@ -69,6 +65,9 @@ if(ESP_PLATFORM)
     # and CMake drops our -Wall -Wextra -Werror as repeats: turn them back on
     # for the portable sources. Not for the files that include ESP-IDF's
     # headers, which do not build with them.
+    set(LLMCU_ESP_IDF_WARNINGS -Wunused-parameter -Wsign-compare -Werror=unused-function
+      -Werror=unused-variable -Werror=unused-but-set-variable -Werror=deprecated-declarations
+      -Werror=extra)
     target_compile_options(${COMPONENT_LIB} PRIVATE
       ${LLMCU_WARNINGS}
       $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>
