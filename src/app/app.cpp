@@ -50,11 +50,11 @@ Result<ArenaLayout> choose_arena_layout(const MemoryPlan& plan, const HeapInfo& 
     return layout;
   }
   if (plan.arena_bytes <= heap.external_largest) return layout;  // all of it in PSRAM
+  // Kept under Status::kMaxMessage with 10-digit sizes: a cut message would lose the hint.
   return Status::error(StatusCode::kResourceExhausted,
-                       "the arena needs %lu bytes (%lu of them the KV cache); the largest free "
-                       "block is %lu bytes in PSRAM and %lu bytes in internal RAM (%lu kept in "
-                       "reserve): plan a shorter context (CONFIG_LLMCU_SEQ_LEN; `llmcu plan MODEL "
-                       "--ram BYTES` finds one)",
+                       "arena: %lu bytes needed (KV cache %lu); largest free blocks: PSRAM %lu, "
+                       "internal RAM %lu (%lu kept free); plan a shorter context "
+                       "(CONFIG_LLMCU_SEQ_LEN; `llmcu plan MODEL --ram BYTES`)",
                        static_cast<unsigned long>(plan.arena_bytes),
                        static_cast<unsigned long>(plan.kv_cache),
                        static_cast<unsigned long>(heap.external_largest),
