@@ -39,8 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     touch_matrix(*m, c.n_layers);
   }
   const size_t dim = static_cast<size_t>(c.dim);
-  llmcu::fuzz::touch_range(w.rms_att, static_cast<size_t>(c.n_layers) * dim * sizeof(float));
-  llmcu::fuzz::touch_range(w.rms_ffn, static_cast<size_t>(c.n_layers) * dim * sizeof(float));
+  llmcu::fuzz::touch_range(w.rms_att.base, static_cast<size_t>(c.n_layers) * dim * sizeof(float));
+  llmcu::fuzz::touch_range(w.rms_ffn.base, static_cast<size_t>(c.n_layers) * dim * sizeof(float));
   llmcu::fuzz::touch_range(w.rms_final, dim * sizeof(float));
 
   // Planning may refuse (a context too large to address) but must not crash.

@@ -46,7 +46,7 @@ class LlmcuAccuracy : public ::testing::TestWithParam<int32_t> {
   static std::vector<int32_t> tokens(ModelSession& run) {
     std::vector<int32_t> ids(Tokenizer::encode_work_ints(text_->size()));
     int32_t n = 0;
-    EXPECT_TRUE(run.generator.tokenizer().encode(*text_, true, false, ids, &n).is_ok());
+    EXPECT_TRUE(run.generator.tokenizer().llama2c().encode(*text_, true, false, ids, &n).is_ok());
     ids.resize(static_cast<size_t>(n));
     return ids;
   }

@@ -167,13 +167,13 @@ TEST_F(LlmcuFormat, EveryTensorIsAlignedInPlaceAndPaddingIsZero) {
       }
     }
   }
-  for (const float* norm : {w.rms_att, w.rms_ffn, w.rms_final}) {
+  for (const float* norm : {w.rms_att.base, w.rms_ffn.base, w.rms_final}) {
     EXPECT_EQ((reinterpret_cast<const uint8_t*>(norm) - base) % 64, 0);
   }
   EXPECT_EQ(w.w2.row_stride, 24);  // hidden_dim 18 -> 3 groups of 8
   EXPECT_EQ(w.wq.row_stride, 16);  // dim 12 -> 2 groups of 8
   EXPECT_EQ(m->config.group_size, 8);
-  EXPECT_EQ(0, memcmp(w.rms_att, fp32_.weights.rms_att, sizeof(float) * 12 * 2));
+  EXPECT_EQ(0, memcmp(w.rms_att.base, fp32_.weights.rms_att.base, sizeof(float) * 12 * 2));
 }
 
 // Dequantized weights lie within half a scale of the originals, for group

@@ -45,7 +45,7 @@ class Q8Accuracy : public ::testing::Test {
     EXPECT_GT(text.size(), 1000u);
     std::vector<int32_t> ids(Tokenizer::encode_work_ints(text.size()));
     int32_t n = 0;
-    EXPECT_TRUE(s.generator.tokenizer().encode(text, true, false, ids, &n).is_ok());
+    EXPECT_TRUE(s.generator.tokenizer().llama2c().encode(text, true, false, ids, &n).is_ok());
     ids.resize(static_cast<size_t>(n));
     return ids;
   }

@@ -40,8 +40,8 @@ std::vector<uint8_t> to_v1(const Model& m) {
   Bytes b;
   ak42_header(b, 1, c, 0);
   const size_t f = sizeof(float), dim = c.dim, layers = c.n_layers;
-  append(b, w.rms_att, layers * dim * f);
-  append(b, w.rms_ffn, layers * dim * f);
+  append(b, w.rms_att.base, layers * dim * f);
+  append(b, w.rms_ffn.base, layers * dim * f);
   append(b, w.rms_final, dim * f);
   append(b, w.token_embedding.base, w.token_embedding.layer_stride);
   for (const Matrix* x : {&w.wq, &w.wk, &w.wv, &w.wo, &w.w1, &w.w2, &w.w3}) {
@@ -64,7 +64,7 @@ TEST(Q8Loader, LoadsExportPyVersion2InPlace) {
   EXPECT_EQ(m->weights.wq.type, WeightType::kQ8);
   EXPECT_EQ(m->weights.w2.cols, 172);
   // Pointers into the caller's bytes, no copies.
-  EXPECT_EQ(reinterpret_cast<const uint8_t*>(m->weights.rms_att), bytes.data() + 256);
+  EXPECT_EQ(reinterpret_cast<const uint8_t*>(m->weights.rms_att.base), bytes.data() + 256);
   EXPECT_EQ(m->weights.classifier.base, m->weights.token_embedding.base);
   EXPECT_EQ(m->weights.wq.layer_stride, 64u * 64u + 64u * 64u / 4u * 4u);
 }

@@ -98,7 +98,8 @@ TEST(Q8Quantize, RoundTripErrorIsWithinHalfAScaleForEveryShape) {
     EXPECT_EQ(q->config.group_size, c.group_size);
     EXPECT_EQ(q->config.shared_classifier, c.config.shared_classifier);
     const Weights &fw = f->weights, &qw = q->weights;
-    EXPECT_EQ(0, memcmp(fw.rms_att, qw.rms_att, sizeof(float) * c.config.dim * c.config.n_layers));
+    EXPECT_EQ(0, memcmp(fw.rms_att.base, qw.rms_att.base,
+                        sizeof(float) * c.config.dim * c.config.n_layers));
     EXPECT_EQ(0, memcmp(fw.rms_final, qw.rms_final, sizeof(float) * c.config.dim));
     expect_within_half_scale(fw.token_embedding, qw.token_embedding, 1);
     expect_within_half_scale(fw.classifier, qw.classifier, 1);

@@ -121,7 +121,7 @@ TEST_F(Robustness, DefaultEmptyPromptIsSafe) {
   ASSERT_TRUE(g.is_ok()) << g.status().message();
   std::vector<int32_t> work(Tokenizer::encode_work_ints(0));
   int32_t n = -1;
-  ASSERT_TRUE(g->tokenizer().encode(std::string_view(), true, true, work, &n).is_ok());
+  ASSERT_TRUE(g->tokenizer().llama2c().encode(std::string_view(), true, true, work, &n).is_ok());
   EXPECT_EQ(n, 2);
   EXPECT_EQ(Tokenizer::printable(std::string_view()), "");
   GenerateOptions options;  // prompt: std::string_view()

@@ -22,6 +22,8 @@ class BpeTokenizer {
  public:
   // Bytes of table memory load() needs.
   static size_t table_bytes(const Vocabulary& vocab);
+  // The same from counts: `specials` control, user-defined and unknown tokens.
+  static size_t table_bytes(int32_t vocab_size, int32_t specials, int32_t merges);
   // `vocab` must outlive the tokenizer; `table_memory` must be 4-byte aligned.
   static Result<BpeTokenizer> load(const Vocabulary& vocab, const VocabSettings& settings,
                                    std::span<uint8_t> table_memory, const char* name);
@@ -35,6 +37,9 @@ class BpeTokenizer {
                 std::span<uint8_t> work, std::span<int32_t> ids, int32_t* n_ids) const;
 
   PreTokenizer pre_tokenizer() const { return pre_; }
+  int32_t bos() const { return bos_; }  // -1: none
+  int32_t eos() const { return eos_; }
+  bool adds_bos() const { return add_bos_; }
 
  private:
   struct Merge {

@@ -14,7 +14,7 @@
 #include "llmcu/model.h"
 #include "llmcu/sampler.h"
 #include "llmcu/status.h"
-#include "llmcu/tokenizer.h"
+#include "llmcu/text_tokenizer.h"
 #include "llmcu/transformer.h"
 
 namespace llmcu {
@@ -28,7 +28,7 @@ struct GenerateOptions {
 };
 
 struct GenerationStats {
-  int32_t prompt_tokens = 0;     // including BOS
+  int32_t prompt_tokens = 0;     // including BOS (when the vocabulary adds one)
   int32_t generated_tokens = 0;  // sampled, not forced
   int32_t positions = 0;         // forward() calls
   uint64_t seed = 0;             // the seed actually used
@@ -49,7 +49,9 @@ class Generator {
 
   // Carves the session `plan` lays out (plan_memory with
   // SessionPurpose::kGenerate, for this model) from `arena`, which must hold
-  // plan.arena_bytes, and loads the tokenizer into it. `executor` may be
+  // plan.arena_bytes, and loads the tokenizer into it: llama2.c's tokenizer
+  // file `tokenizer_bytes` for llama2.c and llmcu models; a GGUF model's own
+  // vocabulary (tokenizer_bytes must then be empty). `executor` may be
   // null: everything then runs on the calling thread.
   //
   // A non-empty `kv_cache_memory` (plan.kv_cache bytes, not overlapping
@@ -65,19 +67,20 @@ class Generator {
 
   Result<GenerationStats> generate(const GenerateOptions& options, PieceSink sink, void* user);
 
-  // Encodes `text` with BOS into the session's prompt memory.
+  // Encodes `text` into the session's prompt memory, with BOS when the
+  // vocabulary adds one; a prompt of no tokens is BOS alone.
   Result<std::span<const int32_t>> encode_prompt(std::string_view text);
 
-  const Tokenizer& tokenizer() const { return tokenizer_; }
+  const TextTokenizer& tokenizer() const { return tokenizer_; }
   Transformer& transformer() { return transformer_; }
   const MemoryPlan& plan() const { return plan_; }
 
  private:
   MemoryPlan plan_;
-  Tokenizer tokenizer_;
+  TextTokenizer tokenizer_;
   Transformer transformer_;
   Sampler sampler_;
-  std::span<int32_t> prompt_work_;
+  std::span<uint8_t> prompt_work_;
 };
 
 }  // namespace llmcu

@@ -12,18 +12,13 @@
 #include <cstdint>
 
 #include "llmcu/gguf.h"
+#include "llmcu/model.h"  // RopeStyle
 #include "llmcu/status.h"
 
 namespace llmcu {
 
 enum class GgufArch : uint8_t { kLlama, kQwen2 };
 const char* gguf_arch_name(GgufArch arch);
-
-// Which elements of a head RoPE rotates together.
-enum class RopeStyle : uint8_t {
-  kAdjacentPairs,  // (v[2i], v[2i+1]): llama (llama.cpp's "normal" rope, llama2.c's)
-  kHalves,         // (v[i], v[i + head_size/2]): qwen2 (llama.cpp's "neox" rope)
-};
 
 // The tensors of one transformer block. Matrices are ggml-shaped (dims[0] =
 // inputs, dims[1] = outputs), so row r of W is output r.

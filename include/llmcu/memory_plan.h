@@ -42,16 +42,24 @@ struct MemoryPlan {
   SessionPurpose purpose = SessionPurpose::kGenerate;
   // Read in place from the model bytes; not part of the arena.
   size_t weight_bytes = 0;
+  // The memory load_model was given (GGUF: the file's index and per-layer
+  // tables), held as long as the model; not part of the arena. 0 for
+  // llama2.c and llmcu files and for plans made from a config alone.
+  size_t model_memory = 0;
   // Arena parts, each rounded up to Arena::kAlignment.
-  size_t kv_cache = 0;          // keys and values, about (2, n_layers, seq_len, kv_dim) floats
-  size_t activations = 0;       // x, xb, xb2, q, hb, hb2, att, RoPE angles, int8 input
-  size_t logits = 0;            // (vocab_size) floats
-  size_t sampler = 0;           // (vocab_size) candidates for top-p
-  size_t tokenizer_tables = 0;  // (2, vocab_size) uint32
-  size_t prompt_work = 0;       // encode() work ints for max_prompt_bytes
-  size_t arena_bytes = 0;       // everything above that lives in the arena
+  size_t kv_cache = 0;     // keys and values, about (2, n_layers, seq_len, kv_dim) floats
+  size_t activations = 0;  // x, xb, xb2, q, hb, hb2, att, RoPE angles, int8/Q8_0 input
+  size_t logits = 0;       // (vocab_size) floats
+  size_t sampler = 0;      // (vocab_size) candidates for top-p
+  // The tokenizer's tables: (2, vocab_size) uint32 for llama2.c's; a GGUF
+  // vocabulary's offsets, sorted ids, special tokens and merges.
+  size_t tokenizer_tables = 0;
+  size_t prompt_work = 0;  // encode work (and ids) for max_prompt_bytes of text
+  size_t arena_bytes = 0;  // everything above that lives in the arena
 
-  size_t total_bytes() const { return arena_bytes + weight_bytes; }
+  // RAM the session needs besides the weights.
+  size_t ram_bytes() const { return arena_bytes + model_memory; }
+  size_t total_bytes() const { return arena_bytes + model_memory + weight_bytes; }
   // The arena without the KV cache. The cache is the largest part and is read
   // sequentially, so a target with fast and slow RAM can give it a block of
   // its own in the slow one (Generator::create's kv_cache_memory) and keep
@@ -61,16 +69,17 @@ struct MemoryPlan {
   int32_t positions(int32_t steps) const { return resolve_steps(steps, seq_len); }
 };
 
-// Validates the config, then plans. Fails if the sizes overflow size_t
-// (possible on 32-bit targets).
+// Validates the config, then plans, for llama2.c's tokenizer. Fails if the
+// sizes overflow size_t (possible on 32-bit targets).
 Result<MemoryPlan> plan_memory(const ModelConfig& config, const SessionOptions& options);
-// Same for a loaded model (whose config load_model validated), with
-// weight_bytes filled in.
+// Same for a loaded model (whose config load_model validated) and its
+// tokenizer (model.tokenizer), with weight_bytes and model_memory filled in.
 Result<MemoryPlan> plan_memory(const Model& model, const SessionOptions& options);
 
 // The longest context whose arena fits in `arena_budget` bytes (0 if none),
 // each candidate planned with `options` (whose seq_len is ignored).
 int32_t max_seq_len_for(const ModelConfig& config, size_t arena_budget,
                         SessionOptions options = {});
+int32_t max_seq_len_for(const Model& model, size_t arena_budget, SessionOptions options = {});
 
 }  // namespace llmcu

@@ -29,6 +29,8 @@ namespace llmcu {
 class SpmTokenizer {
  public:
   static size_t table_bytes(const Vocabulary& vocab);
+  // The same from counts: `specials` control, user-defined and unknown tokens.
+  static size_t table_bytes(int32_t vocab_size, int32_t specials);
   // `vocab` must outlive the tokenizer; `table_memory` must be 4-byte aligned.
   static Result<SpmTokenizer> load(const Vocabulary& vocab, const VocabSettings& settings,
                                    std::span<uint8_t> table_memory, const char* name);
@@ -37,6 +39,11 @@ class SpmTokenizer {
   // Writes the ids of `text` to `ids` and their count to `*n_ids`.
   Status encode(std::string_view text, bool add_special, bool parse_special,
                 std::span<uint8_t> work, std::span<int32_t> ids, int32_t* n_ids) const;
+
+  int32_t bos() const { return bos_; }  // -1: none
+  int32_t eos() const { return eos_; }
+  bool adds_bos() const { return add_bos_; }
+  bool adds_space_prefix() const { return add_space_prefix_; }
 
  private:
   Status encode_fragment(std::string_view text, bool space_prefix, std::span<uint8_t> work,

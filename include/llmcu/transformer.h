@@ -32,6 +32,12 @@ struct RunBuffers {
   // int8 models only (config.group_size > 0): the matvec input quantized per group.
   int8_t* xq = nullptr;        // (max(dim, hidden_dim))
   float* xq_scales = nullptr;  // (max(dim, hidden_dim) / group_size)
+  // Q8_0/Q4_0 matrices (config.q8_0_input): the matvec input as ggml Q8_0
+  // blocks, (max(dim, hidden_dim) / 32 rounded up, 34) bytes.
+  uint8_t* xq_blocks = nullptr;
+  // F16 matrices (config.f16_input): the matvec input rounded to fp16,
+  // (max(dim, hidden_dim)) floats.
+  float* xh = nullptr;
 
   // Carves every buffer for `seq_len` positions; with a counting arena, only
   // measures. kv and the rest are carved separately so the plan can say which is which.
@@ -71,14 +77,20 @@ class Transformer {
   void matvec(float* out, const Matrix& w, int32_t layer, const float* x, float* residual);
   // hb = silu(w1 . xb) * (w3 . xb), in one fork/join.
   void ffn_up(int32_t layer);
-  // int8 models: quantizes the next matvecs' input x (n values) into xq once.
+  // int8, Q8_0/Q4_0 and F16 models: quantizes the next matvecs' input x (n
+  // values) once, into xq, xq_blocks or xh; q/k/v and gate/up share it.
   void quantize_input(const float* x, int32_t n);
+  // The rotation of each pair of a head at `pos` into b_.rope.
+  void rope_angles(int32_t pos);
   void embed(int32_t token);
 
   const Model* model_ = nullptr;
   RunBuffers b_;
   int32_t seq_len_ = 0;
   Executor* executor_ = nullptr;
+  // GGUF models: angles as llama.cpp computes them (theta_i = pos *
+  // theta_scale^i by repeated multiplication); others: llama2.c's.
+  bool llama_cpp_angles_ = false;
 };
 
 }  // namespace llmcu

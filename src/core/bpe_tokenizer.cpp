@@ -47,6 +47,11 @@ size_t BpeTokenizer::table_bytes(const Vocabulary& vocab) {
          sizeof(Merge) * static_cast<size_t>(std::max<int32_t>(vocab.merge_count(), 0));
 }
 
+size_t BpeTokenizer::table_bytes(int32_t vocab_size, int32_t specials, int32_t merges) {
+  return VocabIndex::bytes(vocab_size) + sizeof(uint32_t) * static_cast<size_t>(specials) +
+         sizeof(Merge) * static_cast<size_t>(std::max<int32_t>(merges, 0));
+}
+
 Result<BpeTokenizer> BpeTokenizer::load(const Vocabulary& vocab, const VocabSettings& settings,
                                         std::span<uint8_t> table_memory, const char* name) {
   auto fail = [name](Status s) -> Result<BpeTokenizer> { return s.with_context(name); };

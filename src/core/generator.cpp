@@ -14,35 +14,55 @@ Result<Generator> Generator::create(const Model& model, std::span<const uint8_t>
                          "(SessionPurpose::kGenerate)");
   }
   SessionLayout layout;
-  LLMCU_TRY(carve_planned_session(model.config, plan, arena, kv_cache_memory, &layout));
-  const auto tables = std::span<uint8_t>(layout.tokenizer_tables, plan.tokenizer_tables);
-  LLMCU_TRY_ASSIGN(Tokenizer tokenizer, Tokenizer::load(tokenizer_bytes, model.config.vocab_size,
-                                                        tables, tokenizer_name));
+  LLMCU_TRY(
+      carve_planned_session(model.config, model.tokenizer, plan, arena, kv_cache_memory, &layout));
+  const auto tables = std::span<uint8_t>(layout.tokenizer_tables, layout.tokenizer_table_bytes);
   Generator g;
+  if (model.gguf != nullptr) {
+    if (!tokenizer_bytes.empty()) {
+      return Status::error(StatusCode::kInvalidArgument,
+                           "%s: a GGUF model brings its own vocabulary; give no tokenizer file",
+                           tokenizer_name);
+    }
+    LLMCU_TRY_ASSIGN(g.tokenizer_, TextTokenizer::load_gguf(*model.gguf, model.tokenizer, tables));
+  } else {
+    LLMCU_TRY_ASSIGN(g.tokenizer_,
+                     TextTokenizer::load_llama2c(tokenizer_bytes, model.config.vocab_size, tables,
+                                                 tokenizer_name));
+  }
   g.plan_ = plan;
-  g.tokenizer_ = tokenizer;
   g.transformer_ = Transformer(&model, layout.run, plan.seq_len, executor);
   g.sampler_ = Sampler(model.config.vocab_size, layout.sampler);
-  g.prompt_work_ = std::span<int32_t>(layout.prompt_work, layout.prompt_work_ints);
+  g.prompt_work_ = std::span<uint8_t>(layout.prompt_work, layout.prompt_work_bytes);
   return g;
 }
 
 Result<std::span<const int32_t>> Generator::encode_prompt(std::string_view text) {
-  if (Tokenizer::encode_work_ints(text.size()) > prompt_work_.size()) {
+  if (text.size() > plan_.max_prompt_bytes) {
     return Status::error(StatusCode::kOutOfRange,
                          "prompt is %llu bytes; this session was planned for at most %llu "
                          "(SessionOptions::max_prompt_bytes)",
                          static_cast<unsigned long long>(text.size()),
                          static_cast<unsigned long long>(plan_.max_prompt_bytes));
   }
-  int32_t n = 0;
-  LLMCU_TRY(tokenizer_.encode(text, /*bos=*/true, /*eos=*/false, prompt_work_, &n));
-  if (n > plan_.seq_len) {
+  LLMCU_TRY_ASSIGN(std::span<const int32_t> ids,
+                   tokenizer_.encode(text, /*add_special=*/true, prompt_work_));
+  if (ids.empty()) {
+    // A vocabulary that adds no BOS, and an empty prompt: start from BOS anyway.
+    if (tokenizer_.bos() < 0) {
+      return Status::error(StatusCode::kInvalidArgument,
+                           "the prompt is empty and the vocabulary has no BOS to start from");
+    }
+    auto* first = reinterpret_cast<int32_t*>(prompt_work_.data());
+    *first = tokenizer_.bos();
+    ids = std::span<const int32_t>(first, 1);
+  }
+  if (ids.size() > static_cast<size_t>(plan_.seq_len)) {
     return Status::error(StatusCode::kOutOfRange,
                          "prompt is %ld tokens, longer than the context of %ld positions",
-                         static_cast<long>(n), static_cast<long>(plan_.seq_len));
+                         static_cast<long>(ids.size()), static_cast<long>(plan_.seq_len));
   }
-  return std::span<const int32_t>(prompt_work_.data(), static_cast<size_t>(n));
+  return ids;
 }
 
 Result<GenerationStats> Generator::generate(const GenerateOptions& options, PieceSink sink,
@@ -73,7 +93,8 @@ Result<GenerationStats> Generator::generate(const GenerateOptions& options, Piec
   while (pos < steps) {
     float* logits = transformer_.forward(token, pos);
     int32_t next;
-    if (pos < n_prompt - 1) {
+    const bool forced = pos < n_prompt - 1;
+    if (forced) {
       next = prompt[pos + 1];
     } else {
       if (stats.generated_tokens == 0) stats.prefill_us = platform::now_us() - start_us;
@@ -81,9 +102,11 @@ Result<GenerationStats> Generator::generate(const GenerateOptions& options, Piec
       ++stats.generated_tokens;
     }
     ++pos;
-    if (next == Tokenizer::kBos) break;
+    // A prompt may hold stop tokens (a chat template's end of turn); only a
+    // sampled one ends the generation.
+    if (!forced && tokenizer_.ends_generation(next)) break;
     if (next < 0 || next >= tokenizer_.vocab_size()) break;  // NaN logits in a broken model
-    const std::string_view piece = Tokenizer::printable(tokenizer_.decode(token, next));
+    const std::string_view piece = tokenizer_.printable(tokenizer_.decode(token, next));
     if (!piece.empty() && sink != nullptr) sink(user, piece);
     token = next;
     if (first_done_us == 0) first_done_us = platform::now_us();

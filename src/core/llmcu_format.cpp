@@ -466,8 +466,8 @@ Result<Model> load_checked(std::span<const uint8_t> bytes) {
     return reinterpret_cast<const float*>(base + entries[static_cast<uint16_t>(k)].offset);
   };
   auto matrix = [&](LlmcuKind k) { return matrix_view(entries[static_cast<uint16_t>(k)], base); };
-  w.rms_att = norm(LlmcuKind::kRmsAtt);
-  w.rms_ffn = norm(LlmcuKind::kRmsFfn);
+  w.rms_att = {norm(LlmcuKind::kRmsAtt), nullptr, static_cast<size_t>(c.dim)};
+  w.rms_ffn = {norm(LlmcuKind::kRmsFfn), nullptr, static_cast<size_t>(c.dim)};
   w.rms_final = norm(LlmcuKind::kRmsFinal);
   w.token_embedding = matrix(LlmcuKind::kTokenEmbedding);
   w.wq = matrix(LlmcuKind::kWq);
@@ -552,8 +552,8 @@ Result<uint32_t> plan_tensors(const ModelConfig& c, const Weights* w, WeightType
     const float* norm;
     const Matrix* matrix;
   };
-  const Item items[] = {{LlmcuKind::kRmsAtt, w ? w->rms_att : nullptr, nullptr},
-                        {LlmcuKind::kRmsFfn, w ? w->rms_ffn : nullptr, nullptr},
+  const Item items[] = {{LlmcuKind::kRmsAtt, w ? w->rms_att.base : nullptr, nullptr},
+                        {LlmcuKind::kRmsFfn, w ? w->rms_ffn.base : nullptr, nullptr},
                         {LlmcuKind::kRmsFinal, w ? w->rms_final : nullptr, nullptr},
                         {LlmcuKind::kTokenEmbedding, nullptr, w ? &w->token_embedding : nullptr},
                         {LlmcuKind::kWq, nullptr, w ? &w->wq : nullptr},
@@ -756,6 +756,10 @@ uint64_t llmcu_file_bytes(const ModelConfig& c, WeightType type, int32_t group_s
 Result<QuantizeStats> write_llmcu(const Model& model, WeightType type, int32_t group_size,
                                   ByteSink sink, void* user) {
   const ModelConfig& c = model.config;
+  if (model.format == ModelFormat::kGguf) {
+    return Status::error(StatusCode::kUnsupported,
+                         "a GGUF model converts to GGUF only (llmcu quantize --format gguf)");
+  }
   if (model.weight_type != WeightType::kF32) {
     return Status::error(StatusCode::kInvalidArgument,
                          "the model is already int8 (%s): quantize its fp32 original",

@@ -3,7 +3,7 @@
 #include <initializer_list>
 
 #include "checked_math.h"
-#include "llmcu/tokenizer.h"
+#include "llmcu/tokenizer_spec.h"
 #include "session_layout.h"
 
 namespace llmcu {
@@ -26,7 +26,8 @@ void resolve_options(const ModelConfig& c, const SessionOptions& options, Memory
 }
 
 // plan_memory() for a config already validated.
-Result<MemoryPlan> plan_valid_config(const ModelConfig& c, const SessionOptions& options) {
+Result<MemoryPlan> plan_valid_config(const ModelConfig& c, const TokenizerSpec& tokenizer,
+                                     const SessionOptions& options) {
   MemoryPlan plan;
   resolve_options(c, options, &plan);
 
@@ -38,10 +39,11 @@ Result<MemoryPlan> plan_valid_config(const ModelConfig& c, const SessionOptions&
   const bool fits =
       checked_product(&kv, {2, layers, seq, kv_dim, sizeof(float)}) &&
       checked_product(&att, {static_cast<uint64_t>(c.n_heads), seq, sizeof(float)}) &&
-      checked_product(&prompt, {8, plan.max_prompt_bytes}) && checked_add(&bound, kv) &&
+      // Work per prompt byte: 24 for llama2.c's encoder, up to ~130 for byte-level BPE.
+      checked_product(&prompt, {256, plan.max_prompt_bytes}) && checked_add(&bound, kv) &&
       checked_add(&bound, att) &&
       checked_add(&bound, 64ull * 1024 + 16ull * c.vocab_size + 48ull * (c.dim + c.hidden_dim)) &&
-      checked_add(&bound, prompt);
+      checked_add(&bound, prompt) && checked_add(&bound, tokenizer_table_bytes(tokenizer));
   if (!fits || bound > SIZE_MAX / 2) {
     return Status::error(StatusCode::kOutOfRange,
                          "a session at seq_len %ld needs more memory than this target can address",
@@ -49,14 +51,14 @@ Result<MemoryPlan> plan_valid_config(const ModelConfig& c, const SessionOptions&
   }
   Arena counter;
   SessionLayout layout;
-  carve_session(c, counter, nullptr, &layout, &plan);
+  carve_session(c, tokenizer, counter, nullptr, &layout, &plan);
   return plan;
 }
 
 }  // namespace
 
-void carve_session(const ModelConfig& c, Arena& arena, Arena* kv_arena, SessionLayout* layout,
-                   MemoryPlan* plan) {
+void carve_session(const ModelConfig& c, const TokenizerSpec& tokenizer, Arena& arena,
+                   Arena* kv_arena, SessionLayout* layout, MemoryPlan* plan) {
   // The cache first, so that in one arena the layout is the same as before
   // the cache could be split off.
   Arena& kv = kv_arena != nullptr ? *kv_arena : arena;
@@ -76,21 +78,22 @@ void carve_session(const ModelConfig& c, Arena& arena, Arena* kv_arena, SessionL
   if (plan->purpose == SessionPurpose::kGenerate) {
     layout->sampler = arena.allocate<ProbIndex>(c.vocab_size);
     part(&plan->sampler);
-    layout->tokenizer_tables = arena.allocate<uint8_t>(Tokenizer::table_bytes(c.vocab_size));
+    layout->tokenizer_table_bytes = tokenizer_table_bytes(tokenizer);
+    layout->tokenizer_tables = arena.allocate<uint8_t>(layout->tokenizer_table_bytes);
     part(&plan->tokenizer_tables);
-    layout->prompt_work_ints = Tokenizer::encode_work_ints(plan->max_prompt_bytes);
-    layout->prompt_work = arena.allocate<int32_t>(layout->prompt_work_ints);
+    layout->prompt_work_bytes = tokenizer_work_bytes(tokenizer, plan->max_prompt_bytes);
+    layout->prompt_work = arena.allocate<uint8_t>(layout->prompt_work_bytes);
     part(&plan->prompt_work);
   }
   plan->arena_bytes = arena.used() + (kv_arena != nullptr ? kv_arena->used() : 0);
 }
 
-Status carve_planned_session(const ModelConfig& c, const MemoryPlan& plan,
-                             std::span<uint8_t> arena_memory, std::span<uint8_t> kv_cache_memory,
-                             SessionLayout* layout) {
+Status carve_planned_session(const ModelConfig& c, const TokenizerSpec& tokenizer,
+                             const MemoryPlan& plan, std::span<uint8_t> arena_memory,
+                             std::span<uint8_t> kv_cache_memory, SessionLayout* layout) {
   // A plan is a value the caller can edit or mix up: it must be this model's.
   Result<MemoryPlan> expected =
-      plan_valid_config(c, {plan.seq_len, plan.max_prompt_bytes, 0, plan.purpose});
+      plan_valid_config(c, tokenizer, {plan.seq_len, plan.max_prompt_bytes, 0, plan.purpose});
   if (!expected.is_ok() || expected->arena_bytes != plan.arena_bytes ||
       expected->kv_cache != plan.kv_cache || expected->max_prompt_bytes != plan.max_prompt_bytes) {
     return Status::error(StatusCode::kInvalidArgument,
@@ -100,7 +103,7 @@ Status carve_planned_session(const ModelConfig& c, const MemoryPlan& plan,
   Arena arena(arena_memory);
   Arena kv_arena(kv_cache_memory);
   MemoryPlan carved = plan;
-  carve_session(c, arena, split ? &kv_arena : nullptr, layout, &carved);
+  carve_session(c, tokenizer, arena, split ? &kv_arena : nullptr, layout, &carved);
   if (split && kv_arena.exhausted()) {
     return Status::error(StatusCode::kResourceExhausted,
                          "KV cache memory of %llu bytes is too small: the memory plan needs %llu",
@@ -120,19 +123,23 @@ Status carve_planned_session(const ModelConfig& c, const MemoryPlan& plan,
 
 Result<MemoryPlan> plan_memory(const ModelConfig& c, const SessionOptions& options) {
   LLMCU_TRY(validate_config(c));
-  return plan_valid_config(c, options);
+  return plan_valid_config(c, llama2c_tokenizer_spec(c.vocab_size), options);
 }
 
 Result<MemoryPlan> plan_memory(const Model& model, const SessionOptions& options) {
-  LLMCU_TRY_ASSIGN(MemoryPlan plan, plan_valid_config(model.config, options));
+  LLMCU_TRY_ASSIGN(MemoryPlan plan, plan_valid_config(model.config, model.tokenizer, options));
   plan.weight_bytes = model.file_bytes;
+  plan.model_memory = model.memory_bytes;
   return plan;
 }
 
-int32_t max_seq_len_for(const ModelConfig& config, size_t arena_budget, SessionOptions options) {
+namespace {
+
+int32_t longest_fitting(const ModelConfig& config, const TokenizerSpec& tokenizer,
+                        size_t arena_budget, SessionOptions options) {
   auto fits = [&](int32_t seq_len) {
     options.seq_len = seq_len;
-    Result<MemoryPlan> plan = plan_valid_config(config, options);
+    Result<MemoryPlan> plan = plan_valid_config(config, tokenizer, options);
     return plan.is_ok() && plan->seq_len == seq_len && plan->arena_bytes <= arena_budget;
   };
   if (!validate_config(config).is_ok() || !fits(1)) return 0;
@@ -146,6 +153,16 @@ int32_t max_seq_len_for(const ModelConfig& config, size_t arena_budget, SessionO
     }
   }
   return lo;
+}
+
+}  // namespace
+
+int32_t max_seq_len_for(const ModelConfig& config, size_t arena_budget, SessionOptions options) {
+  return longest_fitting(config, llama2c_tokenizer_spec(config.vocab_size), arena_budget, options);
+}
+
+int32_t max_seq_len_for(const Model& model, size_t arena_budget, SessionOptions options) {
+  return longest_fitting(model.config, model.tokenizer, arena_budget, options);
 }
 
 }  // namespace llmcu

@@ -11,6 +11,8 @@
 #include <initializer_list>
 
 #include "checked_math.h"
+#include "gguf_loader.h"
+#include "llmcu/gguf.h"
 #include "llmcu/llmcu_format.h"
 #include "llmcu/model.h"
 
@@ -174,8 +176,10 @@ Result<Model> load_f32(std::span<const uint8_t> bytes, ModelConfig c, uint64_t h
   Weights& w = m.weights;
   w.token_embedding = f32_matrix(base + o_emb, c.vocab_size, c.dim);
   w.classifier = f32_matrix(base + o_cls, c.vocab_size, c.dim);
-  w.rms_att = reinterpret_cast<const float*>(base + o_rms_att);
-  w.rms_ffn = reinterpret_cast<const float*>(base + o_rms_ffn);
+  w.rms_att = {reinterpret_cast<const float*>(base + o_rms_att), nullptr,
+               static_cast<size_t>(c.dim)};
+  w.rms_ffn = {reinterpret_cast<const float*>(base + o_rms_ffn), nullptr,
+               static_cast<size_t>(c.dim)};
   w.rms_final = reinterpret_cast<const float*>(base + o_rms_final);
   w.wq = f32_matrix(base + o_wq, c.dim, c.dim);
   w.wk = f32_matrix(base + o_wk, c.kv_dim(), c.dim);
@@ -285,8 +289,10 @@ Result<Model> load_q8(std::span<const uint8_t> bytes, ModelConfig c) {
   m.parameter_count = count_parameters(c);
   Weights& w = m.weights;
   const int32_t g = c.group_size;
-  w.rms_att = reinterpret_cast<const float*>(base + o_rms_att);
-  w.rms_ffn = reinterpret_cast<const float*>(base + o_rms_ffn);
+  w.rms_att = {reinterpret_cast<const float*>(base + o_rms_att), nullptr,
+               static_cast<size_t>(c.dim)};
+  w.rms_ffn = {reinterpret_cast<const float*>(base + o_rms_ffn), nullptr,
+               static_cast<size_t>(c.dim)};
   w.rms_final = reinterpret_cast<const float*>(base + o_rms_final);
   struct Entry {
     Matrix* matrix;
@@ -389,11 +395,31 @@ const char* model_format_name(ModelFormat format) {
     case ModelFormat::kLlama2cV1: return "llama2.c version 1 (fp32)";
     case ModelFormat::kLlama2cV2: return "llama2.c version 2 (int8 Q8_0)";
     case ModelFormat::kLlmcu: return "llmcu version 1";
+    case ModelFormat::kGguf: return "GGUF";
+  }
+  return "unknown";
+}
+
+const char* weight_type_name(WeightType type) {
+  switch (type) {
+    case WeightType::kF32: return "f32";
+    case WeightType::kQ8: return "q8";
+    case WeightType::kF16: return "f16";
+    case WeightType::kQ8_0: return "q8_0";
+    case WeightType::kQ4_0: return "q4_0";
   }
   return "unknown";
 }
 
 size_t Matrix::bytes_per_layer() const {
+  const auto n_rows = static_cast<size_t>(rows), n_cols = static_cast<size_t>(cols);
+  switch (type) {
+    case WeightType::kF32: return n_rows * n_cols * sizeof(float);
+    case WeightType::kF16: return n_rows * n_cols * 2;
+    case WeightType::kQ8_0: return n_rows * (n_cols / 32) * 34;  // ggml's block bytes
+    case WeightType::kQ4_0: return n_rows * (n_cols / 32) * 18;
+    case WeightType::kQ8: break;
+  }
   return layer_stride;
 }
 
@@ -429,6 +455,11 @@ Status validate_config(const ModelConfig& c) {
     return Status::error(StatusCode::kInvalidFormat, "group_size %ld is larger than %ld",
                          static_cast<long>(c.group_size), static_cast<long>(kMaxGroupSize));
   }
+  if (!(c.rms_eps > 0.0f && c.rms_eps <= 1.0f) || !(c.rope_theta > 0.0f && c.rope_theta <= 1e12f)) {
+    return Status::error(StatusCode::kInvalidFormat,
+                         "rms_eps %g must be in (0, 1] and rope_theta %g positive",
+                         static_cast<double>(c.rms_eps), static_cast<double>(c.rope_theta));
+  }
   if (c.vocab_size < 3) {
     return Status::error(StatusCode::kInvalidFormat,
                          "vocab_size %ld is too small: ids 0-2 are <unk>, <s> and </s>",
@@ -437,7 +468,12 @@ Status validate_config(const ModelConfig& c) {
   return Status::ok();
 }
 
-Result<Model> load_model(std::span<const uint8_t> bytes, const char* name) {
+Result<size_t> model_memory_bytes(std::span<const uint8_t> bytes, const char* name) {
+  return is_gguf(bytes) ? gguf_model_memory_bytes(bytes, name) : Result<size_t>(size_t{0});
+}
+
+Result<Model> load_model(std::span<const uint8_t> bytes, const char* name,
+                         std::span<uint8_t> memory) {
   // fp32 weights and scales are read in place as floats: a misaligned start
   // would fault on MCUs (Cortex-M VLDR) and is undefined behaviour anywhere.
   if (reinterpret_cast<uintptr_t>(bytes.data()) % alignof(float) != 0) {
@@ -447,6 +483,8 @@ Result<Model> load_model(std::span<const uint8_t> bytes, const char* name) {
         static_cast<const void*>(bytes.data()), static_cast<unsigned>(alignof(float)));
     return status.with_context(name);
   }
+  // GGUF errors name the file themselves (and its tensors and keys).
+  if (is_gguf(bytes)) return load_gguf(bytes, name, memory);
   uint32_t magic = 0;
   if (bytes.size() >= sizeof(magic)) memcpy(&magic, bytes.data(), sizeof(magic));
   Result<Model> model = magic == kMagicAk42    ? load_ak42(bytes)
@@ -456,6 +494,7 @@ Result<Model> load_model(std::span<const uint8_t> bytes, const char* name) {
     Status status = model.status();
     return status.with_context(name);
   }
+  model->tokenizer = llama2c_tokenizer_spec(model->config.vocab_size);
   return model;
 }
 

@@ -101,6 +101,10 @@ uint64_t llama2c_v2_bytes(const ModelConfig& c, int32_t group_size) {
 Result<QuantizeStats> write_llama2c_v2(const Model& model, int32_t group_size, ByteSink sink,
                                        void* user) {
   const ModelConfig& c = model.config;
+  if (model.format == ModelFormat::kGguf) {
+    return Status::error(StatusCode::kUnsupported,
+                         "a GGUF model converts to GGUF only (llmcu quantize --format gguf)");
+  }
   if (model.weight_type != WeightType::kF32) {
     return Status::error(StatusCode::kInvalidArgument,
                          "the model is already int8 (%s): quantize its fp32 original",
@@ -123,8 +127,8 @@ Result<QuantizeStats> write_llama2c_v2(const Model& model, int32_t group_size, B
 
   const Weights& w = model.weights;
   const size_t dim = c.dim, layers = c.n_layers;
-  out.put(w.rms_att, layers * dim * sizeof(float));
-  out.put(w.rms_ffn, layers * dim * sizeof(float));
+  out.put(w.rms_att.base, layers * dim * sizeof(float));
+  out.put(w.rms_ffn.base, layers * dim * sizeof(float));
   out.put(w.rms_final, dim * sizeof(float));
 
   QuantizeStats stats;

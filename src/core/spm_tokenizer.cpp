@@ -20,6 +20,10 @@ size_t SpmTokenizer::table_bytes(const Vocabulary& vocab) {
   return VocabIndex::bytes(vocab.size()) + SpecialTokens::bytes(vocab);
 }
 
+size_t SpmTokenizer::table_bytes(int32_t vocab_size, int32_t specials) {
+  return VocabIndex::bytes(vocab_size) + sizeof(uint32_t) * static_cast<size_t>(specials);
+}
+
 Result<SpmTokenizer> SpmTokenizer::load(const Vocabulary& vocab, const VocabSettings& settings,
                                         std::span<uint8_t> table_memory, const char* name) {
   auto fail = [name](Status s) -> Result<SpmTokenizer> { return s.with_context(name); };

@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "kernels/kernels.h"
+#include "kernels/ref/ggml_blocks.h"
 #include "session_layout.h"
 
 namespace llmcu {
@@ -45,18 +46,35 @@ RowRange aligned_chunk_rows(int32_t rows, int chunk, int chunks, int32_t align) 
   return {clamp(int64_t{r.begin} * align), clamp(int64_t{r.end} * align)};
 }
 
-// out[r] = w[layer][r, :] . x for r in [begin, end), fp32 or int8. int8
-// matrices read the input quantized beforehand (b.xq, b.xq_scales), not x;
-// the kernels see padded rows (row_stride values, whole groups) whose input
-// padding is zero.
+// out[r] = w[layer][r, :] . x for r in [begin, end), by the matrix's type.
+// int8 matrices read the input quantized beforehand (b.xq, b.xq_scales), not
+// x; the kernels see padded rows (row_stride values, whole groups) whose
+// input padding is zero. Q8_0 and Q4_0 matrices read it as Q8_0 blocks
+// (b.xq_blocks), F16 ones rounded to fp16 (b.xh).
 void matvec_rows(float* out, const Matrix& w, int32_t layer, const float* x, const RunBuffers& b,
                  RowRange r) {
-  if (w.type == WeightType::kQ8) {
-    K::matvec_q8(out, w.q8(layer), w.scale_bytes(layer), b.xq, b.xq_scales, w.row_stride,
-                 w.group_size, r.begin, r.end);
-  } else {
-    K::matvec_f32(out, w.f32(layer), x, w.cols, r.begin, r.end);
+  switch (w.type) {
+    case WeightType::kQ8:
+      K::matvec_q8(out, w.q8(layer), w.scale_bytes(layer), b.xq, b.xq_scales, w.row_stride,
+                   w.group_size, r.begin, r.end);
+      return;
+    case WeightType::kF16: K::matvec_f16(out, w.layer(layer), b.xh, w.cols, r.begin, r.end); return;
+    case WeightType::kQ8_0:
+      K::matvec_q8_0(out, w.layer(layer), b.xq_blocks, w.cols, r.begin, r.end);
+      return;
+    case WeightType::kQ4_0:
+      K::matvec_q4_0(out, w.layer(layer), b.xq_blocks, w.cols, r.begin, r.end);
+      return;
+    case WeightType::kF32: break;
   }
+  K::matvec_f32(out, w.f32(layer), x, w.cols, r.begin, r.end);
+}
+
+// v[r] += bias[r] for r in [begin, end), when the model has the bias.
+void add_bias(float* v, const LayerVectors& bias, int32_t layer, RowRange r) {
+  if (!bias.present()) return;
+  const float* b = bias.layer(layer);
+  for (int32_t i = r.begin; i < r.end; ++i) v[i] += b[i];
 }
 
 struct MatvecJob {
@@ -152,8 +170,16 @@ void run_attention_chunk(void* context, int chunk) {
   matvec_rows(b.q, w.wq, job.layer, b.xb, b, q_rows);
   matvec_rows(key, w.wk, job.layer, b.xb, b, kv_rows);
   matvec_rows(value, w.wv, job.layer, b.xb, b, kv_rows);
-  K::rope(b.q + q_rows.begin, b.rope, q_rows.end - q_rows.begin, hs);
-  K::rope(key + kv_rows.begin, b.rope, kv_rows.end - kv_rows.begin, hs);
+  add_bias(b.q, w.bq, job.layer, q_rows);
+  add_bias(key, w.bk, job.layer, kv_rows);
+  add_bias(value, w.bv, job.layer, kv_rows);
+  if (c.rope_style == RopeStyle::kHalves) {
+    K::rope_halves(b.q + q_rows.begin, b.rope, q_rows.end - q_rows.begin, hs);
+    K::rope_halves(key + kv_rows.begin, b.rope, kv_rows.end - kv_rows.begin, hs);
+  } else {
+    K::rope(b.q + q_rows.begin, b.rope, q_rows.end - q_rows.begin, hs);
+    K::rope(key + kv_rows.begin, b.rope, kv_rows.end - kv_rows.begin, hs);
+  }
   if (K::kTiledKeys) {
     for (int32_t g = kv_heads.begin; g < kv_heads.end; ++g) {
       K::store_key_tiled(head_keys(b, c, job.seq_len, job.layer, g), job.pos, key + g * hs, hs);
@@ -197,6 +223,12 @@ void RunBuffers::carve_activations(const ModelConfig& c, int32_t seq_len, Arena&
     xq = arena.allocate<int8_t>(widest);
     xq_scales = arena.allocate<float>(widest / static_cast<size_t>(c.group_size));
   }
+  if (c.q8_0_input) {
+    const auto widest = static_cast<size_t>(c.dim > c.hidden_dim ? c.dim : c.hidden_dim);
+    const size_t blocks = (widest + kernels::ggml::kBlockValues - 1) / kernels::ggml::kBlockValues;
+    xq_blocks = arena.allocate<uint8_t>(blocks * kernels::ggml::kQ8_0BlockBytes);
+  }
+  if (c.f16_input) xh = arena.allocate<float>(c.dim > c.hidden_dim ? c.dim : c.hidden_dim);
 }
 
 void RunBuffers::carve_logits(const ModelConfig& c, Arena& arena) {
@@ -208,35 +240,87 @@ Transformer::Transformer(const Model* model, const RunBuffers& buffers, int32_t 
     : model_(model), b_(buffers), seq_len_(seq_len), executor_(executor) {
   static InlineExecutor inline_executor;
   if (executor_ == nullptr) executor_ = &inline_executor;
-  const int32_t hs = model->config.head_size();
+  const ModelConfig& c = model->config;
+  const int32_t hs = c.head_size();
+  llama_cpp_angles_ = model->format == ModelFormat::kGguf;
+  if (llama_cpp_angles_) {
+    // rope_freq[0] holds the ratio of one pair's frequency to the previous one's.
+    b_.rope_freq[0] = powf(c.rope_theta, -2.0f / static_cast<float>(hs));
+    return;
+  }
   for (int32_t i = 0; i < hs / 2; ++i) {
-    b_.rope_freq[i] = 1.0f / powf(10000.0f, static_cast<float>(2 * i) / static_cast<float>(hs));
+    b_.rope_freq[i] = 1.0f / powf(c.rope_theta, static_cast<float>(2 * i) / static_cast<float>(hs));
   }
 }
 
 Result<Transformer> Transformer::create(const Model& model, const MemoryPlan& plan,
                                         std::span<uint8_t> arena, Executor* executor) {
   SessionLayout layout;
-  LLMCU_TRY(carve_planned_session(model.config, plan, arena, {}, &layout));
+  LLMCU_TRY(carve_planned_session(model.config, model.tokenizer, plan, arena, {}, &layout));
   return Transformer(&model, layout.run, plan.seq_len, executor);
 }
 
 void Transformer::quantize_input(const float* x, int32_t n) {
-  if (model_->weight_type != WeightType::kQ8) return;
-  K::quantize_q8(b_.xq, b_.xq_scales, x, n, model_->config.group_size);
+  const ModelConfig& c = model_->config;
+  if (model_->weight_type == WeightType::kQ8) {
+    K::quantize_q8(b_.xq, b_.xq_scales, x, n, c.group_size);
+    return;
+  }
+  if (c.q8_0_input && n % kernels::ggml::kBlockValues == 0) {
+    // Rows of other lengths are never Q8_0 or Q4_0 (GGUF rows hold whole blocks).
+    K::quantize_row_q8_0(b_.xq_blocks, x, n);
+  }
+  if (c.f16_input) {
+    // llama.cpp converts the input of an F16 dot product to fp16: so do we,
+    // which brings Q8_0 files with F16 rows from 0.25 to 2e-6 of its logits.
+    for (int32_t i = 0; i < n; ++i)
+      b_.xh[i] = kernels::ggml::fp16_to_f32(kernels::ggml::f32_to_fp16(x[i]));
+  }
+}
+
+void Transformer::rope_angles(int32_t pos) {
+  const int32_t pairs = model_->config.head_size() / 2;
+  if (llama_cpp_angles_) {
+    const float scale = b_.rope_freq[0];
+    float theta = static_cast<float>(pos);
+    for (int32_t i = 0; i < pairs; ++i) {
+      b_.rope[2 * i] = cosf(theta);
+      b_.rope[2 * i + 1] = sinf(theta);
+      theta *= scale;
+    }
+    return;
+  }
+  for (int32_t i = 0; i < pairs; ++i) {
+    const float angle = static_cast<float>(pos) * b_.rope_freq[i];
+    b_.rope[2 * i] = cosf(angle);
+    b_.rope[2 * i + 1] = sinf(angle);
+  }
 }
 
 void Transformer::embed(int32_t token) {
   const Matrix& e = model_->weights.token_embedding;
-  const size_t row = static_cast<size_t>(token) * static_cast<size_t>(e.row_stride);
-  if (e.type == WeightType::kQ8) {
-    // Dequantized on lookup: one row, never the whole table.
-    const size_t first_group = static_cast<size_t>(token) * static_cast<size_t>(e.groups_per_row());
-    K::dequantize_q8(b_.x, e.q8(0) + row, e.scale_bytes(0) + first_group * sizeof(float), e.cols,
-                     e.group_size);
-  } else {
-    memcpy(b_.x, e.f32(0) + row, sizeof(float) * e.cols);
+  const auto t = static_cast<size_t>(token);
+  const size_t row = t * static_cast<size_t>(e.row_stride);
+  // Quantized tables are dequantized on lookup: one row, never the whole table.
+  switch (e.type) {
+    case WeightType::kQ8: {
+      const size_t first_group = t * static_cast<size_t>(e.groups_per_row());
+      K::dequantize_q8(b_.x, e.q8(0) + row, e.scale_bytes(0) + first_group * sizeof(float), e.cols,
+                       e.group_size);
+      return;
+    }
+    case WeightType::kF16:
+      K::dequantize_row_f16(b_.x, e.layer(0) + t * kernels::ggml::f16_row_bytes(e.cols), e.cols);
+      return;
+    case WeightType::kQ8_0:
+      K::dequantize_row_q8_0(b_.x, e.layer(0) + t * kernels::ggml::q8_0_row_bytes(e.cols), e.cols);
+      return;
+    case WeightType::kQ4_0:
+      K::dequantize_row_q4_0(b_.x, e.layer(0) + t * kernels::ggml::q4_0_row_bytes(e.cols), e.cols);
+      return;
+    case WeightType::kF32: break;
   }
+  memcpy(b_.x, e.f32(0) + row, sizeof(float) * e.cols);
 }
 
 void Transformer::run(int chunks, TaskFn fn, void* job) {
@@ -270,35 +354,31 @@ float* Transformer::forward(int32_t token, int32_t pos) {
   const ModelConfig& c = model_->config;
   const Weights& w = model_->weights;
   if (token < 0 || token >= c.vocab_size || pos < 0 || pos >= seq_len_) return nullptr;
-  const int32_t dim = c.dim, hs = c.head_size();
+  const int32_t dim = c.dim;
 
   embed(token);
-
   // The rotation angles depend only on the position: once per token.
-  for (int32_t i = 0; i < hs / 2; ++i) {
-    const float angle = static_cast<float>(pos) * b_.rope_freq[i];
-    b_.rope[2 * i] = cosf(angle);
-    b_.rope[2 * i + 1] = sinf(angle);
-  }
+  rope_angles(pos);
 
+  const float eps = c.rms_eps;
   for (int32_t l = 0; l < c.n_layers; ++l) {
     // Attention block: q, k, v, RoPE, the KV cache and attention in one
     // fork/join (xb2 = attention output), then x += Wo . xb2.
-    K::rmsnorm(b_.xb, b_.x, w.rms_att + static_cast<size_t>(l) * dim, dim);
+    K::rmsnorm(b_.xb, b_.x, w.rms_att.layer(l), dim, eps);
     quantize_input(b_.xb, dim);
     attention(l, pos);
     quantize_input(b_.xb2, dim);
     matvec(b_.xb, w.wo, l, b_.xb2, b_.x);
 
     // FFN block (SwiGLU).
-    K::rmsnorm(b_.xb, b_.x, w.rms_ffn + static_cast<size_t>(l) * dim, dim);
+    K::rmsnorm(b_.xb, b_.x, w.rms_ffn.layer(l), dim, eps);
     quantize_input(b_.xb, dim);
     ffn_up(l);
     quantize_input(b_.hb, c.hidden_dim);
     matvec(b_.xb, w.w2, l, b_.hb, b_.x);  // x += W2 . hb
   }
 
-  K::rmsnorm(b_.x, b_.x, w.rms_final, dim);
+  K::rmsnorm(b_.x, b_.x, w.rms_final, dim, eps);
   quantize_input(b_.x, dim);
   matvec(b_.logits, w.classifier, 0, b_.x, nullptr);
   return b_.logits;

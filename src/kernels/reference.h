@@ -24,13 +24,17 @@ void matvec_f32(float* out, const float* w, const float* x, int32_t cols, int32_
 float dot_f32(const float* a, const float* b, int32_t n);
 // y += a * x
 void axpy_f32(float* y, float a, const float* x, int32_t n);
-// out = weight * x / rms(x); out may alias x.
-void rmsnorm(float* out, const float* x, const float* weight, int32_t n);
+// out = weight * x / sqrt(mean(x^2) + eps); out may alias x. llama2.c's eps
+// is 1e-5; GGUF files give theirs.
+void rmsnorm(float* out, const float* x, const float* weight, int32_t n, float eps);
 // x = exp(x - max) / sum, in place.
 void softmax(float* x, int32_t n);
 // Rotates pairs (v[2i], v[2i+1]) of each head by the angle whose cos/sin are
 // cos_sin[2i], cos_sin[2i+1] (i < head_size / 2); n is a multiple of head_size.
 void rope(float* v, const float* cos_sin, int32_t n, int32_t head_size);
+// The other rotary layout (llama.cpp's "neox", qwen2's): rotates the pairs
+// (v[i], v[i + head_size/2]) of each head, i < head_size / 2, by angle i.
+void rope_halves(float* v, const float* cos_sin, int32_t n, int32_t head_size);
 // hb = silu(hb) * hb2
 void swiglu(float* hb, const float* hb2, int32_t n);
 int32_t argmax(const float* x, int32_t n);
@@ -77,6 +81,7 @@ enum class Kernel : uint8_t {
   kRmsnorm,
   kSoftmax,
   kRope,
+  kRopeHalves,
   kSwiglu,
   kArgmax,
   kAttentionScores,
@@ -122,6 +127,7 @@ struct ReferenceKernels {
   static constexpr auto rmsnorm = ref::rmsnorm;
   static constexpr auto softmax = ref::softmax;
   static constexpr auto rope = ref::rope;
+  static constexpr auto rope_halves = ref::rope_halves;
   static constexpr auto swiglu = ref::swiglu;
   static constexpr auto argmax = ref::argmax;
   static constexpr auto attention_scores = ref::attention_scores;

@@ -12,7 +12,7 @@ void matvec_f32(float* out, const float* w, const float* x, int32_t cols, int32_
                 int32_t row_end);
 float dot_f32(const float* a, const float* b, int32_t n);
 void axpy_f32(float* y, float a, const float* x, int32_t n);
-void rmsnorm(float* out, const float* x, const float* weight, int32_t n);
+void rmsnorm(float* out, const float* x, const float* weight, int32_t n, float eps);
 // Uses a polynomial exp (relative error < 2e-7).
 void softmax(float* x, int32_t n);
 // Bit-exact with ref.

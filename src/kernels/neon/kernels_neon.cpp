@@ -121,10 +121,10 @@ void axpy_f32(float* y, float a, const float* x, int32_t n) {
   for (; i < n; ++i) y[i] += a * x[i];
 }
 
-void rmsnorm(float* out, const float* x, const float* weight, int32_t n) {
+void rmsnorm(float* out, const float* x, const float* weight, int32_t n, float eps) {
   float ss = dot_f32(x, x, n);
   ss /= static_cast<float>(n);
-  ss += 1e-5f;
+  ss += eps;
   ss = 1.0f / sqrtf(ss);
   int32_t i = 0;
   for (; i + 4 <= n; i += 4) {

@@ -26,11 +26,11 @@ void axpy_f32(float* y, float a, const float* x, int32_t n) {
   for (int32_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
-void rmsnorm(float* out, const float* x, const float* weight, int32_t n) {
+void rmsnorm(float* out, const float* x, const float* weight, int32_t n, float eps) {
   float ss = 0.0f;
   for (int32_t i = 0; i < n; ++i) ss += x[i] * x[i];
   ss /= static_cast<float>(n);
-  ss += 1e-5f;
+  ss += eps;
   ss = 1.0f / sqrtf(ss);
   for (int32_t i = 0; i < n; ++i) out[i] = weight[i] * (ss * x[i]);
 }
@@ -55,6 +55,18 @@ void rope(float* v, const float* cos_sin, int32_t n, int32_t head_size) {
     const float v0 = v[i], v1 = v[i + 1];
     v[i] = v0 * c - v1 * s;
     v[i + 1] = v0 * s + v1 * c;
+  }
+}
+
+void rope_halves(float* v, const float* cos_sin, int32_t n, int32_t head_size) {
+  const int32_t half = head_size / 2;
+  for (int32_t head = 0; head < n; head += head_size) {
+    for (int32_t i = 0; i < half; ++i) {
+      const float c = cos_sin[2 * i], s = cos_sin[2 * i + 1];
+      const float v0 = v[head + i], v1 = v[head + i + half];
+      v[head + i] = v0 * c - v1 * s;
+      v[head + i + half] = v0 * s + v1 * c;
+    }
   }
 }
 

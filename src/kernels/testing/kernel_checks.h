@@ -248,13 +248,13 @@ void check_elementwise(Context& ctx) {
     const Shape s = shape("n %d", static_cast<int>(n));
     ctx.fill(x, n, 3.0f);
     ctx.fill(w, n, 1.0f);
-    F::rmsnorm(got, x, w, n);
-    ref::rmsnorm(want, x, w, n);
+    F::rmsnorm(got, x, w, n, 1e-5f);
+    ref::rmsnorm(want, x, w, n, 1e-5f);
     relative_bounds(bound, want, n);
     ctx.expect(F::kName, "rmsnorm", s.text, got, want,
                bounds_unless_exact<F>(Kernel::kRmsnorm, bound), n);
     memcpy(want, x, sizeof(float) * n);
-    F::rmsnorm(want, want, w, n);  // in place
+    F::rmsnorm(want, want, w, n, 1e-5f);  // in place
     ctx.expect(F::kName, "rmsnorm in place", s.text, want, got, nullptr, n);
 
     for (float scale : {1.0f, 30.0f, 200.0f}) {  // 200: most exps underflow

@@ -205,10 +205,10 @@ void axpy_f32(float* y, float a, const float* x, int32_t n) {
   }
 }
 
-void rmsnorm(float* out, const float* x, const float* weight, int32_t n) {
+void rmsnorm(float* out, const float* x, const float* weight, int32_t n, float eps) {
   float ss = dot_f32(x, x, n);
   ss /= static_cast<float>(n);
-  ss += 1e-5f;
+  ss += eps;
   ss = 1.0f / sqrtf(ss);
   const __m256 vs = _mm256_set1_ps(ss);
   int32_t i = 0;
