@@ -158,7 +158,7 @@ TEST(Q8Cli, QuantizeToLlmcuPadsRowsAndTheFileInspectsAndRuns) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--group-size 5000: at most 4096"), std::string::npos) << r.err;
   r = run_cli("quantize " + shell_quote(model_path("stories260K.bin")) + " " +
-              shell_quote((dir.path / "x.llmcu").string()) + " --format gguf");
+              shell_quote((dir.path / "x.llmcu").string()) + " --format onnx");
   EXPECT_EQ(r.exit_code, 2);
 }
 

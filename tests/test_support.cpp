@@ -174,6 +174,25 @@ Status append_to_vector(void* user, const uint8_t* data, size_t size) {
   return Status::ok();
 }
 
+std::unique_ptr<FileModel> load_bytes_model(std::vector<uint8_t> bytes, const char* name) {
+  auto m = std::make_unique<FileModel>();
+  m->bytes = std::move(bytes);
+  Result<size_t> need = model_memory_bytes(m->bytes, name);
+  EXPECT_TRUE(need.is_ok()) << need.status().message();
+  if (!need.is_ok()) return m;
+  m->memory.resize(*need);
+  Result<Model> loaded = load_model(m->bytes, name, m->memory);
+  EXPECT_TRUE(loaded.is_ok()) << loaded.status().message();
+  if (!loaded.is_ok()) return m;
+  m->model = *loaded;
+  m->ok = true;
+  return m;
+}
+
+std::unique_ptr<FileModel> load_file_model(const std::string& path) {
+  return load_bytes_model(read_file(path), path.c_str());
+}
+
 std::vector<float> logits_at(const Model& model, const std::vector<int32_t>& tokens) {
   SessionOptions options;
   options.purpose = SessionPurpose::kForward;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -45,6 +46,18 @@ Status append_to_vector(void* user, const uint8_t* data, size_t size);
 // The logits at every position of `tokens` fed from position 0, concatenated
 // (tokens.size() rows of vocab_size), with a synthetic tokenizer.
 std::vector<float> logits_at(const Model& model, const std::vector<int32_t>& tokens);
+
+// A model file read into memory and loaded in place, with the model memory
+// GGUF files need; failures fail the test (model is then default).
+struct FileModel {
+  std::vector<uint8_t> bytes;
+  std::vector<uint8_t> memory;
+  Model model;
+  bool ok = false;
+};
+std::unique_ptr<FileModel> load_file_model(const std::string& path);
+// The same over bytes the caller gives (copied).
+std::unique_ptr<FileModel> load_bytes_model(std::vector<uint8_t> bytes, const char* name);
 
 // A model loaded in place from `bytes`, with tok512 and its own arena (room
 // for 8,192-byte prompts); failures fail the test.

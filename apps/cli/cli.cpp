@@ -35,7 +35,9 @@ Result<std::unique_ptr<LoadedModel>> load_model_file(const std::string& path, bo
   LLMCU_TRY_ASSIGN(loaded->file, host::MappedFile::open(path));
   const std::span<const uint8_t> bytes =
       weights_for_decoding(loaded->file.bytes(), huge_pages, &loaded->copy);
-  LLMCU_TRY_ASSIGN(loaded->model, load_model(bytes, path.c_str()));
+  LLMCU_TRY_ASSIGN(const size_t memory, model_memory_bytes(bytes, path.c_str()));
+  loaded->memory.resize(memory);
+  LLMCU_TRY_ASSIGN(loaded->model, load_model(bytes, path.c_str(), loaded->memory));
   return loaded;
 }
 
@@ -73,7 +75,10 @@ std::span<const uint8_t> weights_for_decoding(std::span<const uint8_t> file, boo
   // Only a file that loads is worth copying: a corrupt or sparse one is
   // refused from the mapping without reading it all. And the copy must leave
   // room for everything else (it is only a speed-up).
-  if (!load_model(file, "model").is_ok() || file.size() > available_memory_bytes() / 2) {
+  Result<size_t> memory = model_memory_bytes(file, "model");
+  if (!memory.is_ok()) return file;
+  std::vector<uint8_t> scratch(*memory);
+  if (!load_model(file, "model", scratch).is_ok() || file.size() > available_memory_bytes() / 2) {
     return file;
   }
   Result<host::HugePageCopy> made = host::HugePageCopy::of(file, "model", /*release_source=*/true);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "huge_page_copy.h"
 #include "llmcu/model.h"
@@ -60,7 +61,8 @@ Registration register_pack(CLI::App& app);
 // A model loaded in place from its mapping (or from a huge-page copy of it).
 struct LoadedModel {
   host::MappedFile file;
-  host::HugePageCopy copy;  // when decoding a large model: where the weights live
+  host::HugePageCopy copy;      // when decoding a large model: where the weights live
+  std::vector<uint8_t> memory;  // model_memory_bytes: a GGUF file's index and tables
   Model model;
 };
 // `huge_pages`: copy a large model into huge pages for decoding (weights_for_decoding).

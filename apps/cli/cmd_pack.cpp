@@ -23,8 +23,8 @@ size_t first_tensor_offset(const Model& m, const uint8_t* base) {
   const Weights& w = m.weights;
   const uint8_t* candidates[] = {
       w.token_embedding.base,
-      reinterpret_cast<const uint8_t*>(w.rms_att),
-      reinterpret_cast<const uint8_t*>(w.rms_ffn),
+      reinterpret_cast<const uint8_t*>(w.rms_att.base),
+      reinterpret_cast<const uint8_t*>(w.rms_ffn.base),
       reinterpret_cast<const uint8_t*>(w.rms_final),
       w.wq.base,
       w.wk.base,
