@@ -30,6 +30,7 @@ set(LLMCU_CORE_SOURCES
   ${LLMCU_ROOT}/src/core/gguf_vocab.cpp
   ${LLMCU_ROOT}/src/core/text_tokenizer.cpp
   ${LLMCU_ROOT}/src/core/ggml_rows.cpp
+  ${LLMCU_ROOT}/src/core/chat_template.cpp
   ${LLMCU_ROOT}/src/kernels/ref/kernels_ref.cpp
   ${LLMCU_ROOT}/src/kernels/ref/kernels_q8_ref.cpp
   ${LLMCU_ROOT}/src/kernels/ref/kernels_ggml_ref.cpp)

@@ -1,9 +1,11 @@
 // llmcu encode [-z TOKENIZER] TEXT: the token ids of TEXT on one line.
+// TOKENIZER is a llama2.c tokenizer file or a GGUF file (its vocabulary,
+// encoded as llama.cpp encodes it, special tokens' text included).
 #include <cstdio>
 #include <vector>
 
 #include "cli.h"
-#include "llmcu/tokenizer.h"
+#include "host_tokenizer.h"
 #include "model_store.h"
 
 namespace llmcu::cli {
@@ -21,17 +23,23 @@ Outcome encode(const EncodeArgs& args) {
   if (path.empty()) {
     LLMCU_TRY_ASSIGN(path, ensure_default_file(kDefaultTokenizer));
   }
-  LLMCU_TRY_ASSIGN(host::MappedFile file, host::MappedFile::open(path));
-  LLMCU_TRY_ASSIGN(const int32_t vocab, Tokenizer::count_tokens(file.bytes(), path.c_str()));
-  std::vector<uint32_t> tables(Tokenizer::table_bytes(vocab) / sizeof(uint32_t));
-  LLMCU_TRY_ASSIGN(Tokenizer tokenizer, Tokenizer::load(file.bytes(), vocab,
-                                                        {reinterpret_cast<uint8_t*>(tables.data()),
-                                                         tables.size() * sizeof(uint32_t)},
-                                                        path.c_str()));
-  std::vector<int32_t> work(Tokenizer::encode_work_ints(args.text.size()));
-  int32_t n = 0;
-  LLMCU_TRY(tokenizer.encode(args.text, !args.no_bos, args.eos, work, &n));
-  for (int32_t i = 0; i < n; ++i) printf(i == 0 ? "%d" : " %d", work[i]);
+  LLMCU_TRY_ASSIGN(std::unique_ptr<HostTokenizer> t, HostTokenizer::open(path));
+  std::vector<int32_t> ids;
+  if (t->tokenizer().kind() == TokenizerKind::kLlama2c) {
+    // llama2.c's encode takes BOS and EOS as flags of their own.
+    std::vector<int32_t> work(Tokenizer::encode_work_ints(args.text.size()));
+    int32_t n = 0;
+    LLMCU_TRY(t->tokenizer().llama2c().encode(args.text, !args.no_bos, args.eos, work, &n));
+    ids.assign(work.begin(), work.begin() + n);
+  } else {
+    // GGUF: BOS as the vocabulary asks unless --no-bos; --eos appends its EOS.
+    LLMCU_TRY_ASSIGN(ids, t->encode(args.text, !args.no_bos));
+    const std::span<const int32_t> stops = t->tokenizer().stop_tokens();
+    if (args.eos && !stops.empty() && (ids.empty() || ids.back() != stops[0])) {
+      ids.push_back(stops[0]);
+    }
+  }
+  for (size_t i = 0; i < ids.size(); ++i) printf(i == 0 ? "%d" : " %d", ids[i]);
   printf("\n");
   return Outcome();
 }
@@ -41,9 +49,10 @@ Outcome encode(const EncodeArgs& args) {
 Registration register_encode(CLI::App& app) {
   auto args = std::make_shared<EncodeArgs>();
   CLI::App* cmd = app.add_subcommand("encode", "print the token ids of a text");
-  cmd->add_option("-z,--tokenizer", args->tokenizer, "tokenizer file (default: tok512.bin)");
-  cmd->add_flag("--no-bos", args->no_bos, "do not start with BOS (1)");
-  cmd->add_flag("--eos", args->eos, "end with EOS (2)");
+  cmd->add_option("-z,--tokenizer", args->tokenizer,
+                  "llama2.c tokenizer file or GGUF model (default: tok512.bin)");
+  cmd->add_flag("--no-bos", args->no_bos, "do not start with BOS");
+  cmd->add_flag("--eos", args->eos, "end with EOS");
   cmd->add_option("text", args->text, "text to encode")->required();
   return {cmd, [args] { return encode(*args); }};
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli.h"
+#include "host_tokenizer.h"
 #include "llmcu/arena.h"
 #include "llmcu/evaluate.h"
 #include "llmcu/memory_plan.h"
@@ -47,26 +48,16 @@ Result<std::vector<int32_t>> parse_tokens(const std::string& text) {
   return ids;
 }
 
+// The ids of a text file, BOS first (as the vocabulary adds it, for GGUF).
 Result<std::vector<int32_t>> encode_text_file(const std::string& text_path,
-                                              const std::string& tokenizer_path,
-                                              int32_t vocab_size) {
+                                              HostTokenizer& tokenizer) {
   std::ifstream in(text_path, std::ios::binary);
   if (!in) {
     return Status::error(StatusCode::kIoError, "%s: cannot read: %s", text_path.c_str(),
                          strerror(errno));
   }
   const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  LLMCU_TRY_ASSIGN(host::MappedFile file, host::MappedFile::open(tokenizer_path));
-  std::vector<uint32_t> tables(Tokenizer::table_bytes(vocab_size) / sizeof(uint32_t) + 1);
-  LLMCU_TRY_ASSIGN(Tokenizer tokenizer, Tokenizer::load(file.bytes(), vocab_size,
-                                                        {reinterpret_cast<uint8_t*>(tables.data()),
-                                                         tables.size() * sizeof(uint32_t)},
-                                                        tokenizer_path.c_str()));
-  std::vector<int32_t> work(Tokenizer::encode_work_ints(text.size()));
-  int32_t n = 0;
-  LLMCU_TRY(tokenizer.encode(text, /*bos=*/true, /*eos=*/false, work, &n));
-  work.resize(static_cast<size_t>(n));
-  return work;
+  return tokenizer.encode(text, /*add_special=*/true);
 }
 
 Status write_logits_row(void* user, int32_t, const float* logits, int32_t vocab_size) {
@@ -99,11 +90,19 @@ Outcome eval(const EvalArgs& args) {
   if (!args.tokens.empty()) {
     LLMCU_TRY_ASSIGN(tokens, parse_tokens(args.tokens));
   } else {
-    std::string tokenizer_path = args.tokenizer;
-    if (tokenizer_path.empty()) {
-      LLMCU_TRY_ASSIGN(tokenizer_path, tokenizer_next_to(args.model, c.vocab_size));
+    // A GGUF model's own vocabulary unless -z names another file (llama2.c
+    // tokenizer or GGUF) of the same size.
+    std::unique_ptr<HostTokenizer> tokenizer;
+    if (model.gguf != nullptr && args.tokenizer.empty()) {
+      LLMCU_TRY_ASSIGN(tokenizer, HostTokenizer::of_model(model));
+    } else {
+      std::string tokenizer_path = args.tokenizer;
+      if (tokenizer_path.empty()) {
+        LLMCU_TRY_ASSIGN(tokenizer_path, tokenizer_next_to(args.model, c.vocab_size));
+      }
+      LLMCU_TRY_ASSIGN(tokenizer, HostTokenizer::open(tokenizer_path, c.vocab_size));
     }
-    LLMCU_TRY_ASSIGN(tokens, encode_text_file(args.text_file, tokenizer_path, c.vocab_size));
+    LLMCU_TRY_ASSIGN(tokens, encode_text_file(args.text_file, *tokenizer));
   }
 
   // The transformer's buffers only: no sampler, tokenizer tables or prompt memory.

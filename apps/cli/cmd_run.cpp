@@ -1,6 +1,6 @@
 // llmcu run [MODEL]: generate text with llama2.c's flags and defaults.
 // Standard output is exactly what llama2.c's run prints; statistics go to
-// standard error.
+// standard error. A GGUF model brings its own vocabulary (no -z).
 #include <cerrno>
 #include <cinttypes>
 #include <cmath>
@@ -45,12 +45,21 @@ Outcome run(const RunArgs& args) {
   const Model& model = loaded->model;
 
   std::string tokenizer_path = args.tokenizer;
-  if (tokenizer_path.empty()) {
-    LLMCU_TRY_ASSIGN(tokenizer_path, args.model.empty()
-                                         ? ensure_default_file(kDefaultTokenizer)
-                                         : tokenizer_next_to(model_path, model.config.vocab_size));
+  host::MappedFile tokenizer_file;
+  if (model.gguf != nullptr) {
+    if (!tokenizer_path.empty()) {
+      return Outcome::usage("run: %s brings its own vocabulary; -z is for llama2.c models",
+                            model_path.c_str());
+    }
+    tokenizer_path = model_path;
+  } else {
+    if (tokenizer_path.empty()) {
+      LLMCU_TRY_ASSIGN(tokenizer_path,
+                       args.model.empty() ? ensure_default_file(kDefaultTokenizer)
+                                          : tokenizer_next_to(model_path, model.config.vocab_size));
+    }
+    LLMCU_TRY_ASSIGN(tokenizer_file, host::MappedFile::open(tokenizer_path));
   }
-  LLMCU_TRY_ASSIGN(host::MappedFile tokenizer_file, host::MappedFile::open(tokenizer_path));
 
   SessionOptions session;
   session.seq_len = args.seq_len;
@@ -89,8 +98,10 @@ Outcome run(const RunArgs& args) {
             "seed: %" PRIu64 "\n",
             stats.prompt_tokens, stats.generated_tokens, stats.positions,
             static_cast<double>(stats.prefill_us) / 1000.0, stats.seed);
-    fprintf(stderr, "memory: arena %zu bytes, weights %zu bytes (in place)\n", stats.arena_bytes,
+    fprintf(stderr, "memory: arena %zu bytes, weights %zu bytes (in place)", stats.arena_bytes,
             plan.weight_bytes);
+    if (plan.model_memory > 0) fprintf(stderr, ", model index %zu bytes", plan.model_memory);
+    fprintf(stderr, "\n");
   }
   return Outcome();
 }
