@@ -97,5 +97,7 @@ class ArenaMemory {
 // Bytes of every tensor of a loaded model, with its type; for llmcu files the
 // tensor table of `file` with offsets and the checksum.
 void print_tensor_bytes(const Model& model, std::span<const uint8_t> file);
+// A GGUF model's header, metadata, vocabulary and chat template (inspect).
+void print_gguf_summary(const Model& model);
 
 }  // namespace llmcu::cli

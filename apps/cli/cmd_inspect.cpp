@@ -21,6 +21,10 @@ void print_plan(const MemoryPlan& plan) {
   printf("memory plan (seq_len %d, prompts up to %zu bytes):\n", plan.seq_len,
          plan.max_prompt_bytes);
   printf("  weights (in place) %12zu bytes\n", plan.weight_bytes);
+  if (plan.model_memory > 0) {
+    printf("  model index        %12zu bytes (GGUF index and tables, outside the arena)\n",
+           plan.model_memory);
+  }
   printf("  kv cache           %12zu bytes\n", plan.kv_cache);
   printf("  activations        %12zu bytes\n", plan.activations);
   printf("  logits             %12zu bytes\n", plan.logits);
@@ -30,6 +34,10 @@ void print_plan(const MemoryPlan& plan) {
   printf("  arena total        %12zu bytes (%.2f MiB)\n", plan.arena_bytes, mib(plan.arena_bytes));
   // What must stay in fast RAM if the KV cache is given slower memory of its own.
   printf("  arena without kv   %12zu bytes\n", plan.hot_bytes());
+  if (plan.model_memory > 0) {
+    printf("  RAM (arena + index)%12zu bytes (%.2f MiB)\n", plan.ram_bytes(),
+           mib(plan.ram_bytes()));
+  }
   printf("  total              %12zu bytes (%.2f MiB)\n", plan.total_bytes(),
          mib(plan.total_bytes()));
 }
@@ -91,6 +99,7 @@ Outcome inspect(const InspectArgs& args) {
   printf("classifier:  %s\n", c.shared_classifier ? "shared with the token embedding" : "separate");
   printf("parameters:  %" PRIu64 "\n", m.parameter_count);
   if (m.weight_type == WeightType::kQ8) printf("group size:  %d\n", c.group_size);
+  if (m.gguf != nullptr) print_gguf_summary(m);
   print_tensor_bytes(m, loaded->file.bytes());
   LLMCU_TRY_ASSIGN(const MemoryPlan plan, plan_memory(m, {args.seq_len, 0}));
   print_plan(plan);
@@ -116,7 +125,11 @@ Outcome plan(const PlanArgs& args) {
   const size_t budget = ram_bytes > SIZE_MAX ? SIZE_MAX : static_cast<size_t>(ram_bytes);
   printf("RAM budget:         %12zu bytes: the arena %s\n", budget,
          plan.arena_bytes <= budget ? "fits" : "does NOT fit");
-  const int32_t longest = max_seq_len_for(m.config, budget);
+  if (plan.model_memory > 0) {
+    printf("                    with the model index (%zu bytes): %s\n", plan.model_memory,
+           plan.ram_bytes() <= budget ? "fits" : "does NOT fit");
+  }
+  const int32_t longest = max_seq_len_for(m, budget);
   if (longest == 0) {
     printf("longest seq_len that fits: none\n");
   } else {
@@ -151,6 +164,10 @@ void print_tensor_bytes(const Model& m, std::span<const uint8_t> file) {
   printf("tensors (in place):\n");
   const size_t norms = (2 * static_cast<size_t>(c.n_layers) + 1) * c.dim * sizeof(float);
   printf("  %-16s %-6s %22s %12zu bytes\n", "rms norms", "f32", "", norms);
+  if (w.bq.present()) {
+    const size_t biases = static_cast<size_t>(c.n_layers) * (c.dim + 2 * c.kv_dim()) * 4;
+    printf("  %-16s %-6s %22s %12zu bytes\n", "q/k/v biases", "f32", "", biases);
+  }
   for (const Row& r : rows) {
     const Matrix& x = *r.matrix;
     char shape[48];
@@ -159,7 +176,7 @@ void print_tensor_bytes(const Model& m, std::span<const uint8_t> file) {
     if (x.type == WeightType::kQ8) {
       snprintf(type, sizeof(type), "q8/%d", x.group_size);
     } else {
-      snprintf(type, sizeof(type), "f32");
+      snprintf(type, sizeof(type), "%s", weight_type_name(x.type));
     }
     if (r.layers == 0) {
       printf("  %-16s shared with token_embedding\n", r.name);
