@@ -19,6 +19,8 @@ set(LLMCU_CORE_SOURCES
   ${LLMCU_ROOT}/src/core/generator.cpp
   ${LLMCU_ROOT}/src/core/quantize.cpp
   ${LLMCU_ROOT}/src/core/llmcu_format.cpp
+  ${LLMCU_ROOT}/src/core/llmcu_format_reader.cpp
+  ${LLMCU_ROOT}/src/core/llmcu_format_writer.cpp
   ${LLMCU_ROOT}/src/core/evaluate.cpp
   ${LLMCU_ROOT}/src/core/container.cpp
   ${LLMCU_ROOT}/src/core/crc32.cpp
