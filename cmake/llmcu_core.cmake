@@ -62,10 +62,10 @@ if(NOT CMAKE_BUILD_EARLY_EXPANSION AND NOT CMAKE_SCRIPT_MODE_FILE)
 endif()
 
 # The firmware's app loop and settings: portable, so the host tests build it too.
-set(LLMCU_APP_SOURCES
-  ${LLMCU_ROOT}/src/app/app_settings.cpp
-  ${LLMCU_ROOT}/src/app/app.cpp
-  ${LLMCU_ROOT}/src/app/line_editor.cpp)
+set(LLMCU_DEVICE_SOURCES
+  ${LLMCU_ROOT}/src/device/settings.cpp
+  ${LLMCU_ROOT}/src/device/app.cpp
+  ${LLMCU_ROOT}/src/device/line_editor.cpp)
 
 if(ESP_PLATFORM)
   # ESP-IDF component (firmware/esp32s3/components/llmcu/CMakeLists.txt includes
@@ -95,8 +95,8 @@ if(ESP_PLATFORM)
   endif()
   list(APPEND LLMCU_ESP_IDF_SOURCES ${LLMCU_KERNEL_FAMILY_${_llmcu_family}_SOURCES})
   idf_component_register(
-    SRCS ${LLMCU_CORE_SOURCES} ${LLMCU_APP_SOURCES} ${LLMCU_ESP_IDF_SOURCES}
-    INCLUDE_DIRS ${LLMCU_ROOT}/include ${LLMCU_ROOT}/src/app ${LLMCU_ROOT}/src/platform/esp_idf
+    SRCS ${LLMCU_CORE_SOURCES} ${LLMCU_DEVICE_SOURCES} ${LLMCU_ESP_IDF_SOURCES}
+    INCLUDE_DIRS ${LLMCU_ROOT}/include ${LLMCU_ROOT}/src/device ${LLMCU_ROOT}/src/platform/esp_idf
     PRIV_INCLUDE_DIRS ${LLMCU_ROOT}/src ${LLMCU_GENERATED_DIR}
     PRIV_REQUIRES ${LLMCU_ESP_IDF_REQUIRES})
   # Target commands are not allowed while ESP-IDF only collects requirements.
@@ -115,7 +115,7 @@ if(ESP_PLATFORM)
       ${LLMCU_WARNINGS}
       $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>
       -ffp-contract=off)
-    set_source_files_properties(${LLMCU_CORE_SOURCES} ${LLMCU_APP_SOURCES}
+    set_source_files_properties(${LLMCU_CORE_SOURCES} ${LLMCU_DEVICE_SOURCES}
       PROPERTIES COMPILE_OPTIONS "${LLMCU_ESP_IDF_WARNINGS}")
     llmcu_kernel_family_definitions(${_llmcu_family} _llmcu_family_definitions)
     target_compile_definitions(${COMPONENT_LIB} PRIVATE ${_llmcu_family_definitions})
@@ -136,9 +136,9 @@ else()
   llmcu_host_kernel_family(LLMCU_KERNELS_SELECTED)
   llmcu_use_kernel_family(llmcu_core ${LLMCU_KERNELS_SELECTED} PUBLIC)
 
-  add_library(llmcu_app STATIC ${LLMCU_APP_SOURCES})
-  target_include_directories(llmcu_app PUBLIC ${LLMCU_ROOT}/src/app)
-  target_link_libraries(llmcu_app PUBLIC llmcu_core)
-  target_compile_options(llmcu_app PRIVATE ${LLMCU_WARNINGS}
+  add_library(llmcu_device STATIC ${LLMCU_DEVICE_SOURCES})
+  target_include_directories(llmcu_device PUBLIC ${LLMCU_ROOT}/src/device)
+  target_link_libraries(llmcu_device PUBLIC llmcu_core)
+  target_compile_options(llmcu_device PRIVATE ${LLMCU_WARNINGS}
     $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>)
 endif()
