@@ -262,8 +262,7 @@ Status App::run_batch() {
              static_cast<int>(settings_.generations));
     // Seed 0 leaves the choice to the generator: a fresh hardware-RNG seed each time.
     const uint64_t seed = settings_.seed == 0 ? 0 : settings_.seed + static_cast<uint64_t>(i);
-    Result<GenerationStats> stats = generate(settings_.prompt, seed, label);
-    if (!stats.is_ok()) return stats.status();
+    LLMCU_TRY(generate(settings_.prompt, seed, label).status());
   }
   return Status::ok();
 }
