@@ -40,8 +40,8 @@ include(${CMAKE_CURRENT_LIST_DIR}/llmcu_kernels.cmake)
 set(LLMCU_UNICODE_DIR "/usr/share/unicode" CACHE PATH
     "Directory holding the Unicode Character Database (UnicodeData.txt, PropList.txt)")
 set(LLMCU_GENERATED_DIR "${CMAKE_BINARY_DIR}/llmcu_generated")
-file(MAKE_DIRECTORY "${LLMCU_GENERATED_DIR}")
 if(NOT CMAKE_BUILD_EARLY_EXPANSION AND NOT CMAKE_SCRIPT_MODE_FILE)
+  file(MAKE_DIRECTORY "${LLMCU_GENERATED_DIR}")
   set(_unicode_inputs "${LLMCU_ROOT}/tools/unicode/gen_unicode_tables.py"
       "${LLMCU_UNICODE_DIR}/UnicodeData.txt" "${LLMCU_UNICODE_DIR}/PropList.txt")
   foreach(_input IN LISTS _unicode_inputs)
