@@ -284,40 +284,113 @@ int fail(const Status& status) {
   return kExitBadInput;
 }
 
-int run(const Args& args) {
-  // Model and tokenizer: embedded (in place, in code memory) or read into external RAM.
-  std::span<const uint8_t> model_bytes(llmcu_embedded_model,
-                                       llmcu_embedded_model_end - llmcu_embedded_model);
-  std::span<const uint8_t> tokenizer_bytes(llmcu_embedded_tokenizer,
-                                           llmcu_embedded_tokenizer_end - llmcu_embedded_tokenizer);
-  const char* model_name = LLMCU_MCU_MODEL_NAME;
-  const char* tokenizer_name = LLMCU_MCU_TOKENIZER_NAME;
-  auto* ext_cursor = static_cast<uint8_t*>(llmcu_mcu_ext_ram_free_start());
-  uint8_t* const ext_start = ext_cursor;
-  uint8_t* const ext_limit = ext_cursor + llmcu_mcu_ext_ram_free_bytes();
+// The model and tokenizer: embedded (in place, in code memory), or host files
+// read through semihosting into external RAM (a container brings both).
+struct Inputs {
+  llmcu::device::ModelParts parts{{llmcu_embedded_model, llmcu_embedded_model_end},
+                                  LLMCU_MCU_MODEL_NAME,
+                                  {llmcu_embedded_tokenizer, llmcu_embedded_tokenizer_end},
+                                  LLMCU_MCU_TOKENIZER_NAME};
+  size_t ext_ram_used = 0;
+
+  bool embedded() const {
+    return same_bytes(parts.model, llmcu_embedded_model, llmcu_embedded_model_end) &&
+           same_bytes(parts.tokenizer, llmcu_embedded_tokenizer, llmcu_embedded_tokenizer_end);
+  }
+};
+
+Result<Inputs> read_inputs(const Args& args) {
+  Inputs in;
+  auto* cursor = static_cast<uint8_t*>(llmcu_mcu_ext_ram_free_start());
+  uint8_t* const start = cursor;
+  uint8_t* const limit = cursor + llmcu_mcu_ext_ram_free_bytes();
   if (args.model_path != nullptr) {
-    Result<std::span<const uint8_t>> read =
-        read_into_ext_ram(args.model_path, &ext_cursor, ext_limit);
-    if (!read.is_ok()) return fail(read.status());
-    model_bytes = *read;
-    model_name = args.model_path;
-    if (llmcu::is_container(model_bytes)) {
+    LLMCU_TRY_ASSIGN(in.parts.model, read_into_ext_ram(args.model_path, &cursor, limit));
+    in.parts.model_name = args.model_path;
+    if (llmcu::is_container(in.parts.model)) {
       // Checksums on: this is how a corrupted blob is caught before it is used.
-      Result<llmcu::Container> container =
-          llmcu::open_container(model_bytes, model_name, /*verify_checksums=*/true);
-      if (!container.is_ok()) return fail(container.status());
-      model_bytes = container->model;
-      tokenizer_bytes = container->tokenizer;
-      tokenizer_name = model_name;
+      LLMCU_TRY_ASSIGN(const llmcu::Container container,
+                       llmcu::open_container(in.parts.model, args.model_path,
+                                             /*verify_checksums=*/true));
+      in.parts.model = container.model;
+      in.parts.tokenizer = container.tokenizer;
+      in.parts.tokenizer_name = args.model_path;
     }
   }
   if (args.tokenizer_path != nullptr) {
-    Result<std::span<const uint8_t>> read =
-        read_into_ext_ram(args.tokenizer_path, &ext_cursor, ext_limit);
-    if (!read.is_ok()) return fail(read.status());
-    tokenizer_bytes = *read;
-    tokenizer_name = args.tokenizer_path;
+    LLMCU_TRY_ASSIGN(in.parts.tokenizer, read_into_ext_ram(args.tokenizer_path, &cursor, limit));
+    in.parts.tokenizer_name = args.tokenizer_path;
   }
+  in.ext_ram_used = static_cast<size_t>(cursor - start);
+  return in;
+}
+
+void report_instructions(uint64_t instructions, int32_t positions, const McuHost& host) {
+  using ull = unsigned long long;  // newlib's <cinttypes> has no PRIu64 here
+  if (!counting_instructions()) {
+    fprintf(stderr,
+            "instructions/token: not counted (SysTick follows host time: run under -icount "
+            "shift=0, or use the insn_count plugin's marks 1 and 2)\n");
+    return;
+  }
+  fprintf(stderr, "instructions: %llu for %" PRId32 " positions\n", ull{instructions}, positions);
+  if (positions > 0) {
+    const auto n = static_cast<uint64_t>(positions);
+    fprintf(stderr, "instructions/token: %llu\n", ull{(instructions + n / 2) / n});
+  }
+  if (host.pieces > 2) {
+    fprintf(stderr, "instructions/position: %llu at position 1, %llu at position %" PRId32 "\n",
+            ull{host.first_delta}, ull{host.last_delta}, host.pieces - 1);
+  }
+}
+
+void report_memory(const llmcu::MemoryPlan& p, const Inputs& in, bool from_host_files) {
+  const size_t stack = llmcu_mcu_stack_high_water_bytes();
+  fprintf(stderr, "memory: weights %lu bytes, %s\n", ul(p.weight_bytes),
+          from_host_files ? "read into external RAM" : "embedded in code memory, read in place");
+  fprintf(stderr,
+          "memory: arena %lu bytes for seq_len %" PRId32
+          " (kv cache %lu, activations %lu, "
+          "logits %lu, sampler %lu, tokenizer %lu, prompt %lu) in a static arena of %lu\n",
+          ul(p.arena_bytes), p.seq_len, ul(p.kv_cache), ul(p.activations), ul(p.logits),
+          ul(p.sampler), ul(p.tokenizer_tables), ul(p.prompt_work), ul(sizeof g_arena));
+  fprintf(stderr, "memory: stack high-water %lu of %lu bytes\n", ul(stack),
+          ul(llmcu_mcu_stack_size_bytes()));
+  const size_t static_ram = llmcu_mcu_static_ram_bytes();
+  const size_t heap = llmcu_mcu_heap_used_bytes();
+  fprintf(stderr,
+          "memory: RAM used %lu bytes = %lu static (stacks, .data, .bss with the arena) + %lu "
+          "heap (stdio buffers); external RAM %lu\n",
+          ul(static_ram + heap), ul(static_ram), ul(heap), ul(in.ext_ram_used));
+  const size_t budget_use = sizeof g_arena + stack;
+  fprintf(stderr, "memory: arena + stack high-water = %lu bytes (%s the 1 MiB budget)\n",
+          ul(budget_use), budget_use <= kRamBudget ? "within" : "OVER");
+}
+
+// The same number of positions must give the golden text; fewer, a prefix of it.
+int golden_verdict(const llmcu_golden::Case* golden, const McuHost& host, int32_t positions,
+                   int32_t model_seq_len) {
+  if (golden == nullptr) {
+    fprintf(stderr, "golden: no reference text for these arguments\n");
+    return kExitOk;
+  }
+  const int32_t golden_positions =
+      llmcu::resolve_steps(static_cast<int32_t>(golden->steps), model_seq_len);
+  const bool same_run = positions == golden_positions;
+  if (host.first_difference != SIZE_MAX || (same_run && host.bytes != golden->expected_bytes)) {
+    const size_t at = host.first_difference != SIZE_MAX ? host.first_difference : host.bytes;
+    fprintf(stderr, "golden: MISMATCH: the text differs from llama2.c's at byte %lu of %lu\n",
+            ul(at), ul(golden->expected_bytes));
+    return kExitGoldenMismatch;
+  }
+  fprintf(stderr, "golden: match (%lu bytes, %s)\n", ul(host.bytes),
+          same_run ? "llama2.c's text exactly" : "a prefix of llama2.c's longer run");
+  return kExitOk;
+}
+
+int run(const Args& args) {
+  Result<Inputs> in = read_inputs(args);
+  if (!in.is_ok()) return fail(in.status());
 
   llmcu::device::Settings settings;
   settings.prompt = args.prompt;
@@ -333,24 +406,19 @@ int run(const Args& args) {
                                                       : "embedded in code memory, read in place";
   static llmcu::device::App app;  // static: the generator points into it
   McuHost host;
-  const Status loaded = app.load(
-      settings, llmcu::device::ModelParts{model_bytes, model_name, tokenizer_bytes, tokenizer_name},
-      host, nullptr);
+  const Status loaded = app.load(settings, in->parts, host, nullptr);
   if (!loaded.is_ok()) return fail(loaded);
   const llmcu::Model& model = app.model();
-  const llmcu::MemoryPlan& p = app.plan();
+  const llmcu::MemoryPlan& plan = app.plan();
 
-  const int32_t positions = p.positions(args.steps);
-  const bool reference_model =
-      same_bytes(model_bytes, llmcu_embedded_model, llmcu_embedded_model_end) &&
-      same_bytes(tokenizer_bytes, llmcu_embedded_tokenizer, llmcu_embedded_tokenizer_end);
+  const int32_t positions = plan.positions(args.steps);
   const llmcu_golden::Case* golden =
-      reference_model ? find_golden_case(args, positions, model.config.seq_len) : nullptr;
+      in->embedded() ? find_golden_case(args, positions, model.config.seq_len) : nullptr;
   fprintf(stderr,
           "llmcu on %s, kernels %s: %s (%s), %s, seq_len %" PRId32 ", steps %" PRId32
           ", temperature %g, topp %g\n",
-          LLMCU_MCU_BOARD_NAME, llmcu::kernel_family_name(), model_name,
-          llmcu::model_format_name(model.format), tokenizer_name, p.seq_len, positions,
+          LLMCU_MCU_BOARD_NAME, llmcu::kernel_family_name(), in->parts.model_name,
+          llmcu::model_format_name(model.format), in->parts.tokenizer_name, plan.seq_len, positions,
           static_cast<double>(args.temperature), static_cast<double>(args.topp));
 
   if (golden != nullptr) host.expected = std::string_view(golden->expected, golden->expected_bytes);
@@ -362,66 +430,10 @@ int run(const Args& args) {
   const uint64_t instructions = llmcu_mcu_instructions() - start;
   if (!stats.is_ok()) return fail(stats.status());
 
-  // The device's own statistics (the app logged tok/s, in virtual time under
-  // -icount: 1 instruction = 1 ns).
-  using ull = unsigned long long;  // newlib's <cinttypes> has no PRIu64 here
-  if (!counting_instructions()) {
-    fprintf(stderr,
-            "instructions/token: not counted (SysTick follows host time: run under -icount "
-            "shift=0, or use the insn_count plugin's marks 1 and 2)\n");
-  } else {
-    fprintf(stderr, "instructions: %llu for %" PRId32 " positions\n", ull{instructions},
-            stats->positions);
-    if (stats->positions > 0) {
-      const auto n = static_cast<uint64_t>(stats->positions);
-      fprintf(stderr, "instructions/token: %llu\n", ull{(instructions + n / 2) / n});
-    }
-  }
-  if (counting_instructions() && host.pieces > 2) {
-    fprintf(stderr, "instructions/position: %llu at position 1, %llu at position %" PRId32 "\n",
-            ull{host.first_delta}, ull{host.last_delta}, host.pieces - 1);
-  }
-
-  const size_t stack = llmcu_mcu_stack_high_water_bytes();
-  const size_t ext_used = static_cast<size_t>(ext_cursor - ext_start);
-  fprintf(stderr, "memory: weights %lu bytes, %s\n", ul(p.weight_bytes),
-          args.model_path != nullptr ? "read into external RAM"
-                                     : "embedded in code memory, read in place");
-  fprintf(stderr,
-          "memory: arena %lu bytes for seq_len %" PRId32
-          " (kv cache %lu, activations %lu, "
-          "logits %lu, sampler %lu, tokenizer %lu, prompt %lu) in a static arena of %lu\n",
-          ul(p.arena_bytes), p.seq_len, ul(p.kv_cache), ul(p.activations), ul(p.logits),
-          ul(p.sampler), ul(p.tokenizer_tables), ul(p.prompt_work), ul(sizeof g_arena));
-  fprintf(stderr, "memory: stack high-water %lu of %lu bytes\n", ul(stack),
-          ul(llmcu_mcu_stack_size_bytes()));
-  const size_t static_ram = llmcu_mcu_static_ram_bytes();
-  const size_t heap = llmcu_mcu_heap_used_bytes();
-  fprintf(stderr,
-          "memory: RAM used %lu bytes = %lu static (stacks, .data, .bss with the arena) + %lu "
-          "heap (stdio buffers); external RAM %lu\n",
-          ul(static_ram + heap), ul(static_ram), ul(heap), ul(ext_used));
-  const size_t budget_use = sizeof g_arena + stack;
-  fprintf(stderr, "memory: arena + stack high-water = %lu bytes (%s the 1 MiB budget)\n",
-          ul(budget_use), budget_use <= kRamBudget ? "within" : "OVER");
-
-  if (golden == nullptr) {
-    fprintf(stderr, "golden: no reference text for these arguments\n");
-    return kExitOk;
-  }
-  // The same number of positions must give the same text; fewer, a prefix of it.
-  const int32_t golden_positions =
-      llmcu::resolve_steps(static_cast<int32_t>(golden->steps), model.config.seq_len);
-  const bool same_run = positions == golden_positions;
-  if (host.first_difference != SIZE_MAX || (same_run && host.bytes != golden->expected_bytes)) {
-    const size_t at = host.first_difference != SIZE_MAX ? host.first_difference : host.bytes;
-    fprintf(stderr, "golden: MISMATCH: the text differs from llama2.c's at byte %lu of %lu\n",
-            ul(at), ul(golden->expected_bytes));
-    return kExitGoldenMismatch;
-  }
-  fprintf(stderr, "golden: match (%lu bytes, %s)\n", ul(host.bytes),
-          same_run ? "llama2.c's text exactly" : "a prefix of llama2.c's longer run");
-  return kExitOk;
+  // The app logged tok/s (in virtual time under -icount: 1 instruction = 1 ns).
+  report_instructions(instructions, stats->positions, host);
+  report_memory(plan, *in, args.model_path != nullptr);
+  return golden_verdict(golden, host, positions, model.config.seq_len);
 }
 
 }  // namespace
