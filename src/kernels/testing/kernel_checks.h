@@ -6,7 +6,7 @@
 //
 // A kernel in the family's kApproximate set must stay within a tolerance
 // stated per kernel; any other must give the reference's bits:
-//   sums (dot, matvec, attention scores and values, int8 matvec):
+//   sums (dot, matvec, attention scores and values, int8 and ggml matvecs):
 //       |got - ref| <= 1e-5 * sum |a_i b_i|   (every term's magnitude)
 //   element-wise (rmsnorm, softmax, swiglu):  |got - ref| <= 1e-5 * |ref|
 // Kernels that split work by rows must also give each row the same bits
@@ -76,13 +76,17 @@ class Context {
     return static_cast<int8_t>(static_cast<int32_t>(next_random() % 255u) - 127);
   }
 
-  // One check of n values: exact, or within bound[i] of want[i] (bound null: exact).
+  // One check of n values: exact, or within bound[i] of want[i] (bound null:
+  // exact). A NaN matches any NaN (conversions and SIMD need not keep
+  // payloads); an infinite bound accepts any value.
   void expect(const char* family, const char* what, const char* shape, const float* got,
               const float* want, const float* bound, size_t n) {
     ++checks_;
     for (size_t i = 0; i < n; ++i) {
-      const bool same = memcmp(&got[i], &want[i], sizeof(float)) == 0;
-      const bool close = bound != nullptr && std::fabs(got[i] - want[i]) <= bound[i];
+      const bool same = memcmp(&got[i], &want[i], sizeof(float)) == 0 ||
+                        (std::isnan(got[i]) && std::isnan(want[i]));
+      const bool close =
+          bound != nullptr && (std::isinf(bound[i]) || std::fabs(got[i] - want[i]) <= bound[i]);
       if (!same && !close) {
         fail("%s %s (%s): element %u is %.9g, reference %.9g%s", family, what, shape,
              static_cast<unsigned>(i), static_cast<double>(got[i]), static_cast<double>(want[i]),
@@ -561,7 +565,20 @@ void check_quantize_q8(Context& ctx) {
   }
 }
 
-// Every check above, in order.
+// ---- ggml's rows (F16, Q8_0, Q4_0): kernel_checks_ggml.h, included below ----
+
+template <class F>
+void check_ggml_dequantize(Context& ctx);
+template <class F>
+void check_ggml_quantize(Context& ctx);
+template <class F>
+void check_ggml_matvec_f16(Context& ctx);
+template <class F>
+void check_ggml_matvec_q8_0(Context& ctx);
+template <class F>
+void check_ggml_matvec_q4_0(Context& ctx);
+
+// Every check, in order.
 template <class F>
 void check_all(Context& ctx) {
   check_dot_axpy<F>(ctx);
@@ -572,6 +589,13 @@ void check_all(Context& ctx) {
   check_attention<F>(ctx);
   check_matvec_q8<F>(ctx);
   check_quantize_q8<F>(ctx);
+  check_ggml_dequantize<F>(ctx);
+  check_ggml_quantize<F>(ctx);
+  check_ggml_matvec_f16<F>(ctx);
+  check_ggml_matvec_q8_0<F>(ctx);
+  check_ggml_matvec_q4_0<F>(ctx);
 }
 
 }  // namespace llmcu::kernels::checks
+
+#include "kernel_checks_ggml.h"  // IWYU pragma: export
