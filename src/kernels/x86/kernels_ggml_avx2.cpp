@@ -96,16 +96,34 @@ inline int32_t sum_quants(__m256i x) {
 
 enum class BlockType { kQ8_0, kQ4_0 };
 
+// Eight rows read side by side are eight streams a row apart, which the
+// hardware prefetcher follows at a fraction of DRAM's bandwidth (Zen 4: Q8_0
+// at 5 GB/s instead of 20 from 30 MB of weights). A group's rows are
+// contiguous, so the next group is fetched in order instead: per block of
+// this group, a block's worth of the next one's bytes (8 blocks: 5 lines of
+// Q8_0, 3 of Q4_0).
+template <size_t kBytes>
+inline void prefetch(const uint8_t* p) {
+  for (size_t i = 0; i < kBytes + 63; i += 64) {
+    _mm_prefetch(reinterpret_cast<const char*>(p + i), _MM_HINT_T0);
+  }
+}
+
 // Rows [r, r + R) of a Q8_0 or Q4_0 matrix (R <= 8; lanes past R compute
-// row r again and are not stored).
+// row r again and are not stored). next_group, if not null: the R rows after
+// them, fetched meanwhile.
 template <BlockType kType, int R>
-void block_rows(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, int32_t r) {
+void block_rows(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, int32_t r,
+                const uint8_t* next_group) {
   constexpr size_t kBlockBytes = kType == BlockType::kQ8_0 ? kQ8_0BlockBytes : kQ4_0BlockBytes;
   const size_t row_bytes = static_cast<size_t>(cols / kBlockValues) * kBlockBytes;
   const uint8_t* row[8];
   for (int k = 0; k < 8; ++k) row[k] = w + static_cast<size_t>(r + (k < R ? k : 0)) * row_bytes;
   __m256 acc = _mm256_setzero_ps();
   for (int32_t b = 0; b < cols / kBlockValues; ++b) {
+    if (next_group != nullptr) {
+      prefetch<R * kBlockBytes>(next_group + static_cast<size_t>(b) * (R * kBlockBytes));
+    }
     const uint8_t* xb = xq + static_cast<size_t>(b) * kQ8_0BlockBytes;
     const __m256i x = load32(xb + kQsOffset);
     const size_t at = static_cast<size_t>(b) * kBlockBytes;
@@ -152,13 +170,18 @@ void block_rows(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, i
 template <BlockType kType>
 void matvec_blocks(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, int32_t row_begin,
                    int32_t row_end) {
+  constexpr size_t kBlockBytes = kType == BlockType::kQ8_0 ? kQ8_0BlockBytes : kQ4_0BlockBytes;
+  const size_t row_bytes = static_cast<size_t>(cols / kBlockValues) * kBlockBytes;
   int32_t r = row_begin;
-  for (; r + 8 <= row_end; r += 8) block_rows<kType, 8>(out, w, xq, cols, r);
+  for (; r + 8 <= row_end; r += 8) {
+    const uint8_t* next = r + 16 <= row_end ? w + static_cast<size_t>(r + 8) * row_bytes : nullptr;
+    block_rows<kType, 8>(out, w, xq, cols, r, next);
+  }
   if (r + 4 <= row_end) {
-    block_rows<kType, 4>(out, w, xq, cols, r);
+    block_rows<kType, 4>(out, w, xq, cols, r, nullptr);
     r += 4;
   }
-  for (; r < row_end; ++r) block_rows<kType, 1>(out, w, xq, cols, r);
+  for (; r < row_end; ++r) block_rows<kType, 1>(out, w, xq, cols, r, nullptr);
 }
 
 // ---- F16 -------------------------------------------------------------------
@@ -170,9 +193,10 @@ inline __m256 load8_halves(const uint8_t* p) {
 // Rows [r, r + R) of an F16 matrix. Each row: two accumulators over 16
 // columns at a time, one more step of 8 into the first, their sum reduced
 // (hsum4: the same additions for a row in any group), then the last cols % 8
-// in order.
+// in order. next_group as for block_rows.
 template <int R>
-void f16_rows(float* out, const uint8_t* w, const float* x, int32_t cols, int32_t r) {
+void f16_rows(float* out, const uint8_t* w, const float* x, int32_t cols, int32_t r,
+              const uint8_t* next_group) {
   const size_t row_bytes = ggml::f16_row_bytes(cols);
   const uint8_t* row[R];
   __m256 a[R], b[R];
@@ -182,6 +206,7 @@ void f16_rows(float* out, const uint8_t* w, const float* x, int32_t cols, int32_
   }
   int32_t c = 0;
   for (; c + 16 <= cols; c += 16) {
+    if (next_group != nullptr) prefetch<R * 32>(next_group + static_cast<size_t>(R) * 2 * c);
     const __m256 xa = _mm256_loadu_ps(x + c), xb = _mm256_loadu_ps(x + c + 8);
     for (int k = 0; k < R; ++k) {
       a[k] = _mm256_fmadd_ps(load8_halves(row[k] + 2 * c), xa, a[k]);
@@ -295,9 +320,13 @@ void quantize_row_q8_0(uint8_t* out, const float* x, int32_t cols) {
 
 void matvec_f16(float* out, const uint8_t* w, const float* x, int32_t cols, int32_t row_begin,
                 int32_t row_end) {
+  const size_t row_bytes = ggml::f16_row_bytes(cols);
   int32_t r = row_begin;
-  for (; r + 4 <= row_end; r += 4) f16_rows<4>(out, w, x, cols, r);
-  for (; r < row_end; ++r) f16_rows<1>(out, w, x, cols, r);
+  for (; r + 4 <= row_end; r += 4) {
+    const uint8_t* next = r + 8 <= row_end ? w + static_cast<size_t>(r + 4) * row_bytes : nullptr;
+    f16_rows<4>(out, w, x, cols, r, next);
+  }
+  for (; r < row_end; ++r) f16_rows<1>(out, w, x, cols, r, nullptr);
 }
 
 void matvec_q8_0(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, int32_t row_begin,
