@@ -29,7 +29,8 @@ llmcu_kernel_family(avx512   x86      Avx512  SOURCES kernels_avx2.cpp kernels_q
                                               OPTIONS -mavx2 -mfma -mf16c -mavx512f)
 llmcu_kernel_family(neon     neon     Neon    SOURCES kernels_neon.cpp kernels_q8_neon.cpp
                                                       kernels_ggml_neon.cpp)
-llmcu_kernel_family(cortex_m cortex_m CortexM SOURCES kernels_cortex_m.cpp kernels_q8_cortex_m.cpp)
+llmcu_kernel_family(cortex_m cortex_m CortexM SOURCES kernels_cortex_m.cpp kernels_q8_cortex_m.cpp
+                                                      kernels_ggml_cortex_m.cpp)
 llmcu_kernel_family(esp32s3  esp32s3  Esp32s3 SOURCES kernels_esp32s3.cpp)
 
 # The preprocessor definitions that make `name` kernels::Active (kernels.h).
