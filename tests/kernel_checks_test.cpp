@@ -148,7 +148,9 @@ void quantize_row_q8_0_ties_to_even(uint8_t* out, const float* x, int32_t cols) 
     const float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
     for (int32_t j = 0; j < ggml::kBlockValues; ++j) {
       const float v = xb[j] * id;
-      if (std::isfinite(v)) block[ggml::kQsOffset + j] = static_cast<uint8_t>(std::nearbyint(v));
+      if (std::isfinite(v)) {
+        block[ggml::kQsOffset + j] = static_cast<uint8_t>(static_cast<int8_t>(std::nearbyint(v)));
+      }
     }
   }
 }

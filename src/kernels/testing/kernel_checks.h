@@ -25,9 +25,36 @@
 
 #include "../reference.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define LLMCU_CHECKS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LLMCU_CHECKS_ASAN 1
+#endif
+#endif
+#if defined(LLMCU_CHECKS_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace llmcu::kernels::checks {
 
 using ReportFn = void (*)(void* user, const char* line);
+
+// AddressSanitizer's manual poisoning of scratch memory (nothing without it).
+inline void poison(const uint8_t* p, size_t bytes) {
+#if defined(LLMCU_CHECKS_ASAN)
+  ASAN_POISON_MEMORY_REGION(p, bytes);
+#else
+  (void)p, (void)bytes;
+#endif
+}
+inline void unpoison(const uint8_t* p, size_t bytes) {
+#if defined(LLMCU_CHECKS_ASAN)
+  ASAN_UNPOISON_MEMORY_REGION(p, bytes);
+#else
+  (void)p, (void)bytes;
+#endif
+}
 
 class Context {
  public:
@@ -35,6 +62,15 @@ class Context {
   // counted, which a thorough run (the host's) must not allow.
   Context(uint8_t* scratch, size_t scratch_bytes, ReportFn report, void* user)
       : scratch_(scratch), scratch_bytes_(scratch_bytes), report_(report), user_(user) {}
+  ~Context() { unpoison(scratch_, scratch_bytes_); }
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  // For families whose kernels read (never write) up to `bytes` past the end
+  // of an input, as the esp32s3 vector dot products do by contract (their
+  // callers keep those bytes readable): they stay addressable after each
+  // buffer (see take()).
+  void allow_reads_past_end(size_t bytes) { readable_past_end_ = bytes; }
 
   int checks() const { return checks_; }
   int failures() const { return failures_; }
@@ -42,10 +78,13 @@ class Context {
 
   // Scratch for one case, all of it given back by the next begin_case(). Once
   // a take() fails, every later one in the case does too, so a case need only
-  // check its last.
+  // check its last. Under AddressSanitizer the bytes between one buffer's
+  // `count` values and the next buffer are poisoned, so a kernel that reads
+  // or writes past its input or output fails there.
   void begin_case() {
     used_ = 0;
     out_of_room_ = false;
+    unpoison(scratch_, scratch_bytes_);
   }
   template <typename T>
   T* take(size_t count) {
@@ -55,6 +94,8 @@ class Context {
       return nullptr;
     }
     T* p = reinterpret_cast<T*>(scratch_ + used_);
+    const size_t addressable = count * sizeof(T) + readable_past_end_;
+    if (addressable < bytes) poison(scratch_ + used_ + addressable, bytes - addressable);
     used_ += bytes;
     return p;
   }
@@ -114,6 +155,7 @@ class Context {
   uint8_t* scratch_;
   size_t scratch_bytes_;
   size_t used_ = 0;
+  size_t readable_past_end_ = 0;
   bool out_of_room_ = false;
   ReportFn report_;
   void* user_;
