@@ -30,6 +30,16 @@ void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_
                const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
                int32_t row_end);
 
+// ggml's rows (kernels_ggml_cortex_m.cpp), bit-exact with ref: SMLAD block
+// dots with the activations sign-extended once per call, VCVTB for the fp16
+// scales (half.h), ref's float steps in ref's order.
+void matvec_f16(float* out, const uint8_t* w, const float* x, int32_t cols, int32_t row_begin,
+                int32_t row_end);
+void matvec_q8_0(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, int32_t row_begin,
+                 int32_t row_end);
+void matvec_q4_0(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, int32_t row_begin,
+                 int32_t row_end);
+
 struct CortexM : ReferenceKernels<CortexM> {
   static constexpr const char kName[] = "cortex_m";
   // fast_exp (fast_exp.h) instead of expf.
@@ -44,6 +54,9 @@ struct CortexM : ReferenceKernels<CortexM> {
   static constexpr auto attention_scores = cortex_m::attention_scores;
   static constexpr auto attention_values = cortex_m::attention_values;
   static constexpr auto matvec_q8 = cortex_m::matvec_q8;
+  static constexpr auto matvec_f16 = cortex_m::matvec_f16;
+  static constexpr auto matvec_q8_0 = cortex_m::matvec_q8_0;
+  static constexpr auto matvec_q4_0 = cortex_m::matvec_q4_0;
 };
 
 }  // namespace llmcu::kernels::cortex_m

@@ -1,7 +1,8 @@
-// The x86-64 families: avx2 (AVX2 + FMA versions of every f32 kernel and the
-// int8 matvec and quantizer, same contracts as ref) and avx512 (the same with
-// an AVX-512 matvec). Their sources are compiled with -mavx2 -mfma
-// (-mavx512f), so include this only where those instructions may run.
+// The x86-64 families: avx2 (AVX2 + FMA versions of every f32 kernel, the
+// int8 matvec and quantizer and ggml's row kernels, same contracts as ref)
+// and avx512 (the same with an AVX-512 matvec). Their sources are compiled
+// with -mavx2 -mfma -mf16c (-mavx512f), so include this only where those
+// instructions may run.
 #pragma once
 
 #include <cstdint>
@@ -51,13 +52,28 @@ void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_
 // Same contract and bit-identical results as ref::quantize_q8.
 void quantize_q8(int8_t* q, float* scales, const float* x, int32_t n, int32_t group_size);
 
+// ggml's rows (kernels_ggml_avx2.cpp). Same contracts as ref's; the Q8_0
+// and Q4_0 matvecs, the dequantizers and the activation quantizer give ref's
+// bits, matvec_f16 sums in eight lanes with FMA.
+void dequantize_row_f16(float* out, const uint8_t* row, int32_t cols);
+void dequantize_row_q8_0(float* out, const uint8_t* row, int32_t cols);
+void dequantize_row_q4_0(float* out, const uint8_t* row, int32_t cols);
+void quantize_row_q8_0(uint8_t* out, const float* x, int32_t cols);
+void matvec_f16(float* out, const uint8_t* w, const float* x, int32_t cols, int32_t row_begin,
+                int32_t row_end);
+void matvec_q8_0(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, int32_t row_begin,
+                 int32_t row_end);
+void matvec_q4_0(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, int32_t row_begin,
+                 int32_t row_end);
+
 struct Avx2 : ReferenceKernels<Avx2> {
   static constexpr const char kName[] = "avx2";
   // Other orders of summation, FMA, a polynomial exp.
   static constexpr KernelSet kApproximate = {
-      Kernel::kMatvecF32,      Kernel::kDotF32,  Kernel::kAxpyF32,         Kernel::kRmsnorm,
-      Kernel::kSoftmax,        Kernel::kSwiglu,  Kernel::kAttentionScores, Kernel::kAttentionValues,
-      Kernel::kAttentionHeads, Kernel::kMatvecQ8};
+      Kernel::kMatvecF32,       Kernel::kDotF32,          Kernel::kAxpyF32,
+      Kernel::kRmsnorm,         Kernel::kSoftmax,         Kernel::kSwiglu,
+      Kernel::kAttentionScores, Kernel::kAttentionValues, Kernel::kAttentionHeads,
+      Kernel::kMatvecQ8,        Kernel::kMatvecF16};
   // Tiled keys make stories260K's head-size-8 attention scores several times
   // cheaper: no horizontal sums.
   static constexpr bool kTiledKeys = true;
@@ -76,6 +92,13 @@ struct Avx2 : ReferenceKernels<Avx2> {
   static constexpr auto attention_heads = x86::attention_heads;
   static constexpr auto matvec_q8 = x86::matvec_q8;
   static constexpr auto quantize_q8 = x86::quantize_q8;
+  static constexpr auto dequantize_row_f16 = x86::dequantize_row_f16;
+  static constexpr auto dequantize_row_q8_0 = x86::dequantize_row_q8_0;
+  static constexpr auto dequantize_row_q4_0 = x86::dequantize_row_q4_0;
+  static constexpr auto quantize_row_q8_0 = x86::quantize_row_q8_0;
+  static constexpr auto matvec_f16 = x86::matvec_f16;
+  static constexpr auto matvec_q8_0 = x86::matvec_q8_0;
+  static constexpr auto matvec_q4_0 = x86::matvec_q4_0;
 };
 
 // Bit-identical with avx2 (the matvec too).
