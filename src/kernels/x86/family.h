@@ -43,8 +43,8 @@ void attention_heads(float* out, float* att, int32_t att_stride, const float* q,
                      const float* tiles, const float* values, int32_t kv_stride, int32_t n_pos,
                      int32_t head_size, float divisor);
 
-// int8 (kernels_q8_avx2.cpp). Same contract as ref::matvec_q8; sums the
-// groups in a different order.
+// int8 (kernels_q8_avx2.cpp). Same contract and bit-identical results as
+// ref::matvec_q8 (runq.c's order of the per-group float sums), 8 rows at once.
 void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
                const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
                int32_t row_end);
@@ -57,7 +57,7 @@ struct Avx2 : ReferenceKernels<Avx2> {
   static constexpr KernelSet kApproximate = {
       Kernel::kMatvecF32,      Kernel::kDotF32,  Kernel::kAxpyF32,         Kernel::kRmsnorm,
       Kernel::kSoftmax,        Kernel::kSwiglu,  Kernel::kAttentionScores, Kernel::kAttentionValues,
-      Kernel::kAttentionHeads, Kernel::kMatvecQ8};
+      Kernel::kAttentionHeads};
   // Tiled keys make stories260K's head-size-8 attention scores several times
   // cheaper: no horizontal sums.
   static constexpr bool kTiledKeys = true;
