@@ -3,7 +3,7 @@
 // sized at build time by the core's own memory plan.
 //
 //   llmcu_mcu_app.elf [-m MODEL] [-z TOKENIZER] [-t TEMP] [-p TOPP] [-s SEED]
-//                     [-n STEPS] [-i PROMPT] [--seq-len N] [--selftest]
+//                     [-n STEPS] [-i PROMPT] [--seq-len N] [--expect FILE] [--selftest]
 //
 // Defaults: the model and tokenizer embedded in the image (stories260K,
 // tok512), used in place from code memory; greedy (-t 0), top-p 0.9, 200
@@ -18,7 +18,10 @@
 // standard error. When the model and tokenizer are the embedded ones (same
 // bytes, wherever they were read from) and the arguments are those of a case
 // in ../shared/golden/cases.json (embedded at build time), the text must equal
-// llama2.c's (or be a prefix of it, for fewer steps).
+// llama2.c's (or be a prefix of it, for fewer steps). --expect FILE names
+// the text the run must print instead (read through semihosting), e.g. the
+// host's text for an int8 model; an int8 model's count is printed as
+// "int8 instructions/token".
 //
 // Exit status: 0 success, 1 a model/tokenizer/argument that cannot be used
 // (one "error: ..." line), 2 wrong usage, 5 the text differs from the golden
@@ -75,12 +78,14 @@ alignas(llmcu::Arena::kAlignment) uint8_t g_arena[LLMCU_MCU_ARENA_BYTES];
 
 const char* const kUsage =
     "usage: llmcu_mcu_app.elf [-m MODEL] [-z TOKENIZER] [-t TEMP] [-p TOPP] [-s SEED]\n"
-    "                         [-n STEPS] [-i PROMPT] [--seq-len N] [--selftest]\n"
+    "                         [-n STEPS] [-i PROMPT] [--seq-len N] [--expect FILE]\n"
+    "                         [--selftest]\n"
     "  defaults: embedded stories260K + tok512, -t 0 -p 0.9 -n 200 -i \"Once upon a time\"\n";
 
 struct Args {
   const char* model_path = nullptr;  // null: the embedded model
   const char* tokenizer_path = nullptr;
+  const char* expect_path = nullptr;  // the text the run must print
   float temperature = 0.0f;
   float topp = 0.9f;
   uint64_t seed = 0;
@@ -136,6 +141,8 @@ bool parse_args(int argc, char** argv, Args* args) {
       args->seq_len = static_cast<int32_t>(number);
     } else if (flag == "-i") {
       args->prompt = value;
+    } else if (flag == "--expect") {
+      args->expect_path = value;
     } else {
       fprintf(stderr, "error: unknown option %s\n%s", argv[i - 1], kUsage);
       return false;
@@ -292,6 +299,13 @@ int run(const Args& args) {
 
   Result<llmcu::Model> model = llmcu::load_model(model_bytes, model_name);
   if (!model.is_ok()) return fail(model.status());
+  std::span<const uint8_t> expected_text;
+  if (args.expect_path != nullptr) {
+    Result<std::span<const uint8_t>> read =
+        read_into_ext_ram(args.expect_path, &ext_cursor, ext_limit);
+    if (!read.is_ok()) return fail(read.status());
+    expected_text = *read;
+  }
 
   llmcu::SessionOptions session;
   session.seq_len = args.seq_len;
@@ -317,8 +331,9 @@ int run(const Args& args) {
   const bool reference_model =
       same_bytes(model_bytes, llmcu_embedded_model, llmcu_embedded_model_end) &&
       same_bytes(tokenizer_bytes, llmcu_embedded_tokenizer, llmcu_embedded_tokenizer_end);
-  const llmcu_golden::Case* golden =
-      reference_model ? find_golden_case(args, positions, model->config.seq_len) : nullptr;
+  const llmcu_golden::Case* golden = reference_model && args.expect_path == nullptr
+                                         ? find_golden_case(args, positions, model->config.seq_len)
+                                         : nullptr;
 
   fprintf(stderr,
           "llmcu on %s, kernels %s: %s (%s), %s, seq_len %" PRId32 ", steps %" PRId32
@@ -329,6 +344,12 @@ int run(const Args& args) {
 
   Output out;
   if (golden != nullptr) out.expected = std::string_view(golden->expected, golden->expected_bytes);
+  // The file as printed, less the one final newline.
+  if (args.expect_path != nullptr) {
+    size_t n = expected_text.size();
+    if (n > 0 && expected_text[n - 1] == '\n') --n;
+    out.expected = std::string_view(reinterpret_cast<const char*>(expected_text.data()), n);
+  }
   llmcu::GenerateOptions options;
   options.prompt = args.prompt;
   options.steps = args.steps;
@@ -363,7 +384,9 @@ int run(const Args& args) {
             stats->positions);
     if (stats->positions > 0) {
       const auto n = static_cast<uint64_t>(stats->positions);
-      fprintf(stderr, "instructions/token: %llu\n", ull{(instructions + n / 2) / n});
+      const bool int8 = model->weight_type == llmcu::WeightType::kQ8;
+      fprintf(stderr, "%sinstructions/token: %llu\n", int8 ? "int8 " : "",
+              ull{(instructions + n / 2) / n});
     }
   }
   if (counting_instructions() && out.pieces > 2) {
@@ -395,6 +418,16 @@ int run(const Args& args) {
   fprintf(stderr, "memory: arena + stack high-water = %lu bytes (%s the 1 MiB budget)\n",
           ul(budget_use), budget_use <= kRamBudget ? "within" : "OVER");
 
+  if (args.expect_path != nullptr) {
+    if (out.first_difference != SIZE_MAX || out.bytes != out.expected.size()) {
+      const size_t at = out.first_difference != SIZE_MAX ? out.first_difference : out.bytes;
+      fprintf(stderr, "expected text: MISMATCH at byte %lu of %lu (%s)\n", ul(at),
+              ul(out.expected.size()), args.expect_path);
+      return kExitGoldenMismatch;
+    }
+    fprintf(stderr, "expected text: match (%lu bytes, %s)\n", ul(out.bytes), args.expect_path);
+    return kExitOk;
+  }
   if (golden == nullptr) {
     fprintf(stderr, "golden: no reference text for these arguments\n");
     return kExitOk;
