@@ -82,8 +82,8 @@ median() {
   fi
 }
 
-printf '# %s\n# llama2.c: %s   llmcu: %s   runs per config: %s, statistic: %s\n' \
-  "$(date -u +%FT%TZ)" "$L2C" "$LLMCU" "$RUNS" "$STAT"
+printf '# %s\n# llama2.c: %s (int8: %s)   llmcu: %s   runs per config: %s, statistic: %s\n' \
+  "$(date -u +%FT%TZ)" "$L2C" "$L2CQ" "$LLMCU" "$RUNS" "$STAT"
 printf '# load average: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-7s | %-16s | %-15s | %-6s | %-8s %-8s %-6s | %-8s %-8s | %-40s | %s\n' model "llama2.c (thr)" "llmcu (thr)" ratio "llmcu 1t" "llmcu 2t" "2t/1t" "l2c 1t" "l2c 2t" "llmcu bandwidth" "prefill"
 for m in $MODELS; do
