@@ -144,9 +144,34 @@ void rows8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* x
     ws[i] = reinterpret_cast<const float*>(w_scales + row * static_cast<size_t>(groups) * 4);
   }
   __m256 acc = _mm256_setzero_ps();
-  for (int32_t g = 0; g < groups; g += 8) {
-    // Groups [g, g + count); masked loads read no scale past the row's last.
-    const int32_t count = groups - g < 8 ? groups - g : 8;
+  int32_t g = 0;
+  for (; g + 8 <= groups; g += 8) {
+    const size_t j = static_cast<size_t>(g) * static_cast<size_t>(gs);
+    const __m256 x_scale = _mm256_loadu_ps(xs + g);
+    __m256 p[8];
+    for (int i = 0; i < 8; ++i) {
+      const __m256 isum = _mm256_cvtepi32_ps(group_sums8<kGs>(wr[i] + j, xq + j, gs, 8));
+      p[i] = _mm256_mul_ps(_mm256_mul_ps(isum, _mm256_loadu_ps(ws[i] + g)), x_scale);
+    }
+    transpose8(p);
+    for (int k = 0; k < 8; ++k) acc = _mm256_add_ps(acc, p[k]);
+  }
+  if (g < groups && groups >= 8 && (kGs == 4 || kGs == 8 || kGs == 16)) {
+    // The last 1-7 groups: the row's last 8 groups, overlapping the last block, of
+    // which only the new ones are added.
+    const int32_t first = groups - 8;
+    const size_t j = static_cast<size_t>(first) * static_cast<size_t>(gs);
+    const __m256 x_scale = _mm256_loadu_ps(xs + first);
+    __m256 p[8];
+    for (int i = 0; i < 8; ++i) {
+      const __m256 isum = _mm256_cvtepi32_ps(group_sums8<kGs>(wr[i] + j, xq + j, gs, 8));
+      p[i] = _mm256_mul_ps(_mm256_mul_ps(isum, _mm256_loadu_ps(ws[i] + first)), x_scale);
+    }
+    transpose8(p);
+    for (int k = 8 - (groups - g); k < 8; ++k) acc = _mm256_add_ps(acc, p[k]);
+  } else if (g < groups) {
+    // The last 1-7 groups; masked loads read no scale past the row's last.
+    const int32_t count = groups - g;
     const __m256i mask = first_lanes(count);
     const size_t j = static_cast<size_t>(g) * static_cast<size_t>(gs);
     const __m256 x_scale = _mm256_maskload_ps(xs + g, mask);
