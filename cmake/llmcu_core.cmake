@@ -19,6 +19,8 @@ set(LLMCU_CORE_SOURCES
   ${LLMCU_ROOT}/src/core/generator.cpp
   ${LLMCU_ROOT}/src/core/quantize.cpp
   ${LLMCU_ROOT}/src/core/llmcu_format.cpp
+  ${LLMCU_ROOT}/src/core/llmcu_format_reader.cpp
+  ${LLMCU_ROOT}/src/core/llmcu_format_writer.cpp
   ${LLMCU_ROOT}/src/core/evaluate.cpp
   ${LLMCU_ROOT}/src/core/container.cpp
   ${LLMCU_ROOT}/src/core/crc32.cpp
@@ -38,8 +40,8 @@ include(${CMAKE_CURRENT_LIST_DIR}/llmcu_kernels.cmake)
 set(LLMCU_UNICODE_DIR "/usr/share/unicode" CACHE PATH
     "Directory holding the Unicode Character Database (UnicodeData.txt, PropList.txt)")
 set(LLMCU_GENERATED_DIR "${CMAKE_BINARY_DIR}/llmcu_generated")
-file(MAKE_DIRECTORY "${LLMCU_GENERATED_DIR}")
 if(NOT CMAKE_BUILD_EARLY_EXPANSION AND NOT CMAKE_SCRIPT_MODE_FILE)
+  file(MAKE_DIRECTORY "${LLMCU_GENERATED_DIR}")
   set(_unicode_inputs "${LLMCU_ROOT}/tools/unicode/gen_unicode_tables.py"
       "${LLMCU_UNICODE_DIR}/UnicodeData.txt" "${LLMCU_UNICODE_DIR}/PropList.txt")
   foreach(_input IN LISTS _unicode_inputs)
@@ -60,46 +62,64 @@ if(NOT CMAKE_BUILD_EARLY_EXPANSION AND NOT CMAKE_SCRIPT_MODE_FILE)
 endif()
 
 # The firmware's app loop and settings: portable, so the host tests build it too.
-set(LLMCU_APP_SOURCES
-  ${LLMCU_ROOT}/src/app/app_settings.cpp
-  ${LLMCU_ROOT}/src/app/app.cpp
-  ${LLMCU_ROOT}/src/app/line_editor.cpp)
+set(LLMCU_DEVICE_SOURCES
+  ${LLMCU_ROOT}/src/device/settings.cpp
+  ${LLMCU_ROOT}/src/device/app.cpp
+  ${LLMCU_ROOT}/src/device/line_editor.cpp)
 
 if(ESP_PLATFORM)
   # ESP-IDF component (firmware/esp32s3/components/llmcu/CMakeLists.txt includes
-  # this file): the core, the app loop, the FreeRTOS backend and the S3 kernels.
-  # esp-dsp's kernels on the S3; the reference elsewhere (ESP-IDF's linux target).
+  # this file): the core, the app loop, the FreeRTOS backend and, on the
+  # ESP32-S3, the S3 kernels over esp-dsp. Other targets (ESP-IDF's `linux`
+  # target above all, which runs the firmware on a PC) use the reference
+  # kernels and do not need esp-dsp. Requirements may depend on the target,
+  # not on CONFIG_ values (unset while ESP-IDF only collects requirements);
+  # sources may depend on both.
+  idf_build_get_property(llmcu_idf_target IDF_TARGET)
   set(_llmcu_family ref)
-  if(CONFIG_LLMCU_KERNELS_ESP_DSP)
-    set(_llmcu_family esp32s3)
-  endif()
+  set(LLMCU_ESP_IDF_REQUIRES esp_timer esp_partition spi_flash heap freertos log)
   set(LLMCU_ESP_IDF_SOURCES
     ${LLMCU_ROOT}/src/platform/esp_idf/platform_esp_idf.cpp
     ${LLMCU_ROOT}/src/platform/esp_idf/freertos_executor.cpp
-    ${LLMCU_ROOT}/src/platform/esp_idf/model_partition.cpp
-    ${LLMCU_KERNEL_FAMILY_${_llmcu_family}_SOURCES})
-  # llmcu's own PIE assembly for the int8 matvec: off by default, because no
-  # CI machine can assemble it (firmware/esp32s3/README.md). Sources, unlike
-  # requirements, may depend on CONFIG_ values; they are unset (off) while
-  # ESP-IDF only collects requirements.
-  if(CONFIG_LLMCU_KERNELS_PIE_ASM)
-    list(APPEND LLMCU_ESP_IDF_SOURCES ${LLMCU_ROOT}/src/kernels/esp32s3/kernels_esp32s3_pie.S)
+    ${LLMCU_ROOT}/src/platform/esp_idf/model_partition.cpp)
+  if(llmcu_idf_target STREQUAL "esp32s3")
+    list(APPEND LLMCU_ESP_IDF_REQUIRES espressif__esp-dsp)
+    if(CONFIG_LLMCU_KERNELS_ESP_DSP)
+      set(_llmcu_family esp32s3)
+      # llmcu's own PIE assembly for the int8 matvec: off by default
+      # (firmware/esp32s3/README.md).
+      if(CONFIG_LLMCU_KERNELS_PIE_ASM)
+        list(APPEND LLMCU_ESP_IDF_SOURCES ${LLMCU_ROOT}/src/kernels/esp32s3/kernels_esp32s3_pie.S)
+      endif()
+    endif()
   endif()
+  list(APPEND LLMCU_ESP_IDF_SOURCES ${LLMCU_KERNEL_FAMILY_${_llmcu_family}_SOURCES})
   idf_component_register(
-    SRCS ${LLMCU_CORE_SOURCES} ${LLMCU_APP_SOURCES} ${LLMCU_ESP_IDF_SOURCES}
-    INCLUDE_DIRS ${LLMCU_ROOT}/include ${LLMCU_ROOT}/src/app ${LLMCU_ROOT}/src/platform/esp_idf
+    SRCS ${LLMCU_CORE_SOURCES} ${LLMCU_DEVICE_SOURCES} ${LLMCU_ESP_IDF_SOURCES}
+    INCLUDE_DIRS ${LLMCU_ROOT}/include ${LLMCU_ROOT}/src/device ${LLMCU_ROOT}/src/platform/esp_idf
     PRIV_INCLUDE_DIRS ${LLMCU_ROOT}/src ${LLMCU_GENERATED_DIR}
-    PRIV_REQUIRES esp_timer esp_partition spi_flash heap freertos log espressif__esp-dsp)
+    PRIV_REQUIRES ${LLMCU_ESP_IDF_REQUIRES})
   # Target commands are not allowed while ESP-IDF only collects requirements.
-  # C++ standard: ESP-IDF 5.x compiles with gnu++2b (6.0: gnu++26), a superset of the C++20 we need.
+  # C++ standard: ESP-IDF 5.x compiles with gnu++2b (6.x: gnu++26 where the
+  # compiler has it), a superset of the C++20 we need.
   if(NOT CMAKE_BUILD_EARLY_EXPANSION)
+    # ESP-IDF's flags come first and relax warnings the host build treats as
+    # errors (-Wno-unused-parameter, -Wno-sign-compare, -Wno-error=unused-*),
+    # and CMake drops our -Wall -Wextra -Werror as repeats: turn them back on
+    # for the portable sources. Not for the files that include ESP-IDF's
+    # headers, which do not build with them.
+    set(LLMCU_ESP_IDF_WARNINGS -Wunused-parameter -Wsign-compare -Werror=unused-function
+      -Werror=unused-variable -Werror=unused-but-set-variable -Werror=deprecated-declarations
+      -Werror=extra)
     target_compile_options(${COMPONENT_LIB} PRIVATE
       ${LLMCU_WARNINGS}
       $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>
       -ffp-contract=off)
+    set_source_files_properties(${LLMCU_CORE_SOURCES} ${LLMCU_DEVICE_SOURCES}
+      PROPERTIES COMPILE_OPTIONS "${LLMCU_ESP_IDF_WARNINGS}")
     llmcu_kernel_family_definitions(${_llmcu_family} _llmcu_family_definitions)
     target_compile_definitions(${COMPONENT_LIB} PRIVATE ${_llmcu_family_definitions})
-    if(CONFIG_LLMCU_KERNELS_PIE_ASM)
+    if(_llmcu_family STREQUAL "esp32s3" AND CONFIG_LLMCU_KERNELS_PIE_ASM)
       target_compile_definitions(${COMPONENT_LIB} PRIVATE LLMCU_KERNELS_PIE_ASM=1)
     endif()
   endif()
@@ -116,9 +136,9 @@ else()
   llmcu_host_kernel_family(LLMCU_KERNELS_SELECTED)
   llmcu_use_kernel_family(llmcu_core ${LLMCU_KERNELS_SELECTED} PUBLIC)
 
-  add_library(llmcu_app STATIC ${LLMCU_APP_SOURCES})
-  target_include_directories(llmcu_app PUBLIC ${LLMCU_ROOT}/src/app)
-  target_link_libraries(llmcu_app PUBLIC llmcu_core)
-  target_compile_options(llmcu_app PRIVATE ${LLMCU_WARNINGS}
+  add_library(llmcu_device STATIC ${LLMCU_DEVICE_SOURCES})
+  target_include_directories(llmcu_device PUBLIC ${LLMCU_ROOT}/src/device)
+  target_link_libraries(llmcu_device PUBLIC llmcu_core)
+  target_compile_options(llmcu_device PRIVATE ${LLMCU_WARNINGS}
     $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>)
 endif()

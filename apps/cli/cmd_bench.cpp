@@ -12,11 +12,9 @@
 #include <memory>
 #include <vector>
 
-#include "commands.h"
+#include "cli.h"
 #include "llmcu/generator.h"
 #include "llmcu/model.h"
-#include "mapped_file.h"
-#include "model_store.h"
 #include "thread_pool.h"
 
 namespace llmcu::cli {
@@ -26,11 +24,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-int fail(const Status& status) {
-  fprintf(stderr, "error: %s\n", status.message());
-  return kExitBadInput;
 }
 
 double median(std::vector<double> v) {
@@ -124,106 +117,53 @@ long peak_rss_bytes() {
   return usage.ru_maxrss * 1024L;  // Linux reports KiB
 }
 
-struct LoadedModel {
-  host::MappedFile file;
-  Model model;
+struct BenchArgs {
+  std::string model;
+  std::string tokenizer;  // optional: checked against the model if given
+  int32_t threads = 0;
+  int32_t prompt_tokens = 16;
+  int32_t gen_tokens = 128;
+  int32_t repeat = 5;
+  bool json = false;
+  bool no_bandwidth = false;
+  bool no_huge_pages = false;
 };
 
-}  // namespace
-
-int choose_threads(int32_t requested, uint64_t weight_bytes) {
-  if (requested > 0) return requested;
-  // Measured on a 2-core Zen 4 VM (bench/compare.sh, 15 alternating runs):
-  // below a few MB of weights a token takes ~25 us and its 21 fork/joins cost
-  // about what the second core saves. stories260K (~1 MB) decodes at the same
-  // median on one thread and on two, but two swing from 25,000 to 48,000
-  // tok/s with the neighbours' load, one only from 32,000 to 39,000: one it
-  // is. Above that, decoding is memory-bound and every core helps.
-  constexpr uint64_t kSmallModelBytes = 8ull << 20;
-  if (weight_bytes < kSmallModelBytes) return 1;
-  return host::ThreadPool::available_cpus();
-}
-
-uint64_t available_memory_bytes() {
-  FILE* f = fopen("/proc/meminfo", "r");
-  if (f == nullptr) return 0;
-  char line[256];
-  unsigned long long kib = 0;
-  while (fgets(line, sizeof(line), f) != nullptr) {
-    if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1) break;
-  }
-  fclose(f);
-  return static_cast<uint64_t>(kib) * 1024;
-}
-
-std::span<const uint8_t> weights_for_decoding(std::span<const uint8_t> file, bool allowed,
-                                              host::HugePageCopy* copy) {
-  // Below this the weights stay in the caches from token to token, and the
-  // copy would only cost time and memory.
-  constexpr size_t kMinBytes = size_t{16} << 20;
-  if (!allowed || file.size() < kMinBytes || !host::HugePageCopy::available()) return file;
-  // Only a file that loads is worth copying: a corrupt or sparse one is
-  // refused from the mapping without reading it all. And the copy must leave
-  // room for everything else (it is only a speed-up).
-  if (!load_model(file, "model").is_ok() || file.size() > available_memory_bytes() / 2) {
-    return file;
-  }
-  Result<host::HugePageCopy> made = host::HugePageCopy::of(file, "model", /*release_source=*/true);
-  if (!made.is_ok()) return file;  // no memory for a copy: the mapping works too
-  *copy = std::move(*made);
-  return copy->bytes();
-}
-
-int bench_command(const BenchArgs& args) {
+Outcome bench(const BenchArgs& args) {
   if (args.prompt_tokens < 1 || args.gen_tokens < 1 || args.repeat < 1) {
-    fprintf(stderr, "bench: --prompt-tokens, --gen-tokens and --repeat must be at least 1\n");
-    return kExitUsage;
+    return Outcome::usage("bench: --prompt-tokens, --gen-tokens and --repeat must be at least 1");
   }
-  Result<host::MappedFile> file = host::MappedFile::open(args.model);
-  if (!file.is_ok()) return fail(file.status());
-  host::HugePageCopy copy;
-  Result<Model> model =
-      load_model(weights_for_decoding(file->bytes(), args.huge_pages, &copy), args.model.c_str());
-  if (!model.is_ok()) return fail(model.status());
+  LLMCU_TRY_ASSIGN(std::unique_ptr<LoadedModel> loaded,
+                   load_model_file(args.model, !args.no_huge_pages));
+  const Model* model = &loaded->model;
+  const host::HugePageCopy& copy = loaded->copy;
   const ModelConfig& c = model->config;
 
   // Bench feeds token ids: a tokenizer is only checked against the model, if given.
   if (!args.tokenizer.empty()) {
-    Result<host::MappedFile> tokenizer_file = host::MappedFile::open(args.tokenizer);
-    if (!tokenizer_file.is_ok()) return fail(tokenizer_file.status());
-    Result<int32_t> tokens =
-        Tokenizer::count_tokens(tokenizer_file->bytes(), args.tokenizer.c_str());
-    if (!tokens.is_ok()) return fail(tokens.status());
-    if (*tokens != c.vocab_size) {
-      return fail(Status::error(StatusCode::kInvalidArgument,
-                                "%s: %d tokens, but %s has a vocabulary of %d",
-                                args.tokenizer.c_str(), *tokens, args.model.c_str(), c.vocab_size));
+    LLMCU_TRY_ASSIGN(host::MappedFile tokenizer_file, host::MappedFile::open(args.tokenizer));
+    LLMCU_TRY_ASSIGN(const int32_t tokens,
+                     Tokenizer::count_tokens(tokenizer_file.bytes(), args.tokenizer.c_str()));
+    if (tokens != c.vocab_size) {
+      return Status::error(StatusCode::kInvalidArgument,
+                           "%s: %d tokens, but %s has a vocabulary of %d", args.tokenizer.c_str(),
+                           tokens, args.model.c_str(), c.vocab_size);
     }
   }
 
   const int32_t positions = args.prompt_tokens + args.gen_tokens;
   if (positions > c.seq_len) {
-    fprintf(stderr, "bench: %d prompt + %d generated tokens exceed the context of %d\n",
-            args.prompt_tokens, args.gen_tokens, c.seq_len);
-    return kExitUsage;
+    return Outcome::usage("bench: %d prompt + %d generated tokens exceed the context of %d",
+                          args.prompt_tokens, args.gen_tokens, c.seq_len);
   }
   SessionOptions session;
   session.seq_len = positions;
   session.purpose = SessionPurpose::kForward;
-  Result<MemoryPlan> plan = plan_memory(*model, session);
-  if (!plan.is_ok()) return fail(plan.status());
-  ArenaMemory arena(plan->arena_bytes);
-  if (arena.storage == nullptr) {
-    return fail(Status::error(StatusCode::kResourceExhausted,
-                              "%s: cannot allocate the %zu bytes its session needs",
-                              args.model.c_str(), plan->arena_bytes));
-  }
-
+  LLMCU_TRY_ASSIGN(const MemoryPlan plan, plan_memory(*model, session));
+  LLMCU_TRY_ASSIGN(ArenaMemory arena, ArenaMemory::allocate(plan.arena_bytes, args.model));
   const int threads = choose_threads(args.threads, model->file_bytes);
   host::ThreadPool pool(threads);
-  Result<Transformer> created = Transformer::create(*model, *plan, arena.span(), &pool);
-  if (!created.is_ok()) return fail(created.status());
-  Transformer& transformer = *created;
+  LLMCU_TRY_ASSIGN(Transformer transformer, Transformer::create(*model, plan, arena.span(), &pool));
 
   // A fixed prompt of valid ids (BOS, then a spread over the vocabulary), so
   // runs are comparable across models and repeats.
@@ -263,8 +203,7 @@ int bench_command(const BenchArgs& args) {
   const double implied_bw = static_cast<double>(bytes_per_token) * decode;
   // Before the bandwidth test, whose buffers would count otherwise.
   const long rss = peak_rss_bytes();
-  const double machine_bw =
-      args.measure_bandwidth ? measure_read_bandwidth(pool, !copy.empty()) : 0.0;
+  const double machine_bw = args.no_bandwidth ? 0.0 : measure_read_bandwidth(pool, !copy.empty());
 
   if (args.json) {
     printf(
@@ -278,7 +217,7 @@ int bench_command(const BenchArgs& args) {
         args.gen_tokens, args.repeat, median(prefill_tps), decode, median(ttft_ms), rss,
         bytes_per_token, implied_bw / 1e9, machine_bw / 1e9,
         machine_bw > 0 ? implied_bw / machine_bw : 0.0);
-    return kExitOk;
+    return Outcome();
   }
   printf("model:            %s (dim %d, %d layers, vocab %d)\n", args.model.c_str(), c.dim,
          c.n_layers, c.vocab_size);
@@ -298,138 +237,36 @@ int bench_command(const BenchArgs& args) {
            copy.empty() ? "4 KiB" : "huge");
   }
   printf("\n");
-  return kExitOk;
+  return Outcome();
 }
-
-namespace {
-
-struct Shape {
-  const char* name;
-  ModelConfig config;
-};
-
-// ../shared/models/README.md: the published llama2.c TinyStories shapes.
-constexpr Shape kShapes[] = {
-    {"15M", {288, 768, 6, 6, 6, 32000, 256, true}},
-    {"42M", {512, 1376, 8, 8, 8, 32000, 1024, true}},
-    {"110M", {768, 2048, 12, 12, 12, 32000, 1024, true}},
-};
-
-bool parse_shape(const std::string& text, ModelConfig* out) {
-  for (const Shape& s : kShapes) {
-    if (text == s.name) {
-      *out = s.config;
-      return true;
-    }
-  }
-  int32_t v[7];
-  char tail = 0;
-  if (sscanf(text.c_str(), "%d,%d,%d,%d,%d,%d,%d%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-             &v[6], &tail) != 7) {
-    return false;
-  }
-  *out = ModelConfig{v[0], v[1], v[2], v[3], v[4], v[5], v[6], true};
-  return true;
-}
-
-// xorshift64*: reproducible weights for a seed, with no library dependence.
-struct Random {
-  uint64_t state;
-  float uniform(float scale) {  // in [-scale, scale)
-    state ^= state >> 12;
-    state ^= state << 25;
-    state ^= state >> 27;
-    const auto bits = static_cast<uint32_t>((state * 0x2545F4914F6CDD1Dull) >> 40);
-    return (static_cast<float>(bits) / 16777216.0f * 2.0f - 1.0f) * scale;
-  }
-};
-
-class TensorWriter {
- public:
-  explicit TensorWriter(FILE* f) : f_(f), buffer_(1 << 16) {}
-  bool random(uint64_t count, Random& rng, float scale) {
-    return fill(count, [&] { return rng.uniform(scale); });
-  }
-  bool constant(uint64_t count, float value) {
-    return fill(count, [&] { return value; });
-  }
-
- private:
-  template <typename Next>
-  bool fill(uint64_t count, Next next) {
-    while (count > 0) {
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(count, buffer_.size()));
-      for (size_t i = 0; i < n; ++i) buffer_[i] = next();
-      if (fwrite(buffer_.data(), sizeof(float), n, f_) != n) return false;
-      count -= n;
-    }
-    return true;
-  }
-  FILE* f_;
-  std::vector<float> buffer_;
-};
 
 }  // namespace
 
-int gen_random_command(const GenRandomArgs& args) {
-  ModelConfig c;
-  if (!parse_shape(args.shape, &c)) {
-    fprintf(stderr,
-            "--shape: '%s' is neither 15M, 42M, 110M nor "
-            "dim,hidden,layers,heads,kv_heads,vocab,seq_len\n",
-            args.shape.c_str());
-    return kExitUsage;
-  }
-  if (Status s = validate_config(c); !s.is_ok()) {
-    fprintf(stderr, "--shape: %s\n", s.message());
-    return kExitUsage;
-  }
-  // Written under a temporary name and renamed when complete: a failed
-  // write (disk full, file size limit) leaves no partial checkpoint behind.
-  const std::string tmp = args.out + ".tmp";
-  FILE* f = fopen(tmp.c_str(), "wb");
-  if (f == nullptr) {
-    fprintf(stderr, "error: %s: cannot create: %s\n", args.out.c_str(), strerror(errno));
-    return kExitBadInput;
-  }
-  // llama2.c's legacy (version 0) layout: 7 int32 header fields (a positive
-  // vocab size means the classifier is the embedding table), then fp32
-  // tensors, with the unused RoPE tables before the end.
-  const int32_t header[7] = {c.dim,        c.hidden_dim, c.n_layers, c.n_heads,
-                             c.n_kv_heads, c.vocab_size, c.seq_len};
-  const uint64_t dim = c.dim, hidden = c.hidden_dim, layers = c.n_layers;
-  const uint64_t kv_dim = c.kv_dim(), vocab = c.vocab_size;
-  const uint64_t rope = static_cast<uint64_t>(c.seq_len) * c.head_size() / 2;
-  // Small uniform weights keep activations in range through many layers;
-  // the norms are 1 so the random text still exercises every code path.
-  const float scale = 0.02f;
-  Random rng{args.seed * 0x9E3779B97F4A7C15ull + 0xD1B54A32D192ED03ull};
-  TensorWriter w(f);
-  bool ok =
-      fwrite(header, sizeof(header), 1, f) == 1 && w.random(vocab * dim, rng, scale) &&
-      w.constant(layers * dim, 1.0f) && w.random(layers * dim * dim, rng, scale) &&
-      w.random(layers * kv_dim * dim, rng, scale) && w.random(layers * kv_dim * dim, rng, scale) &&
-      w.random(layers * dim * dim, rng, scale) && w.constant(layers * dim, 1.0f) &&
-      w.random(layers * hidden * dim, rng, scale) && w.random(layers * dim * hidden, rng, scale) &&
-      w.random(layers * hidden * dim, rng, scale) && w.constant(dim, 1.0f) &&
-      w.constant(2 * rope, 0.0f);
-  ok = (fclose(f) == 0) && ok;
-  if (!ok || rename(tmp.c_str(), args.out.c_str()) != 0) {
-    fprintf(stderr, "error: %s: write failed: %s\n", args.out.c_str(), strerror(errno));
-    remove(tmp.c_str());
-    return kExitBadInput;
-  }
-  // Read it back through the loader: what we wrote must be a valid checkpoint.
-  Result<host::MappedFile> file = host::MappedFile::open(args.out);
-  if (!file.is_ok()) return fail(file.status());
-  Result<Model> model = load_model(file->bytes(), args.out.c_str());
-  if (!model.is_ok()) return fail(model.status());
-  printf(
-      "%s: dim %d, hidden %d, %d layers, %d heads, %d kv heads, vocab %d, seq_len %d, "
-      "%" PRIu64 " parameters, %zu bytes\n",
-      args.out.c_str(), c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size,
-      c.seq_len, model->parameter_count, model->file_bytes);
-  return kExitOk;
+Registration register_bench(CLI::App& app) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "bench", "prefill/decode tok/s, time to first token, memory and bandwidth (greedy)");
+  cmd->add_option("model", args->model, "checkpoint")->required();
+  cmd->add_option("-z,--tokenizer", args->tokenizer,
+                  "tokenizer file, checked against the model (bench feeds token ids)");
+  cmd->add_option("--threads", args->threads,
+                  "worker threads (default: 1 for tiny models, else every CPU)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--prompt-tokens", args->prompt_tokens, "prompt length")
+      ->check(CLI::PositiveNumber)
+      ->default_val(16);
+  cmd->add_option("--gen-tokens", args->gen_tokens, "generated tokens per run")
+      ->check(CLI::PositiveNumber)
+      ->default_val(128);
+  cmd->add_option("--repeat", args->repeat, "runs to take the median of")
+      ->check(CLI::PositiveNumber)
+      ->default_val(5);
+  cmd->add_flag("--json", args->json, "one JSON object on standard output");
+  cmd->add_flag("--no-huge-pages", args->no_huge_pages,
+                "read the weights from the file mapping, not a huge-page copy");
+  cmd->add_flag("--no-bandwidth", args->no_bandwidth,
+                "skip measuring the machine's read bandwidth (0.5 GB buffer)");
+  return {cmd, [args] { return bench(*args); }};
 }
 
 }  // namespace llmcu::cli

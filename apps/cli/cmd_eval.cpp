@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "commands.h"
+#include "cli.h"
 #include "llmcu/arena.h"
 #include "llmcu/evaluate.h"
 #include "llmcu/memory_plan.h"
@@ -21,14 +21,10 @@
 #include "llmcu/transformer.h"
 #include "mapped_file.h"
 #include "model_store.h"
+#include "output_file.h"
 
 namespace llmcu::cli {
 namespace {
-
-int fail(const Status& status) {
-  fprintf(stderr, "error: %s\n", status.message());
-  return kExitBadInput;
-}
 
 Result<std::vector<int32_t>> parse_tokens(const std::string& text) {
   std::vector<int32_t> ids;
@@ -60,17 +56,15 @@ Result<std::vector<int32_t>> encode_text_file(const std::string& text_path,
                          strerror(errno));
   }
   const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  Result<host::MappedFile> file = host::MappedFile::open(tokenizer_path);
-  if (!file.is_ok()) return file.status();
+  LLMCU_TRY_ASSIGN(host::MappedFile file, host::MappedFile::open(tokenizer_path));
   std::vector<uint32_t> tables(Tokenizer::table_bytes(vocab_size) / sizeof(uint32_t) + 1);
-  Result<Tokenizer> tokenizer =
-      Tokenizer::load(file->bytes(), vocab_size,
-                      {reinterpret_cast<uint8_t*>(tables.data()), tables.size() * sizeof(uint32_t)},
-                      tokenizer_path.c_str());
-  if (!tokenizer.is_ok()) return tokenizer.status();
+  LLMCU_TRY_ASSIGN(Tokenizer tokenizer, Tokenizer::load(file.bytes(), vocab_size,
+                                                        {reinterpret_cast<uint8_t*>(tables.data()),
+                                                         tables.size() * sizeof(uint32_t)},
+                                                        tokenizer_path.c_str()));
   std::vector<int32_t> work(Tokenizer::encode_work_ints(text.size()));
   int32_t n = 0;
-  LLMCU_TRY(tokenizer->encode(text, /*bos=*/true, /*eos=*/false, work, &n));
+  LLMCU_TRY(tokenizer.encode(text, /*bos=*/true, /*eos=*/false, work, &n));
   work.resize(static_cast<size_t>(n));
   return work;
 }
@@ -84,85 +78,88 @@ Status write_logits_row(void* user, int32_t, const float* logits, int32_t vocab_
   return Status::ok();
 }
 
-}  // namespace
+struct EvalArgs {
+  std::string model;
+  std::string tokenizer;   // empty: next to the model (needed for --text only)
+  std::string text_file;   // encoded with BOS first
+  std::string tokens;      // "ID ID ..."
+  std::string logits_out;  // float32 rows, vocab_size per fed token
+  int32_t seq_len = 0;
+};
 
-int eval_command(const EvalArgs& args) {
+Outcome eval(const EvalArgs& args) {
   if (args.text_file.empty() == args.tokens.empty()) {
-    fprintf(stderr, "eval: give exactly one of --text FILE and --tokens \"ID ID ...\"\n");
-    return kExitUsage;
+    return Outcome::usage("eval: give exactly one of --text FILE and --tokens \"ID ID ...\"");
   }
-  Result<host::MappedFile> model_file = host::MappedFile::open(args.model);
-  if (!model_file.is_ok()) return fail(model_file.status());
-  Result<Model> model = load_model(model_file->bytes(), args.model.c_str());
-  if (!model.is_ok()) return fail(model.status());
-  const ModelConfig& c = model->config;
+  LLMCU_TRY_ASSIGN(std::unique_ptr<LoadedModel> loaded, load_model_file(args.model));
+  const Model& model = loaded->model;
+  const ModelConfig& c = model.config;
 
-  Result<std::vector<int32_t>> tokens = Status::ok();
+  std::vector<int32_t> tokens;
   if (!args.tokens.empty()) {
-    tokens = parse_tokens(args.tokens);
+    LLMCU_TRY_ASSIGN(tokens, parse_tokens(args.tokens));
   } else {
     std::string tokenizer_path = args.tokenizer;
     if (tokenizer_path.empty()) {
-      Result<std::string> found = tokenizer_next_to(args.model, c.vocab_size);
-      if (!found.is_ok()) return fail(found.status());
-      tokenizer_path = *found;
+      LLMCU_TRY_ASSIGN(tokenizer_path, tokenizer_next_to(args.model, c.vocab_size));
     }
-    tokens = encode_text_file(args.text_file, tokenizer_path, c.vocab_size);
+    LLMCU_TRY_ASSIGN(tokens, encode_text_file(args.text_file, tokenizer_path, c.vocab_size));
   }
-  if (!tokens.is_ok()) return fail(tokens.status());
 
   // The transformer's buffers only: no sampler, tokenizer tables or prompt memory.
   SessionOptions session;
   session.seq_len = args.seq_len;
   session.purpose = SessionPurpose::kForward;
-  Result<MemoryPlan> plan = plan_memory(*model, session);
-  if (!plan.is_ok()) return fail(plan.status());
-  ArenaMemory arena(plan->arena_bytes);
-  if (arena.storage == nullptr) {
-    return fail(Status::error(StatusCode::kResourceExhausted,
-                              "%s: cannot allocate the %zu bytes its session needs (seq_len "
-                              "%d); try a shorter --seq-len",
-                              args.model.c_str(), plan->arena_bytes, plan->seq_len));
-  }
-  Result<Transformer> transformer = Transformer::create(*model, *plan, arena.span(), nullptr);
-  if (!transformer.is_ok()) return fail(transformer.status());
+  LLMCU_TRY_ASSIGN(const MemoryPlan plan, plan_memory(model, session));
+  LLMCU_TRY_ASSIGN(ArenaMemory arena, ArenaMemory::allocate(plan.arena_bytes, args.model));
+  LLMCU_TRY_ASSIGN(Transformer transformer,
+                   Transformer::create(model, plan, arena.span(), nullptr));
 
-  // The logits go to a temporary name beside --logits-out and are renamed
-  // into place only when complete: a failed run leaves no partial file.
-  FILE* logits_file = nullptr;
-  const std::string logits_tmp = args.logits_out + ".tmp";
-  if (!args.logits_out.empty()) {
-    logits_file = fopen(logits_tmp.c_str(), "wb");
-    if (logits_file == nullptr) {
-      return fail(Status::error(StatusCode::kIoError, "%s: cannot write: %s",
-                                args.logits_out.c_str(), strerror(errno)));
+  EvalStats stats;
+  auto evaluate = [&](LogitsSink sink, void* user) -> Status {
+    Result<EvalStats> result = evaluate_tokens(transformer, tokens, sink, user);
+    if (!result.is_ok()) {
+      Status status = result.status();
+      return status.with_context(args.model.c_str());
     }
+    stats = *result;
+    return Status::ok();
+  };
+  if (args.logits_out.empty()) {
+    LLMCU_TRY(evaluate(nullptr, nullptr));
+  } else {
+    // Streamed into a file renamed into place when complete.
+    LLMCU_TRY(write_atomically(args.logits_out, [&](FILE* f, const std::string&) {
+      return evaluate(write_logits_row, f);
+    }));
   }
-  Result<EvalStats> stats = evaluate_tokens(
-      *transformer, *tokens, logits_file != nullptr ? write_logits_row : nullptr, logits_file);
-  if (logits_file != nullptr && fclose(logits_file) != 0 && stats.is_ok()) {
-    stats = Status::error(StatusCode::kIoError, "%s: %s", args.logits_out.c_str(), strerror(errno));
-  }
-  if (logits_file != nullptr && stats.is_ok() &&
-      rename(logits_tmp.c_str(), args.logits_out.c_str()) != 0) {
-    stats = Status::error(StatusCode::kIoError, "%s: cannot rename %s into place: %s",
-                          args.logits_out.c_str(), logits_tmp.c_str(), strerror(errno));
-  }
-  if (logits_file != nullptr && !stats.is_ok()) remove(logits_tmp.c_str());
-  if (!stats.is_ok()) {
-    Status status = stats.status();
-    return fail(status.with_context(args.model.c_str()));
-  }
-  printf("model:       %s (%s)\n", args.model.c_str(), model_format_name(model->format));
-  printf("tokens:      %d (%d scored, %d window%s of up to %d positions)\n", stats->tokens,
-         stats->predicted, stats->windows, stats->windows == 1 ? "" : "s", plan->seq_len);
-  printf("mean nll:    %.6f\n", stats->mean_nll());
-  printf("perplexity:  %.6f\n", stats->perplexity());
-  if (logits_file != nullptr) {
-    printf("logits:      %s (%d rows of %d float32)\n", args.logits_out.c_str(), stats->tokens,
+  printf("model:       %s (%s)\n", args.model.c_str(), model_format_name(model.format));
+  printf("tokens:      %d (%d scored, %d window%s of up to %d positions)\n", stats.tokens,
+         stats.predicted, stats.windows, stats.windows == 1 ? "" : "s", plan.seq_len);
+  printf("mean nll:    %.6f\n", stats.mean_nll());
+  printf("perplexity:  %.6f\n", stats.perplexity());
+  if (!args.logits_out.empty()) {
+    printf("logits:      %s (%d rows of %d float32)\n", args.logits_out.c_str(), stats.tokens,
            c.vocab_size);
   }
-  return kExitOk;
+  return Outcome();
+}
+
+}  // namespace
+
+Registration register_eval(CLI::App& app) {
+  auto args = std::make_shared<EvalArgs>();
+  CLI::App* cmd =
+      app.add_subcommand("eval", "teacher-forced perplexity of a text or token sequence");
+  cmd->add_option("model", args->model, "checkpoint")->required();
+  cmd->add_option("-z,--tokenizer", args->tokenizer, "tokenizer file (default: next to the model)");
+  cmd->add_option("--text", args->text_file, "text file to evaluate (BOS is prepended)");
+  cmd->add_option("--tokens", args->tokens, "token ids to evaluate, e.g. \"1 403 407\"");
+  cmd->add_option("--logits-out", args->logits_out,
+                  "write every position's logits as float32 rows");
+  cmd->add_option("--seq-len", args->seq_len, "context window (default: the model's)")
+      ->check(CLI::NonNegativeNumber);
+  return {cmd, [args] { return eval(*args); }};
 }
 
 }  // namespace llmcu::cli

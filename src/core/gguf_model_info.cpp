@@ -52,14 +52,13 @@ Status error(const GgufFile& file, StatusCode code, const char* format, ...) {
 
 // A uint32 size in [1, kMaxSize]; `fallback` (if not null) when absent.
 Status read_size(const GgufFile& file, const Key& key, const uint32_t* fallback, int32_t* out) {
-  Result<uint32_t> v =
-      fallback != nullptr ? file.get_u32(key.view(), *fallback) : file.get_u32(key.view());
-  if (!v.is_ok()) return v.status();
-  if (*v == 0 || *v > kMaxSize) {
+  LLMCU_TRY_ASSIGN(uint32_t v, fallback != nullptr ? file.get_u32(key.view(), *fallback)
+                                                   : file.get_u32(key.view()));
+  if (v == 0 || v > kMaxSize) {
     return error(file, StatusCode::kInvalidFormat, "%s: %u is out of range (1 to %u)", key.c_str(),
-                 as_unsigned(*v), kMaxSize);
+                 as_unsigned(v), kMaxSize);
   }
-  *out = static_cast<int32_t>(*v);
+  *out = static_cast<int32_t>(v);
   return Status::ok();
 }
 
@@ -101,48 +100,43 @@ Status read_hyperparameters(const GgufFile& file, const char* arch, GgufModelInf
                  rope_dims.c_str(), as_int(m->rope_dims), as_int(m->head_size));
   }
   const Key theta(arch, "rope.freq_base");
-  Result<float> rope_theta = file.get_f32(theta.view(), 10000.0f);
-  if (!rope_theta.is_ok()) return rope_theta.status();
-  if (!(*rope_theta > 0.0f) || *rope_theta > 1e12f) {
+  LLMCU_TRY_ASSIGN(float rope_theta, file.get_f32(theta.view(), 10000.0f));
+  if (!(rope_theta > 0.0f) || rope_theta > 1e12f) {
     return error(file, StatusCode::kInvalidFormat, "%s: %g is not a positive base", theta.c_str(),
-                 static_cast<double>(*rope_theta));
+                 static_cast<double>(rope_theta));
   }
-  m->rope_theta = *rope_theta;
+  m->rope_theta = rope_theta;
   const Key eps(arch, "attention.layer_norm_rms_epsilon");
-  Result<float> rms_eps = file.get_f32(eps.view());
-  if (!rms_eps.is_ok()) return rms_eps.status();
-  if (!(*rms_eps > 0.0f) || *rms_eps > 1.0f) {
+  LLMCU_TRY_ASSIGN(float rms_eps, file.get_f32(eps.view()));
+  if (!(rms_eps > 0.0f) || rms_eps > 1.0f) {
     return error(file, StatusCode::kInvalidFormat, "%s: %g is not in (0, 1]", eps.c_str(),
-                 static_cast<double>(*rms_eps));
+                 static_cast<double>(rms_eps));
   }
-  m->rms_eps = *rms_eps;
+  m->rms_eps = rms_eps;
   return Status::ok();
 }
 
 // Features llama.cpp supports and llmcu does not compute: refused by name.
 Status refuse_unsupported(const GgufFile& file, const char* arch) {
   const Key scaling(arch, "rope.scaling.type");
-  Result<std::string_view> type = file.get_string(scaling.view(), "none");
-  if (!type.is_ok()) return type.status();
-  if (*type != "none") {
+  LLMCU_TRY_ASSIGN(std::string_view type, file.get_string(scaling.view(), "none"));
+  if (type != "none") {
     return error(file, StatusCode::kUnsupported, "%s '%.*s' is not supported", scaling.c_str(),
-                 static_cast<int>(type->size() < 32 ? type->size() : 32), type->data());
+                 static_cast<int>(type.size() < 32 ? type.size() : 32), type.data());
   }
   for (const char* suffix : {"rope.scaling.factor", "rope.scale_linear"}) {
     const Key factor(arch, suffix);
-    Result<float> f = file.get_f32(factor.view(), 0.0f);
-    if (!f.is_ok()) return f.status();
-    if (*f != 0.0f && *f != 1.0f) {
+    LLMCU_TRY_ASSIGN(float f, file.get_f32(factor.view(), 0.0f));
+    if (f != 0.0f && f != 1.0f) {
       return error(file, StatusCode::kUnsupported, "%s %g (rope scaling) is not supported",
-                   factor.c_str(), static_cast<double>(*f));
+                   factor.c_str(), static_cast<double>(f));
     }
   }
   const Key experts(arch, "expert_count");
-  Result<uint32_t> n_experts = file.get_u32(experts.view(), 0);
-  if (!n_experts.is_ok()) return n_experts.status();
-  if (*n_experts > 0) {
+  LLMCU_TRY_ASSIGN(uint32_t n_experts, file.get_u32(experts.view(), 0));
+  if (n_experts > 0) {
     return error(file, StatusCode::kUnsupported, "%s %u: mixtures of experts are not supported",
-                 experts.c_str(), as_unsigned(*n_experts));
+                 experts.c_str(), as_unsigned(n_experts));
   }
   if (file.find_tensor("rope_freqs.weight") != nullptr) {
     return error(file, StatusCode::kUnsupported,
@@ -152,22 +146,20 @@ Status refuse_unsupported(const GgufFile& file, const char* arch) {
 }
 
 Status read_vocab_size(const GgufFile& file, const char* arch, GgufModelInfo* m) {
-  Result<GgufArray> tokens = file.get_array("tokenizer.ggml.tokens", GgufType::kString);
-  if (!tokens.is_ok()) return tokens.status();
-  if (tokens->size() == 0 || tokens->size() > kMaxSize) {
+  LLMCU_TRY_ASSIGN(GgufArray tokens, file.get_array("tokenizer.ggml.tokens", GgufType::kString));
+  if (tokens.size() == 0 || tokens.size() > kMaxSize) {
     return error(file, StatusCode::kInvalidFormat,
                  "tokenizer.ggml.tokens: %llu tokens is out of range (1 to %u)",
-                 static_cast<unsigned long long>(tokens->size()), kMaxSize);
+                 static_cast<unsigned long long>(tokens.size()), kMaxSize);
   }
-  m->vocab_size = static_cast<int32_t>(tokens->size());
+  m->vocab_size = static_cast<int32_t>(tokens.size());
   const Key key(arch, "vocab_size");
   const uint32_t fallback = static_cast<uint32_t>(m->vocab_size);
-  Result<uint32_t> declared = file.get_u32(key.view(), fallback);
-  if (!declared.is_ok()) return declared.status();
-  if (*declared != fallback) {
+  LLMCU_TRY_ASSIGN(uint32_t declared, file.get_u32(key.view(), fallback));
+  if (declared != fallback) {
     return error(file, StatusCode::kInvalidFormat,
                  "%s is %u but tokenizer.ggml.tokens holds %d tokens", key.c_str(),
-                 as_unsigned(*declared), as_int(m->vocab_size));
+                 as_unsigned(declared), as_int(m->vocab_size));
   }
   return Status::ok();
 }
@@ -303,20 +295,18 @@ bool gguf_matrix_type_supported(GgmlType type) {
 }
 
 Result<GgufModelInfo> gguf_model_info(const GgufFile& file) {
-  Result<std::string_view> arch_name = file.get_string("general.architecture");
-  if (!arch_name.is_ok()) return arch_name.status();
+  LLMCU_TRY_ASSIGN(std::string_view arch_name, file.get_string("general.architecture"));
   GgufModelInfo m;
-  if (*arch_name == "llama") {
+  if (arch_name == "llama") {
     m.arch = GgufArch::kLlama;
     m.rope_style = RopeStyle::kAdjacentPairs;
-  } else if (*arch_name == "qwen2") {
+  } else if (arch_name == "qwen2") {
     m.arch = GgufArch::kQwen2;
     m.rope_style = RopeStyle::kHalves;
   } else {
     return error(file, StatusCode::kUnsupported,
                  "architecture '%.*s' is not supported (llama and qwen2 are)",
-                 static_cast<int>(arch_name->size() < 32 ? arch_name->size() : 32),
-                 arch_name->data());
+                 static_cast<int>(arch_name.size() < 32 ? arch_name.size() : 32), arch_name.data());
   }
   const char* arch = gguf_arch_name(m.arch);
   LLMCU_TRY(read_hyperparameters(file, arch, &m));

@@ -30,6 +30,12 @@ class ForkJoin {
 
   int workers() const { return workers_; }
 
+  // Tasks of the jobs handed to the workers so far, and how many of them the
+  // workers ran (the caller ran the rest): how evenly the work is shared.
+  // Read from the caller between jobs.
+  uint64_t tasks_shared() const { return tasks_shared_; }
+  uint64_t tasks_on_workers() const { return tasks_on_workers_.load(std::memory_order_relaxed); }
+
   // Caller side: runs fn(context, t) for every t in [0, count) on the caller
   // and the workers; returns when all have finished.
   void run(int count, TaskFn fn, void* context) {
@@ -41,6 +47,7 @@ class ForkJoin {
     fn_ = fn;
     context_ = context;
     count_ = count;
+    tasks_shared_ += static_cast<uint64_t>(count);
     next_.store(0, std::memory_order_relaxed);
     // Every worker takes part in every job (one with nothing left to claim
     // just reports back), so each sees every epoch: no worker can mistake a
@@ -62,7 +69,11 @@ class ForkJoin {
       if (epoch == seen_[worker]) continue;  // stray wake-up: no new job
       seen_[worker] = epoch;
       const bool stop = stopping_;
-      if (!stop) drain();
+      if (!stop) {
+        const int ran = drain();
+        if (ran > 0)
+          tasks_on_workers_.fetch_add(static_cast<uint64_t>(ran), std::memory_order_relaxed);
+      }
       // acq_rel: the caller's acquire load of 0 then sees every output written.
       if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) signals_->wake_caller();
       return !stop;
@@ -80,10 +91,11 @@ class ForkJoin {
   }
 
  private:
-  void drain() {
-    for (;;) {
+  // Runs tasks until none is left to claim; returns how many it ran.
+  int drain() {
+    for (int ran = 0;; ++ran) {
       const int t = next_.fetch_add(1, std::memory_order_relaxed);
-      if (t >= count_) return;
+      if (t >= count_) return ran;
       fn_(context_, t);
     }
   }
@@ -98,6 +110,10 @@ class ForkJoin {
   std::atomic<int> next_{0};
   std::atomic<int> pending_{0};
   std::atomic<uint32_t> epoch_{0};
+  uint64_t tasks_shared_ = 0;  // caller only
+  // Added to before a worker reports back, so the caller's acquire of
+  // pending_ == 0 makes every job's count visible.
+  std::atomic<uint64_t> tasks_on_workers_{0};
   uint32_t seen_[kMaxWorkers] = {};  // each slot touched by its worker only
 };
 

@@ -10,6 +10,7 @@
 #include "fork_join.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
+#include "sdkconfig.h"
 
 namespace llmcu::platform {
 namespace {
@@ -24,7 +25,13 @@ struct NotifySignals {
   void wait_for_workers() { ulTaskNotifyTake(pdTRUE, portMAX_DELAY); }
 };
 
-constexpr BaseType_t kWorkerCore = 1;
+// CONFIG_FREERTOS_NUMBER_OF_CORES replaces portNUM_PROCESSORS from ESP-IDF 5.3
+// on; the older name is deprecated.
+#if defined(CONFIG_FREERTOS_NUMBER_OF_CORES)
+constexpr int kFreeRtosCores = CONFIG_FREERTOS_NUMBER_OF_CORES;
+#else
+constexpr int kFreeRtosCores = portNUM_PROCESSORS;
+#endif
 
 }  // namespace
 
@@ -53,10 +60,18 @@ Status FreeRtosExecutor::start(const Config& config) {
                          config.cores);
   }
   if (config.cores == 1) return Status::ok();
-  if (portNUM_PROCESSORS < 2) {
+#if CONFIG_IDF_TARGET_LINUX
+  // ESP-IDF's linux target runs FreeRTOS on one core: the worker shares it
+  // with the caller, which exercises the fork/join as on the board but gains
+  // no speed.
+  const BaseType_t worker_core = kFreeRtosCores < 2 ? 0 : 1;
+#else
+  if (kFreeRtosCores < 2) {
     return Status::error(StatusCode::kUnsupported,
                          "2 cores configured but FreeRTOS runs on one (CONFIG_FREERTOS_UNICORE?)");
   }
+  const BaseType_t worker_core = 1;
+#endif
   // Internal RAM: the atomics and notifications of every fork live here, and
   // they must not go through the PSRAM cache.
   void* memory = heap_caps_malloc(sizeof(State), MALLOC_CAP_INTERNAL | MALLOC_CAP_8BIT);
@@ -69,15 +84,17 @@ Status FreeRtosExecutor::start(const Config& config) {
   state->signals.caller = xTaskGetCurrentTaskHandle();
   const BaseType_t created = xTaskCreatePinnedToCore(
       worker_main, "llmcu_worker", config.stack_bytes, &state->join,
-      static_cast<UBaseType_t>(config.priority), &state->signals.worker, kWorkerCore);
+      static_cast<UBaseType_t>(config.priority), &state->signals.worker, worker_core);
   if (created != pdPASS) {
     state->~State();
     heap_caps_free(memory);
     return Status::error(StatusCode::kResourceExhausted,
-                         "could not create the worker task on core 1 (stack %lu bytes)",
+                         "could not create the worker task on core %d (stack %lu bytes)",
+                         static_cast<int>(worker_core),
                          static_cast<unsigned long>(config.stack_bytes));
   }
   state_ = state;
+  worker_core_ = static_cast<int>(worker_core);
   return Status::ok();
 }
 
@@ -91,6 +108,14 @@ void FreeRtosExecutor::parallel_for(int count, TaskFn fn, void* context) {
     return;
   }
   state_->join.run(count, fn, context);
+}
+
+uint64_t FreeRtosExecutor::tasks_shared() const {
+  return state_ != nullptr ? state_->join.tasks_shared() : 0;
+}
+
+uint64_t FreeRtosExecutor::tasks_on_worker() const {
+  return state_ != nullptr ? state_->join.tasks_on_workers() : 0;
 }
 
 uint32_t FreeRtosExecutor::worker_stack_high_water_bytes() const {

@@ -1,7 +1,8 @@
 // The core's Executor on ESP-IDF FreeRTOS: the calling task (app_main, on
 // core 0) and one persistent worker task pinned to core 1 share each
 // parallel_for through ForkJoin, woken by direct task notifications. With one
-// core configured there is no worker and everything runs inline.
+// core configured there is no worker and everything runs inline. On ESP-IDF's
+// linux target (one FreeRTOS core) the worker shares core 0.
 //
 // No FreeRTOS header here: the app includes this without the kernel's macros.
 #pragma once
@@ -38,9 +39,19 @@ class FreeRtosExecutor final : public Executor {
   // log it after a generation to size Config::stack_bytes.
   uint32_t worker_stack_high_water_bytes() const;
 
+  // Tasks handed to the worker's fork/joins so far, and how many the worker
+  // ran (0 and 0 without a worker).
+  uint64_t tasks_shared() const;
+  uint64_t tasks_on_worker() const;
+
+  // The core the worker task is pinned to, or -1 without a worker. Core 1 on
+  // the ESP32-S3; 0 on ESP-IDF's linux target, whose FreeRTOS has one core.
+  int worker_core() const { return worker_core_; }
+
  private:
   struct State;
   State* state_ = nullptr;
+  int worker_core_ = -1;
 };
 
 }  // namespace llmcu::platform

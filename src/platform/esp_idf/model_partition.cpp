@@ -1,5 +1,7 @@
 #include "model_partition.h"
 
+#include <cstdio>
+
 #include "esp_err.h"
 #include "esp_partition.h"
 #include "llmcu/container.h"
@@ -34,6 +36,10 @@ Result<MappedPartition> map_model_partition(const char* label) {
                          label);
   }
 
+  MappedPartition mapped;
+  mapped.label = part->label;
+  snprintf(mapped.name, sizeof(mapped.name), "partition '%s'", part->label);
+
   // The header alone first: it says how much to map.
   const void* ptr = nullptr;
   esp_partition_mmap_handle_t handle = 0;
@@ -41,7 +47,7 @@ Result<MappedPartition> map_model_partition(const char* label) {
       esp_partition_mmap(part, 0, kContainerHeaderBytes, ESP_PARTITION_MMAP_DATA, &ptr, &handle);
   if (err != ESP_OK) return map_failed(label, kContainerHeaderBytes, err);
   Result<ContainerHeader> header = parse_container_header(
-      {static_cast<const uint8_t*>(ptr), kContainerHeaderBytes}, part->label);
+      {static_cast<const uint8_t*>(ptr), kContainerHeaderBytes}, mapped.name);
   esp_partition_munmap(handle);
   if (!header.is_ok()) return header.status();
   if (header->total_bytes > part->size) {
@@ -54,8 +60,6 @@ Result<MappedPartition> map_model_partition(const char* label) {
 
   err = esp_partition_mmap(part, 0, header->total_bytes, ESP_PARTITION_MMAP_DATA, &ptr, &handle);
   if (err != ESP_OK) return map_failed(label, header->total_bytes, err);
-  MappedPartition mapped;
-  mapped.label = part->label;
   mapped.address = part->address;
   mapped.partition_size = part->size;
   mapped.container = {static_cast<const uint8_t*>(ptr), header->total_bytes};

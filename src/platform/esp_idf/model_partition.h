@@ -13,6 +13,7 @@ namespace llmcu::platform {
 
 struct MappedPartition {
   const char* label = nullptr;
+  char name[32] = {};                  // "partition 'model'": how errors name it
   uint32_t address = 0;                // flash address of the partition
   uint32_t partition_size = 0;         // bytes
   std::span<const uint8_t> container;  // exactly the container's bytes
