@@ -22,10 +22,11 @@ endmacro()
 set(LLMCU_KERNEL_FAMILIES "")
 llmcu_kernel_family(ref      ref      Ref)
 llmcu_kernel_family(avx2     x86      Avx2    SOURCES kernels_avx2.cpp kernels_q8_avx2.cpp
-                                                      kernels_ggml_avx2.cpp
+                                                      kernels_ggml_avx2.cpp kernels_q8_path_avx2.cpp
                                               OPTIONS -mavx2 -mfma -mf16c)
 llmcu_kernel_family(avx512   x86      Avx512  SOURCES kernels_avx2.cpp kernels_q8_avx2.cpp
-                                                      kernels_ggml_avx2.cpp kernels_avx512.cpp
+                                                      kernels_ggml_avx2.cpp kernels_q8_path_avx2.cpp
+                                                      kernels_avx512.cpp
                                               OPTIONS -mavx2 -mfma -mf16c -mavx512f)
 llmcu_kernel_family(neon     neon     Neon    SOURCES kernels_neon.cpp kernels_q8_neon.cpp
                                                       kernels_ggml_neon.cpp)

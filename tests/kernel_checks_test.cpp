@@ -1,6 +1,7 @@
 // The shared kernel checks (src/kernels/testing/kernel_checks.h) for every
-// family this build has: the active one, the reference itself, and on
-// AVX-512 builds the AVX2 family too. The ESP32-S3 family runs them in
+// family this build has: the active one, the reference itself, on x86 the
+// kernels of int8 models (x86::Avx2Q8), and on AVX-512 builds the AVX2
+// family too. The ESP32-S3 family runs them in
 // esp32s3_kernels_test.cpp, over the fake esp-dsp; the Cortex-M family in the
 // image's --selftest under QEMU.
 #include <gtest/gtest.h>
@@ -35,8 +36,11 @@ class KernelChecks : public ::testing::Test {
   static void report(void*, const char* line) { ADD_FAILURE() << line; }
 };
 
+// Active::Q8Path, the kernels of int8 models, where it is a family of its own.
 #if defined(LLMCU_KERNELS_AVX512)
-using Families = ::testing::Types<Active, x86::Avx2, ref::Ref>;
+using Families = ::testing::Types<Active, x86::Avx2, Active::Q8Path, ref::Ref>;
+#elif defined(LLMCU_KERNELS_AVX2)
+using Families = ::testing::Types<Active, Active::Q8Path, ref::Ref>;
 #elif defined(LLMCU_KERNELS_REF)
 using Families = ::testing::Types<ref::Ref>;
 #else

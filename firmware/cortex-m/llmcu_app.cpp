@@ -3,7 +3,7 @@
 // sized at build time by the core's own memory plan.
 //
 //   llmcu_mcu_app.elf [-m MODEL] [-z TOKENIZER] [-t TEMP] [-p TOPP] [-s SEED]
-//                     [-n STEPS] [-i PROMPT] [--seq-len N] [--selftest]
+//                     [-n STEPS] [-i PROMPT] [--seq-len N] [--expect FILE] [--selftest]
 //
 // Defaults: the model and tokenizer embedded in the image (stories260K,
 // tok512), used in place from code memory; greedy (-t 0), top-p 0.9, 200
@@ -18,7 +18,10 @@
 // standard error. When the model and tokenizer are the embedded ones (same
 // bytes, wherever they were read from) and the arguments are those of a case
 // in ../shared/golden/cases.json (embedded at build time), the text must equal
-// llama2.c's (or be a prefix of it, for fewer steps).
+// llama2.c's (or be a prefix of it, for fewer steps). --expect FILE names
+// the text the run must print instead (read through semihosting), e.g. the
+// host's text for an int8 model; an int8 model's count is printed as
+// "int8 instructions/token".
 //
 // Exit status: 0 success, 1 a model/tokenizer/argument that cannot be used
 // (one "error: ..." line), 2 wrong usage, 5 the text differs from the golden
@@ -76,12 +79,14 @@ alignas(llmcu::Arena::kAlignment) uint8_t g_arena[LLMCU_MCU_ARENA_BYTES];
 
 const char* const kUsage =
     "usage: llmcu_mcu_app.elf [-m MODEL] [-z TOKENIZER] [-t TEMP] [-p TOPP] [-s SEED]\n"
-    "                         [-n STEPS] [-i PROMPT] [--seq-len N] [--selftest]\n"
+    "                         [-n STEPS] [-i PROMPT] [--seq-len N] [--expect FILE]\n"
+    "                         [--selftest]\n"
     "  defaults: embedded stories260K + tok512, -t 0 -p 0.9 -n 200 -i \"Once upon a time\"\n";
 
 struct Args {
   const char* model_path = nullptr;  // null: the embedded model
   const char* tokenizer_path = nullptr;
+  const char* expect_path = nullptr;  // the text the run must print
   float temperature = 0.0f;
   float topp = 0.9f;
   uint64_t seed = 0;
@@ -137,6 +142,8 @@ bool parse_args(int argc, char** argv, Args* args) {
       args->seq_len = static_cast<int32_t>(number);
     } else if (flag == "-i") {
       args->prompt = value;
+    } else if (flag == "--expect") {
+      args->expect_path = value;
     } else {
       fprintf(stderr, "error: unknown option %s\n%s", argv[i - 1], kUsage);
       return false;
@@ -291,6 +298,7 @@ struct Inputs {
                                   LLMCU_MCU_MODEL_NAME,
                                   {llmcu_embedded_tokenizer, llmcu_embedded_tokenizer_end},
                                   LLMCU_MCU_TOKENIZER_NAME};
+  std::span<const uint8_t> expected_text;  // --expect
   size_t ext_ram_used = 0;
 
   bool embedded() const {
@@ -321,11 +329,14 @@ Result<Inputs> read_inputs(const Args& args) {
     LLMCU_TRY_ASSIGN(in.parts.tokenizer, read_into_ext_ram(args.tokenizer_path, &cursor, limit));
     in.parts.tokenizer_name = args.tokenizer_path;
   }
+  if (args.expect_path != nullptr) {
+    LLMCU_TRY_ASSIGN(in.expected_text, read_into_ext_ram(args.expect_path, &cursor, limit));
+  }
   in.ext_ram_used = static_cast<size_t>(cursor - start);
   return in;
 }
 
-void report_instructions(uint64_t instructions, int32_t positions, const McuHost& host) {
+void report_instructions(uint64_t instructions, int32_t positions, const McuHost& host, bool int8) {
   using ull = unsigned long long;  // newlib's <cinttypes> has no PRIu64 here
   if (!counting_instructions()) {
     fprintf(stderr,
@@ -336,7 +347,8 @@ void report_instructions(uint64_t instructions, int32_t positions, const McuHost
   fprintf(stderr, "instructions: %llu for %" PRId32 " positions\n", ull{instructions}, positions);
   if (positions > 0) {
     const auto n = static_cast<uint64_t>(positions);
-    fprintf(stderr, "instructions/token: %llu\n", ull{(instructions + n / 2) / n});
+    fprintf(stderr, "%sinstructions/token: %llu\n", int8 ? "int8 " : "",
+            ull{(instructions + n / 2) / n});
   }
   if (host.pieces > 2) {
     fprintf(stderr, "instructions/position: %llu at position 1, %llu at position %" PRId32 "\n",
@@ -365,6 +377,18 @@ void report_memory(const llmcu::MemoryPlan& p, const Inputs& in, bool from_host_
   const size_t budget_use = sizeof g_arena + stack;
   fprintf(stderr, "memory: arena + stack high-water = %lu bytes (%s the 1 MiB budget)\n",
           ul(budget_use), budget_use <= kRamBudget ? "within" : "OVER");
+}
+
+// --expect: the text must be the file's, less its one final newline.
+int expected_verdict(const McuHost& host, const char* path) {
+  if (host.first_difference != SIZE_MAX || host.bytes != host.expected.size()) {
+    const size_t at = host.first_difference != SIZE_MAX ? host.first_difference : host.bytes;
+    fprintf(stderr, "expected text: MISMATCH at byte %lu of %lu (%s)\n", ul(at),
+            ul(host.expected.size()), path);
+    return kExitGoldenMismatch;
+  }
+  fprintf(stderr, "expected text: match (%lu bytes, %s)\n", ul(host.bytes), path);
+  return kExitOk;
 }
 
 // The same number of positions must give the golden text; fewer, a prefix of it.
@@ -412,8 +436,9 @@ int run(const Args& args) {
   const llmcu::MemoryPlan& plan = app.plan();
 
   const int32_t positions = plan.positions(args.steps);
-  const llmcu_golden::Case* golden =
-      in->embedded() ? find_golden_case(args, positions, model.config.seq_len) : nullptr;
+  const llmcu_golden::Case* golden = in->embedded() && args.expect_path == nullptr
+                                         ? find_golden_case(args, positions, model.config.seq_len)
+                                         : nullptr;
   fprintf(stderr,
           "llmcu on %s, kernels %s: %s (%s), %s, seq_len %" PRId32 ", steps %" PRId32
           ", temperature %g, topp %g\n",
@@ -422,6 +447,11 @@ int run(const Args& args) {
           static_cast<double>(args.temperature), static_cast<double>(args.topp));
 
   if (golden != nullptr) host.expected = std::string_view(golden->expected, golden->expected_bytes);
+  if (args.expect_path != nullptr) {
+    size_t n = in->expected_text.size();
+    if (n > 0 && in->expected_text[n - 1] == '\n') --n;
+    host.expected = std::string_view(reinterpret_cast<const char*>(in->expected_text.data()), n);
+  }
   const uint64_t start = llmcu_mcu_instructions();
   host.last_count = start;
   llmcu_insn_mark(1);  // exact count with the insn_count plugin: marks 1 and 2
@@ -431,8 +461,10 @@ int run(const Args& args) {
   if (!stats.is_ok()) return fail(stats.status());
 
   // The app logged tok/s (in virtual time under -icount: 1 instruction = 1 ns).
-  report_instructions(instructions, stats->positions, host);
+  report_instructions(instructions, stats->positions, host,
+                      model.weight_type == llmcu::WeightType::kQ8);
   report_memory(plan, *in, args.model_path != nullptr);
+  if (args.expect_path != nullptr) return expected_verdict(host, args.expect_path);
   return golden_verdict(golden, host, positions, model.config.seq_len);
 }
 

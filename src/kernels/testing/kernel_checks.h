@@ -493,9 +493,10 @@ inline float load_float(const uint8_t* p) {
 template <class F>
 void check_matvec_q8(Context& ctx) {
   static const int32_t group_sizes[] = {1, 3, 4, 6, 8, 12, 16, 32, 50, 64, 128};
-  static const int32_t rows_list[] = {1, 3, 5, 9, 13};
+  // Blocks of 8 rows and of 8 groups (the AVX2 kernel), and the rest of each.
+  static const int32_t rows_list[] = {1, 3, 5, 8, 9, 13, 17};
   for (int32_t gs : group_sizes) {
-    for (int32_t groups : {1, 2, 3, 7, 12}) {
+    for (int32_t groups : {1, 2, 3, 7, 8, 12, 17}) {
       const int32_t cols = gs * groups;
       for (int32_t rows : rows_list) {
         for (int32_t offset : {0, 3}) {  // scales and rows unaligned, as in version-2 files
