@@ -26,7 +26,11 @@ float Sampler::random_f32() {
 int32_t Sampler::sample(float* logits) {
   if (temperature_ == 0.0f) return kernels::Active::argmax(logits, vocab_size_);
   for (int32_t i = 0; i < vocab_size_; ++i) logits[i] /= temperature_;
-  kernels::Active::softmax(logits, vocab_size_);
+  if (int8_model_) {
+    kernels::Active::Q8Path::softmax(logits, vocab_size_);
+  } else {
+    kernels::Active::softmax(logits, vocab_size_);
+  }
   const float coin = random_f32();
   if (topp_ <= 0.0f || topp_ >= 1.0f) return sample_multinomial(logits, coin);
   return sample_topp(logits, coin);
