@@ -1,14 +1,35 @@
 // The llmcu commands on GGUF files: llama.cpp's conversions of stories260K
 // from ../shared/models/gguf (the tokenizer comes from the file).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <fstream>
+#include <vector>
+
+#include "llmcu/container.h"
+#include "llmcu/gguf.h"
+#include "llmcu/model.h"
 #include "test_support.h"
 
 namespace llmcu::test {
 namespace {
 
+std::string gguf_path(const char* name) {
+  return shared_dir() + "/models/gguf/" + name;
+}
+
 std::string gguf(const char* name) {
-  return shell_quote(shared_dir() + "/models/gguf/" + name);
+  return shell_quote(gguf_path(name));
+}
+
+std::string temp_path(const std::string& name) {
+  return testing::TempDir() + "/llmcu_gguf_" + std::to_string(getpid()) + "_" + name;
+}
+
+// "mean nll:    X" of eval's output.
+std::string mean_nll(const std::string& out) {
+  const size_t at = out.find("mean nll:");
+  return at == std::string::npos ? "" : out.substr(at, out.find('\n', at) - at);
 }
 
 TEST(CliGguf, InspectShowsTheFileTheTokenizerAndThePlan) {
@@ -46,6 +67,75 @@ TEST(CliGguf, PlanCountsTheModelIndexAgainstTheBudget) {
   EXPECT_NE(r.out.find("the arena fits"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("longest seq_len that fits: 128 (model's: 128)"), std::string::npos)
       << r.out;
+}
+
+TEST(CliGguf, BenchMeasuresAGgufModel) {
+  const CommandResult r = run_cli("bench " + gguf("stories260K-q8_0.gguf") +
+                                  " --prompt-tokens 4 --gen-tokens 16 --repeat 1 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("decode"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("stories260K-q8_0.gguf"), std::string::npos) << r.out;
+}
+
+TEST(CliGguf, EvalOfTheF32ConversionIsLlama2csModels) {
+  const std::string text = temp_path("text.txt");
+  {
+    std::ofstream f(text);
+    f << "Once upon a time, there was a little girl named Lily.\n";
+  }
+  const CommandResult g =
+      run_cli("eval " + gguf("stories260K-f32.gguf") + " --text " + shell_quote(text));
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  const std::string models = shared_dir() + "/models/";
+  const CommandResult b =
+      run_cli("eval " + shell_quote(models + "stories260K.bin") + " -z " +
+              shell_quote(models + "tok512.bin") + " --text " + shell_quote(text));
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  // The same tokens from the file's own vocabulary, the same weights: the same perplexity.
+  EXPECT_NE(g.out.find("tokens:      17 (16 scored"), std::string::npos) << g.out;
+  EXPECT_FALSE(mean_nll(g.out).empty());
+  EXPECT_EQ(mean_nll(g.out), mean_nll(b.out));
+  // A quantized file scores the ids given.
+  const CommandResult q =
+      run_cli("eval " + gguf("stories260K-q8_0.gguf") + " --tokens '1 403 407 261 378'");
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  EXPECT_NE(q.out.find("perplexity:"), std::string::npos) << q.out;
+  unlink(text.c_str());
+}
+
+TEST(CliGguf, PackWritesAContainerWithoutATokenizer) {
+  const std::string out = temp_path("q8_0.llmcu");
+  CommandResult r = run_cli("pack " + gguf("stories260K-q8_0.gguf") + " " + shell_quote(out));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("tokenizer  none: the model's own vocabulary (512 tokens)"),
+            std::string::npos)
+      << r.out;
+  // What the device does with it: open, verify, load the model in place with its index.
+  const std::vector<uint8_t> bytes = read_file(out);
+  Result<Container> c = open_container(bytes, out.c_str(), /*verify_checksums=*/true);
+  ASSERT_TRUE(c.is_ok()) << c.status().message();
+  EXPECT_TRUE(c->tokenizer.empty());
+  EXPECT_EQ(std::vector<uint8_t>(c->model.begin(), c->model.end()),
+            read_file(gguf_path("stories260K-q8_0.gguf")));
+  Result<size_t> need = model_memory_bytes(c->model, "packed");
+  ASSERT_TRUE(need.is_ok()) << need.status().message();
+  std::vector<uint8_t> memory(*need);
+  Result<Model> m = load_model(c->model, "packed", memory);
+  ASSERT_TRUE(m.is_ok()) << m.status().message();
+  // Tensor data lands on the container's 64-byte boundary.
+  EXPECT_EQ((c->header.model_offset + m->gguf->data_offset()) % kContainerAlignment, 0u);
+
+  // A GGUF model with a tokenizer file, a llama2.c one without: wrong usage, nothing written.
+  unlink(out.c_str());
+  const std::string models = shared_dir() + "/models/";
+  r = run_cli("pack " + gguf("stories260K-q8_0.gguf") + " " + shell_quote(models + "tok512.bin") +
+              " " + shell_quote(out));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("brings its own vocabulary"), std::string::npos) << r.err;
+  r = run_cli("pack " + shell_quote(models + "stories260K.bin") + " " + shell_quote(out));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("needs its tokenizer"), std::string::npos) << r.err;
+  EXPECT_NE(access(out.c_str(), F_OK), 0);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // llmcu pack: writes the model container a device flashes into its `model`
 // partition (include/llmcu/container.h). Both inputs are validated with the
 // same loaders the device runs, so a container that packs is one that loads.
+// A GGUF model carries its vocabulary: it is packed alone.
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -9,7 +10,9 @@
 
 #include "cli.h"
 #include "llmcu/container.h"
+#include "llmcu/gguf.h"
 #include "llmcu/model.h"
+#include "llmcu/text_tokenizer.h"
 #include "llmcu/tokenizer.h"
 #include "mapped_file.h"
 #include "output_file.h"
@@ -20,6 +23,7 @@ namespace {
 // Offset of the lowest tensor in the checkpoint: the header ends there, and
 // the container aligns that byte rather than the file's first byte.
 size_t first_tensor_offset(const Model& m, const uint8_t* base) {
+  if (m.gguf != nullptr) return static_cast<size_t>(m.gguf->data_offset());
   const Weights& w = m.weights;
   const uint8_t* candidates[] = {
       w.token_embedding.base,
@@ -73,24 +77,46 @@ Status write_container(FILE* f, const ContainerHeader& h, std::span<const uint8_
 
 struct PackArgs {
   std::string model;
-  std::string tokenizer;
-  std::string out;
+  std::vector<std::string> rest;  // [TOKENIZER] OUT
 };
 
+// Loads the vocabulary exactly as the device will: a llama2.c tokenizer
+// file for the model's vocabulary size, or the GGUF file's own.
+Status check_tokenizer(const Model& model, std::span<const uint8_t> tokenizer, const char* name) {
+  if (model.gguf != nullptr) {
+    std::vector<uint64_t> tables(tokenizer_table_bytes(model.tokenizer) / 8 + 1);
+    return TextTokenizer::load_gguf(*model.gguf, model.tokenizer,
+                                    {reinterpret_cast<uint8_t*>(tables.data()), tables.size() * 8})
+        .status();
+  }
+  std::vector<uint32_t> tables(Tokenizer::table_bytes(model.config.vocab_size) / sizeof(uint32_t));
+  return Tokenizer::load(
+             tokenizer, model.config.vocab_size,
+             {reinterpret_cast<uint8_t*>(tables.data()), tables.size() * sizeof(uint32_t)}, name)
+      .status();
+}
+
 Outcome pack(const PackArgs& args) {
+  const bool with_tokenizer = args.rest.size() == 2;
+  const std::string& out = args.rest.back();
   LLMCU_TRY_ASSIGN(std::unique_ptr<LoadedModel> loaded, load_model_file(args.model));
   const Model& model = loaded->model;
-  LLMCU_TRY_ASSIGN(host::MappedFile tokenizer_file, host::MappedFile::open(args.tokenizer));
-  // Load it for the model's vocabulary exactly as the device will.
-  std::vector<uint32_t> tables(Tokenizer::table_bytes(model.config.vocab_size) / sizeof(uint32_t));
-  LLMCU_TRY(
-      Tokenizer::load(tokenizer_file.bytes(), model.config.vocab_size,
-                      {reinterpret_cast<uint8_t*>(tables.data()), tables.size() * sizeof(uint32_t)},
-                      args.tokenizer.c_str())
-          .status());
+  if (model.gguf != nullptr && with_tokenizer) {
+    return Outcome::usage("%s is a GGUF model and brings its own vocabulary: llmcu pack MODEL OUT",
+                          args.model.c_str());
+  }
+  if (model.gguf == nullptr && !with_tokenizer) {
+    return Outcome::usage("%s needs its tokenizer: llmcu pack MODEL TOKENIZER OUT",
+                          args.model.c_str());
+  }
+  host::MappedFile tokenizer_file;
+  if (with_tokenizer) {
+    LLMCU_TRY_ASSIGN(tokenizer_file, host::MappedFile::open(args.rest[0]));
+  }
+  const std::span<const uint8_t> tokenizer_bytes = tokenizer_file.bytes();
+  LLMCU_TRY(check_tokenizer(model, tokenizer_bytes, with_tokenizer ? args.rest[0].c_str() : ""));
 
   const std::span<const uint8_t> model_bytes = loaded->file.bytes();
-  const std::span<const uint8_t> tokenizer_bytes = tokenizer_file.bytes();
   LLMCU_TRY_ASSIGN(
       ContainerHeader header,
       plan_container(model_bytes.size(), first_tensor_offset(model, model_bytes.data()),
@@ -98,18 +124,22 @@ Outcome pack(const PackArgs& args) {
   header.model_crc32 = crc32(model_bytes);
   header.tokenizer_crc32 = crc32(tokenizer_bytes);
   // Whole or not at all: OUT is either the old file or a complete container.
-  LLMCU_TRY(write_atomically(args.out, [&](FILE* f, const std::string&) {
+  LLMCU_TRY(write_atomically(out, [&](FILE* f, const std::string&) {
     return write_container(f, header, model_bytes, tokenizer_bytes);
   }));
-  printf("wrote %s: %lu bytes\n", args.out.c_str(), static_cast<unsigned long>(header.total_bytes));
+  printf("wrote %s: %lu bytes\n", out.c_str(), static_cast<unsigned long>(header.total_bytes));
   printf("  model      %10lu bytes at offset %lu (%s, crc32 %08lx)\n",
          static_cast<unsigned long>(header.model_bytes),
          static_cast<unsigned long>(header.model_offset), model_format_name(model.format),
          static_cast<unsigned long>(header.model_crc32));
-  printf("  tokenizer  %10lu bytes at offset %lu (%d tokens, crc32 %08lx)\n",
-         static_cast<unsigned long>(header.tokenizer_bytes),
-         static_cast<unsigned long>(header.tokenizer_offset), model.config.vocab_size,
-         static_cast<unsigned long>(header.tokenizer_crc32));
+  if (with_tokenizer) {
+    printf("  tokenizer  %10lu bytes at offset %lu (%d tokens, crc32 %08lx)\n",
+           static_cast<unsigned long>(header.tokenizer_bytes),
+           static_cast<unsigned long>(header.tokenizer_offset), model.config.vocab_size,
+           static_cast<unsigned long>(header.tokenizer_crc32));
+  } else {
+    printf("  tokenizer  none: the model's own vocabulary (%d tokens)\n", model.config.vocab_size);
+  }
   return Outcome();
 }
 
@@ -120,8 +150,10 @@ Registration register_pack(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "pack", "write the model container a device flashes (model + tokenizer, checksummed)");
   cmd->add_option("model", args->model, "checkpoint")->required();
-  cmd->add_option("tokenizer", args->tokenizer, "tokenizer file")->required();
-  cmd->add_option("out", args->out, "container to write")->required();
+  cmd->add_option("tokenizer_out", args->rest,
+                  "TOKENIZER OUT, or OUT alone for a GGUF model (it brings its vocabulary)")
+      ->expected(1, 2)
+      ->required();
   return {cmd, [args] { return pack(*args); }};
 }
 

@@ -9,7 +9,9 @@
 //   28  u32 tokenizer_offset       32  u32 tokenizer_bytes
 //   36  u32 model_crc32            40  u32 tokenizer_crc32  44  u32 flags (0)
 //   48  12 reserved bytes (0)      60  u32 header_crc32 of bytes [0, 60)
-// then zero padding, the model, zero padding, the tokenizer.
+// then zero padding, the model, zero padding, the tokenizer. A model that
+// carries its own vocabulary (GGUF) comes with no tokenizer: tokenizer_bytes
+// is 0 (its offset then marks the end of the container).
 //
 // The writer places the model so that its first tensor starts on a 64-byte
 // boundary (vector loads on the S3 need 16) and leaves at least
@@ -63,7 +65,8 @@ Result<Container> open_container(std::span<const uint8_t> bytes, const char* nam
                                  bool verify_checksums);
 
 // Writer side: where a model of `model_bytes`, whose first tensor starts
-// `model_tensor_offset` bytes into it, and a tokenizer go. The CRCs are left 0.
+// `model_tensor_offset` bytes into it, and a tokenizer (possibly of 0 bytes)
+// go. The CRCs are left 0.
 Result<ContainerHeader> plan_container(size_t model_bytes, size_t model_tensor_offset,
                                        size_t tokenizer_bytes);
 // The 64 header bytes for `header`, header CRC included.

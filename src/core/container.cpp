@@ -15,11 +15,11 @@ constexpr size_t kHeaderCrcOffset = 60;
 constexpr uint64_t kMaxContainerBytes = UINT32_MAX;
 
 // A payload region [offset, offset + bytes) that must lie after the header
-// and inside the container.
+// and inside the container; empty only if `may_be_empty`.
 Status check_region(const char* name, const char* part, uint32_t offset, uint32_t bytes,
-                    uint32_t total) {
+                    uint32_t total, bool may_be_empty) {
   const uint64_t end = uint64_t{offset} + bytes;
-  if (bytes == 0) {
+  if (bytes == 0 && !may_be_empty) {
     return Status::error(StatusCode::kInvalidFormat, "%s: container holds an empty %s", name, part);
   }
   if (offset < kContainerHeaderBytes || end > total) {
@@ -49,7 +49,7 @@ Result<ContainerHeader> parse_container_header(std::span<const uint8_t> bytes, c
   if (!is_container(bytes)) {
     return Status::error(StatusCode::kInvalidFormat,
                          "%s: not an llmcu container (no \"LLMCUPAK\" magic; erased flash reads "
-                         "0xff); write one with `llmcu pack MODEL TOKENIZER OUT`",
+                         "0xff); write one with `llmcu pack MODEL [TOKENIZER] OUT`",
                          name);
   }
   const uint32_t stored_crc = read_u32(p + kHeaderCrcOffset);
@@ -91,8 +91,10 @@ Result<ContainerHeader> parse_container_header(std::span<const uint8_t> bytes, c
                            name, static_cast<unsigned>(i), static_cast<unsigned>(p[i]));
     }
   }
-  LLMCU_TRY(check_region(name, "model", h.model_offset, h.model_bytes, h.total_bytes));
-  LLMCU_TRY(check_region(name, "tokenizer", h.tokenizer_offset, h.tokenizer_bytes, h.total_bytes));
+  LLMCU_TRY(check_region(name, "model", h.model_offset, h.model_bytes, h.total_bytes, false));
+  // No tokenizer: the model carries its own vocabulary (GGUF).
+  LLMCU_TRY(
+      check_region(name, "tokenizer", h.tokenizer_offset, h.tokenizer_bytes, h.total_bytes, true));
   const bool model_first = h.model_offset < h.tokenizer_offset;
   const uint64_t first_end = model_first ? uint64_t{h.model_offset} + h.model_bytes
                                          : uint64_t{h.tokenizer_offset} + h.tokenizer_bytes;
@@ -148,7 +150,7 @@ Result<Container> open_container(std::span<const uint8_t> bytes, const char* nam
 
 Result<ContainerHeader> plan_container(size_t model_bytes, size_t model_tensor_offset,
                                        size_t tokenizer_bytes) {
-  if (model_bytes == 0 || tokenizer_bytes == 0 || model_tensor_offset >= model_bytes) {
+  if (model_bytes == 0 || model_tensor_offset >= model_bytes) {
     return Status::error(StatusCode::kInvalidArgument,
                          "cannot pack a model of %llu bytes (tensors from byte %llu) with a "
                          "tokenizer of %llu bytes",
