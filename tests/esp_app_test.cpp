@@ -17,6 +17,8 @@
 #include "app.h"
 #include "line_editor.h"
 #include "llmcu/container.h"
+#include "llmcu/gguf.h"
+#include "llmcu/model.h"
 #include "settings.h"
 #include "test_internals.h"
 #include "test_support.h"
@@ -332,9 +334,9 @@ TEST(ForkJoin, StrayWakeUpsNeitherRepeatNorShortenAJob) {
 
 // ---- the app loop against a fake device ---------------------------------
 
-std::vector<uint8_t> pack(const std::vector<uint8_t>& model,
-                          const std::vector<uint8_t>& tokenizer) {
-  Result<ContainerHeader> h = plan_container(model.size(), 28, tokenizer.size());
+std::vector<uint8_t> pack(const std::vector<uint8_t>& model, const std::vector<uint8_t>& tokenizer,
+                          size_t tensor_offset = 28) {
+  Result<ContainerHeader> h = plan_container(model.size(), tensor_offset, tokenizer.size());
   h->model_crc32 = crc32(model);
   h->tokenizer_crc32 = crc32(tokenizer);
   std::vector<uint8_t> out(h->total_bytes, 0);
@@ -407,6 +409,47 @@ class AppTest : public ::testing::Test {
   std::vector<uint8_t> container_;
   RawSettings raw_;
 };
+
+// A GGUF model in a container brings its vocabulary; its index takes a block
+// of internal RAM before the session's arena, and the text is the host's.
+TEST_F(AppTest, LoadsAGgufContainerWithItsIndexInInternalRam) {
+  const std::vector<uint8_t> gguf = read_file(model_path("gguf/stories260K-q8_0.gguf"));
+  Result<size_t> need = model_memory_bytes(gguf, "gguf");
+  ASSERT_TRUE(need.is_ok()) << need.status().message();
+  std::vector<uint8_t> memory(*need);
+  Result<Model> host_model = load_model(gguf, "gguf", memory);
+  ASSERT_TRUE(host_model.is_ok()) << host_model.status().message();
+  const std::vector<uint8_t> container = pack(gguf, {}, host_model->gguf->data_offset());
+
+  raw_.temperature = "0";
+  raw_.steps = 40;
+  raw_.generations = 1;
+  FakeHost host;
+  App a;
+  Status s = a.load(settings(), container, "model", host, nullptr);
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  ASSERT_TRUE(a.run_batch().is_ok());
+  EXPECT_TRUE(host.logged("model: GGUF, dim 64"));
+  EXPECT_TRUE(host.logged("model index: " + std::to_string(*need) + " bytes in internal RAM"));
+  ASSERT_EQ(host.allocations.size(), 2u);
+  EXPECT_EQ(host.allocations[0], std::make_pair(*need, ArenaPlace::kInternal));
+  EXPECT_EQ(a.plan().seq_len, 128);  // the file's context_length
+
+  const CommandResult r = run_cli("run " + shell_quote(model_path("gguf/stories260K-q8_0.gguf")) +
+                                  " -t 0 -n 40 -i 'Once upon a time'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(host.text, r.out);
+
+  // No room for the index: refused with its size, nothing else taken.
+  FakeHost full;
+  full.fail_allocation_number = 1;
+  App b;
+  s = b.load(settings(), container, "model", full, nullptr);
+  EXPECT_FALSE(s.is_ok());
+  EXPECT_NE(std::string(s.message()).find("bytes of its index in internal RAM"), std::string::npos)
+      << s.message();
+  EXPECT_EQ(full.allocations.size(), 1u);
+}
 
 TEST_F(AppTest, LoadsLogsAndGeneratesLikeTheExistingPorts) {
   FakeHost host;

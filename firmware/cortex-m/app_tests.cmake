@@ -5,7 +5,8 @@
 # llmcu_mcu_app_tests(PREFIX <p> IMAGE <path> BOARD <qemu machine> SHARED_DIR <dir>
 #                     [WORK_DIR <dir>] [QUICK] [LABELS <l>...] [FIXTURES <f>...]
 #                     [CONTAINER <good> <corrupted> <fixture that writes them>]
-#                     [INT8 <model> <expected text> <fixture that writes them>])
+#                     [INT8 <model> <expected text> <fixture that writes them>]
+#                     [GGUF <directory> <fixture that fills it>])
 #   QUICK     only the golden greedy run, the kernel self-test, one sampled case and one bad input
 #   FIXTURES  fixtures every test requires (e.g. the one that builds IMAGE)
 #   CONTAINER llmcu containers (`llmcu pack` of stories260K + tok512, and a copy with a damaged
@@ -13,11 +14,16 @@
 #   INT8      stories260K quantized by the host (`llmcu quantize --format llmcu --group-size 64`)
 #             and the host's text for the benchmark case's arguments on it (int8 models run
 #             runq.c's order there): the image must print that text, and its count per token
+#   GGUF      a directory with stories260K as GGUF in containers (`llmcu pack MODEL.gguf OUT`):
+#             stories260K-q8_0.llmcu (llama.cpp's Q8_0 conversion) and stories260K-q4_0.llmcu
+#             (`llmcu quantize --format gguf --type q4_0` of its F32 one), and the host's text
+#             for the benchmark case's arguments on each (expected_q8_0.txt; expected_q4_0.txt
+#             for 64 steps): the image must print the host's text
 set(_LLMCU_MCU_APP_TESTS_DIR "${CMAKE_CURRENT_LIST_DIR}")
 
 function(llmcu_mcu_app_tests)
   cmake_parse_arguments(A "QUICK" "PREFIX;IMAGE;BOARD;SHARED_DIR;WORK_DIR"
-                        "LABELS;FIXTURES;CONTAINER;INT8" ${ARGN})
+                        "LABELS;FIXTURES;CONTAINER;INT8;GGUF" ${ARGN})
   if(NOT A_WORK_DIR)
     set(A_WORK_DIR "${CMAKE_CURRENT_BINARY_DIR}/${A_PREFIX}_inputs")
   endif()
@@ -83,6 +89,25 @@ function(llmcu_mcu_app_tests)
     _test(int8_greedy FIXTURES ${fixture} EXPECT "expected text: match"
           "int8 instructions/token: [0-9]+"
           ARGS -m "${int8_model}" -z "${models}/tok512.bin" --seq-len 511 --expect "${int8_text}")
+  endif()
+  if(A_GGUF)
+    list(GET A_GGUF 0 gguf_dir)
+    list(GET A_GGUF 1 fixture)
+    # The benchmark case from GGUF containers, counted with -icount: the file's own
+    # vocabulary, its context of 128, ggml's Q8_0 and Q4_0 (and F16 ffn_down) kernels.
+    # Q4_0 for 64 steps: the Q8_0 activations turn the families' last-bit differences (F16
+    # sums, exp) into logit differences of a few hundredths, and at step 87 the host's two
+    # best tokens are 0.03 apart.
+    _test(gguf_q8_0_container FIXTURES ${fixture}
+          EXPECT "expected text: match" "instructions/token: [0-9]+"
+          ARGS -m "${gguf_dir}/stories260K-q8_0.llmcu" --expect "${gguf_dir}/expected_q8_0.txt")
+    _test(gguf_q4_0_container FIXTURES ${fixture}
+          EXPECT "expected text: match" "instructions/token: [0-9]+"
+          ARGS -m "${gguf_dir}/stories260K-q4_0.llmcu" -n 64
+               --expect "${gguf_dir}/expected_q4_0.txt")
+    # A bare GGUF file, read through semihosting.
+    _test(gguf_q8_0_file NO_ICOUNT FIXTURES ${fixture} EXPECT "expected text: match"
+          ARGS -m "${models}/gguf/stories260K-q8_0.gguf" --expect "${gguf_dir}/expected_q8_0.txt")
   endif()
   if(A_QUICK)
     return()

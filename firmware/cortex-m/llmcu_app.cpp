@@ -10,7 +10,8 @@
 // steps, prompt "Once upon a time": the golden greedy case. -m/-z read host
 // files through semihosting into external RAM instead; MODEL may also be an
 // llmcu container (`llmcu pack`), whose CRCs are checked and which brings its
-// own tokenizer. Other flags as in llama2.c's run; --seq-len plans a shorter
+// own tokenizer, or a GGUF file (alone or in a container), which brings its
+// vocabulary. Other flags as in llama2.c's run; --seq-len plans a shorter
 // context (less arena).
 //
 // Standard output is the story, exactly as llama2.c prints it; everything else
@@ -39,6 +40,7 @@
 #include "llmcu/build_info.h"
 #include "llmcu/container.h"
 #include "llmcu/generator.h"
+#include "llmcu/gguf.h"
 #include "llmcu/memory_plan.h"
 #include "llmcu/model.h"
 #include "llmcu_golden_cases.h"  // generated from cases.json (golden_cases.cmake)
@@ -252,22 +254,26 @@ class McuHost final : public llmcu::device::Host {
 
   llmcu::device::HeapInfo heap() override {
     llmcu::device::HeapInfo h;
-    h.internal_free = h.internal_largest = sizeof g_arena;
+    h.internal_free = h.internal_largest = sizeof g_arena - arena_used_;
     return h;
   }
 
+  // Blocks from the static arena, one after another (a GGUF model's index,
+  // then the session's arena), never given back.
   uint8_t* allocate(size_t size, llmcu::device::ArenaPlace place) override {
-    if (place != llmcu::device::ArenaPlace::kInternal || size > sizeof g_arena || arena_taken_) {
-      return nullptr;
-    }
-    arena_taken_ = true;
-    return g_arena;
+    const size_t align = llmcu::Arena::kAlignment;
+    const size_t room = sizeof g_arena - arena_used_;
+    if (place != llmcu::device::ArenaPlace::kInternal || size > room) return nullptr;
+    uint8_t* block = g_arena + arena_used_;
+    const size_t taken = size + (align - size % align) % align;
+    arena_used_ = taken < room ? arena_used_ + taken : sizeof g_arena;
+    return block;
   }
 
   bool read_line(std::string_view*) override { return false; }
 
  private:
-  bool arena_taken_ = false;
+  size_t arena_used_ = 0;
 };
 
 // SysTick counts instructions (40 per tick) only under -icount shift=0, which
@@ -322,6 +328,9 @@ Result<Inputs> read_inputs(const Args& args) {
                                              /*verify_checksums=*/true));
       in.parts.model = container.model;
       in.parts.tokenizer = container.tokenizer;
+      in.parts.tokenizer_name = args.model_path;
+    } else if (llmcu::is_gguf(in.parts.model)) {
+      in.parts.tokenizer = {};  // the file's own vocabulary
       in.parts.tokenizer_name = args.model_path;
     }
   }

@@ -114,7 +114,7 @@ Status App::load(const Settings& settings, const ModelParts& parts, Host& host,
   settings_ = settings;
   host_ = &host;
   loaded_ = false;
-  LLMCU_TRY_ASSIGN(model_, load_model(parts.model, parts.model_name));
+  LLMCU_TRY(load_model_parts(parts));
   const ModelConfig& c = model_.config;
   logf(
       "model: %s, dim %d, hidden_dim %d, n_layers %d, n_heads %d, n_kv_heads %d, vocab_size %d, "
@@ -140,6 +140,25 @@ Status App::load(const Settings& settings, const ModelParts& parts, Host& host,
   log_heap("after loading");
   logf("cores: %d", executor != nullptr ? executor->concurrency() : 1);
   loaded_ = true;
+  return Status::ok();
+}
+
+Status App::load_model_parts(const ModelParts& parts) {
+  LLMCU_TRY_ASSIGN(const size_t need, model_memory_bytes(parts.model, parts.model_name));
+  if (need > model_memory_.size()) {
+    uint8_t* block = host_->allocate(need, ArenaPlace::kInternal);
+    if (block == nullptr) {
+      return Status::error(StatusCode::kResourceExhausted,
+                           "%s: could not allocate the %lu bytes of its index in internal RAM",
+                           parts.model_name, static_cast<unsigned long>(need));
+    }
+    model_memory_ = std::span<uint8_t>(block, need);
+  }
+  LLMCU_TRY_ASSIGN(model_, load_model(parts.model, parts.model_name, model_memory_.first(need)));
+  if (need > 0) {
+    logf("model index: %lu bytes in internal RAM (the GGUF file's metadata and tensor tables)",
+         static_cast<unsigned long>(need));
+  }
   return Status::ok();
 }
 

@@ -127,6 +127,7 @@ class App {
 
  private:
   void log_heap(const char* when);
+  Status load_model_parts(const ModelParts& parts);
   Status create_generator(const ModelParts& parts, Executor* executor);
   void log_longest_context(const HeapInfo& heap);
   SessionOptions session_options() const;
@@ -136,6 +137,9 @@ class App {
   Settings settings_;
   Host* host_ = nullptr;
   Model model_;
+  // A GGUF model's index and per-layer tables (model_memory_bytes), in
+  // internal RAM from the host; kept for later loads that fit in it.
+  std::span<uint8_t> model_memory_;
   MemoryPlan plan_;
   Generator generator_;
   ArenaLayout layout_;
