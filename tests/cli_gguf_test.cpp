@@ -138,5 +138,70 @@ TEST(CliGguf, PackWritesAContainerWithoutATokenizer) {
   EXPECT_NE(access(out.c_str(), F_OK), 0);
 }
 
+TEST(CliGguf, GenRandomWritesGgufOfEitherArchitectureAndType) {
+  const std::string shape = " --shape 64,172,2,8,2,512,64";
+  const std::string qwen2 = temp_path("qwen2.gguf");
+  CommandResult r = run_cli("gen-random " + shell_quote(qwen2) + shape +
+                            " --format gguf --arch qwen2 --type q8_0");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("GGUF qwen2 Q8_0, dim 64, hidden 172, 2 layers, 8 heads, 2 kv heads, "
+                       "vocab 512, context 64, rope theta 1e+06, rms eps 1e-06, tied classifier"),
+            std::string::npos)
+      << r.out;
+  // 172-value rows cannot be Q8_0 blocks: F16, as quantize --format gguf does.
+  EXPECT_NE(r.out.find("blk.1.ffn_down.weight: F16 (rows of 172 values)"), std::string::npos);
+  r = run_cli("inspect " + shell_quote(qwen2));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("rope:        halves (neox), theta 1e+06; rms eps 1e-06; q/k/v biases: yes"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("tokenizer:   SentencePiece BPE (GGUF llama), 512 tokens"),
+            std::string::npos)
+      << r.out;
+  r = run_cli("run " + shell_quote(qwen2) + " -t 0 -n 16 -i Once");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+
+  // Same seed, same bytes; another seed, other bytes; llama with a separate classifier.
+  const std::string again = temp_path("qwen2b.gguf"), llama = temp_path("llama.gguf");
+  ASSERT_EQ(run_cli("gen-random " + shell_quote(again) + shape +
+                    " --format gguf --arch qwen2 --type q8_0")
+                .exit_code,
+            0);
+  EXPECT_EQ(read_file(qwen2), read_file(again));
+  r = run_cli("gen-random " + shell_quote(llama) + shape +
+              " --format gguf --type q4_0 --tied no --seed 5");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("GGUF llama Q4_0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rope theta 10000, rms eps 1e-05, separate classifier"), std::string::npos)
+      << r.out;
+  r = run_cli("inspect " + shell_quote(llama));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Q4_0 matrices, the classifier Q8_0 (llama.cpp gives it Q6_K or Q8_0), ffn_down F16.
+  EXPECT_NE(r.out.find("tensor types: F32 5 (1280 bytes) F16 2 (44032 bytes) Q8_0 1 (34816 "
+                       "bytes) Q4_0 13"),
+            std::string::npos)
+      << r.out;
+  for (const std::string& f : {qwen2, again, llama}) unlink(f.c_str());
+}
+
+TEST(CliGguf, GenRandomRefusesWhatItCannotWrite) {
+  const std::string out = temp_path("refused.gguf");
+  for (const std::string& args : {
+           std::string(" --shape smollm2-135m"),                     // its eps and theta need GGUF
+           std::string(" --shape 64,172,2,8,2,512,64 --type q8_0"),  // a llama2.c file is fp32
+           std::string(" --shape 64,172,2,8,2,512,64 --format gguf --type q5_1"),
+           std::string(" --shape 64,172,2,8,2,512,64 --format gguf --arch mistral"),
+       }) {
+    const CommandResult r = run_cli("gen-random " + shell_quote(out) + args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;
+  }
+  // Fewer tokens than the special and byte tokens of the made-up vocabulary.
+  const CommandResult r =
+      run_cli("gen-random " + shell_quote(out) + " --shape 64,172,2,8,2,200,64 --format gguf");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("vocab_size 200"), std::string::npos) << r.err;
+  EXPECT_NE(access(out.c_str(), F_OK), 0);
+}
+
 }  // namespace
 }  // namespace llmcu::test

@@ -1,5 +1,6 @@
 // llmcu gen-random OUT --shape S: a llama2.c checkpoint of a published shape
-// (or any other) with random weights, for speed work without the real ones.
+// (or any other) with random weights, for speed work without the real ones;
+// --format gguf writes a GGUF file (random_gguf.h) of llama or qwen2.
 #include <algorithm>
 #include <cerrno>
 #include <cinttypes>
@@ -9,6 +10,7 @@
 
 #include "cli.h"
 #include "output_file.h"
+#include "random_gguf.h"
 
 namespace llmcu::cli {
 namespace {
@@ -16,21 +18,40 @@ namespace {
 struct Shape {
   const char* name;
   ModelConfig config;
+  bool qwen2 = false;
+  bool gguf_only = false;  // rms eps or rope theta other than llama2.c's
 };
 
-// ../shared/models/README.md: the published llama2.c TinyStories shapes.
-constexpr Shape kShapes[] = {
+ModelConfig hf_config(ModelConfig c, float rms_eps, float rope_theta) {
+  c.rms_eps = rms_eps;
+  c.rope_theta = rope_theta;
+  return c;
+}
+
+// ../shared/models/README.md: the published llama2.c TinyStories shapes;
+// then SmolLM2-135M and Qwen2.5-0.5B as their config.json files give them
+// (tied embeddings; context lengths as published).
+const Shape kShapes[] = {
     {"15M", {288, 768, 6, 6, 6, 32000, 256, true}},
     {"42M", {512, 1376, 8, 8, 8, 32000, 1024, true}},
     {"110M", {768, 2048, 12, 12, 12, 32000, 1024, true}},
+    {"smollm2-135m", hf_config({576, 1536, 30, 9, 3, 49152, 8192, true}, 1e-5f, 100000.0f), false,
+     true},
+    {"qwen2.5-0.5b", hf_config({896, 4864, 24, 14, 2, 151936, 32768, true}, 1e-6f, 1000000.0f),
+     true, true},
 };
 
-bool parse_shape(const std::string& text, ModelConfig* out) {
+const Shape* named_shape(const std::string& text) {
   for (const Shape& s : kShapes) {
-    if (text == s.name) {
-      *out = s.config;
-      return true;
-    }
+    if (text == s.name) return &s;
+  }
+  return nullptr;
+}
+
+bool parse_shape(const std::string& text, ModelConfig* out) {
+  if (const Shape* s = named_shape(text)) {
+    *out = s->config;
+    return true;
   }
   int32_t v[7];
   char tail = 0;
@@ -81,19 +102,71 @@ class TensorWriter {
 
 struct GenRandomArgs {
   std::string out;
-  std::string shape;  // 15M, 42M, 110M or dim,hidden,layers,heads,kv_heads,vocab,seq_len
+  std::string shape;  // a name of kShapes or dim,hidden,layers,heads,kv_heads,vocab,seq_len
   uint64_t seed = 1;
+  std::string format = "llama2c";
+  std::string type = "f32";   // --format gguf
+  std::string arch;           // --format gguf: llama or qwen2 (default: the shape's)
+  std::string tied = "auto";  // --format gguf: share the classifier with the embedding
 };
+
+GgmlType ggml_type_named(const std::string& name) {
+  if (name == "f16") return GgmlType::kF16;
+  if (name == "q8_0") return GgmlType::kQ8_0;
+  if (name == "q4_0") return GgmlType::kQ4_0;
+  return GgmlType::kF32;
+}
+
+Outcome gen_random_gguf(const GenRandomArgs& args, const ModelConfig& c, const Shape* shape) {
+  RandomGgufSpec spec;
+  spec.config = c;
+  spec.qwen2 = args.arch.empty() ? shape != nullptr && shape->qwen2 : args.arch == "qwen2";
+  if (shape == nullptr && spec.qwen2) {
+    spec.config.rms_eps = 1e-6f;  // Qwen2's, with its rope theta
+    spec.config.rope_theta = 1000000.0f;
+  }
+  if (args.tied != "auto") spec.config.shared_classifier = args.tied == "yes";
+  spec.type = ggml_type_named(args.type);
+  spec.seed = args.seed;
+  spec.name = "random " + args.shape;
+  GgufExportReport report;
+  LLMCU_TRY(write_atomically(args.out, [&](FILE* f, const std::string&) -> Status {
+    LLMCU_TRY_ASSIGN(report, write_random_gguf(spec, f));
+    return Status::ok();
+  }));
+  // Read it back through the loader: what we wrote must be a valid model.
+  LLMCU_TRY_ASSIGN(std::unique_ptr<LoadedModel> written, load_model_file(args.out));
+  const ModelConfig& w = written->model.config;
+  printf(
+      "%s: GGUF %s %s, dim %d, hidden %d, %d layers, %d heads, %d kv heads, vocab %d, "
+      "context %d, rope theta %g, rms eps %g, %s classifier, %" PRIu64 " parameters, %" PRIu64
+      " bytes\n",
+      args.out.c_str(), spec.qwen2 ? "qwen2" : "llama", ggml_type_name(spec.type), w.dim,
+      w.hidden_dim, w.n_layers, w.n_heads, w.n_kv_heads, w.vocab_size, w.seq_len,
+      static_cast<double>(w.rope_theta), static_cast<double>(w.rms_eps),
+      w.shared_classifier ? "tied" : "separate", written->model.parameter_count, report.bytes);
+  for (const std::string& fallback : report.fallbacks) printf("  %s\n", fallback.c_str());
+  return Outcome();
+}
 
 Outcome gen_random(const GenRandomArgs& args) {
   ModelConfig c;
   if (!parse_shape(args.shape, &c)) {
     return Outcome::usage(
-        "--shape: '%s' is neither 15M, 42M, 110M nor "
+        "--shape: '%s' is neither 15M, 42M, 110M, smollm2-135m, qwen2.5-0.5b nor "
         "dim,hidden,layers,heads,kv_heads,vocab,seq_len",
         args.shape.c_str());
   }
   if (Status s = validate_config(c); !s.is_ok()) return Outcome::usage("--shape: %s", s.message());
+  const Shape* shape = named_shape(args.shape);
+  if (args.format == "gguf") return gen_random_gguf(args, c, shape);
+  if (shape != nullptr && shape->gguf_only) {
+    return Outcome::usage("--shape %s: its rms eps and rope theta need --format gguf",
+                          args.shape.c_str());
+  }
+  if (!args.arch.empty() || args.type != "f32" || args.tied != "auto") {
+    return Outcome::usage("--arch, --type and --tied apply to --format gguf");
+  }
   // llama2.c's legacy (version 0) layout: 7 int32 header fields (a positive
   // vocab size means the classifier is the embedding table), then fp32
   // tensors, with the unused RoPE tables before the end.
@@ -134,13 +207,30 @@ Outcome gen_random(const GenRandomArgs& args) {
 
 Registration register_gen_random(CLI::App& app) {
   auto args = std::make_shared<GenRandomArgs>();
-  CLI::App* cmd =
-      app.add_subcommand("gen-random", "write a llama2.c version-0 checkpoint with random weights");
+  CLI::App* cmd = app.add_subcommand(
+      "gen-random", "write a llama2.c version-0 checkpoint (or a GGUF) with random weights");
   cmd->add_option("out", args->out, "file to write")->required();
   cmd->add_option("--shape", args->shape,
-                  "15M, 42M, 110M or dim,hidden,layers,heads,kv_heads,vocab,seq_len")
+                  "15M, 42M, 110M, smollm2-135m, qwen2.5-0.5b (GGUF only) or "
+                  "dim,hidden,layers,heads,kv_heads,vocab,seq_len")
       ->required();
   cmd->add_option("--seed", args->seed, "random seed")->default_val(1);
+  cmd->add_option("--format", args->format, "llama2c (version 0) or gguf")
+      ->check(CLI::IsMember({"llama2c", "gguf"}))
+      ->default_val("llama2c");
+  cmd->add_option("--type", args->type,
+                  "--format gguf: f32, f16, q8_0 or q4_0 (as quantize --format gguf chooses "
+                  "per tensor)")
+      ->check(CLI::IsMember({"f32", "f16", "q8_0", "q4_0"}))
+      ->default_val("f32");
+  cmd->add_option("--arch", args->arch,
+                  "--format gguf: llama or qwen2 (q/k/v biases, rotary halves, rms eps 1e-6, "
+                  "rope theta 1e6); default: the shape's, else llama")
+      ->check(CLI::IsMember({"llama", "qwen2"}));
+  cmd->add_option("--tied", args->tied,
+                  "--format gguf: yes (no output.weight), no, or auto (the shape's; yes)")
+      ->check(CLI::IsMember({"auto", "yes", "no"}))
+      ->default_val("auto");
   return {cmd, [args] { return gen_random(*args); }};
 }
 
