@@ -3,12 +3,14 @@
 // Input: byte 0 temperature (x / 64), byte 1 top-p (x / 255), byte 2 steps
 // (x % 32; 0 means the whole context), byte 3 prompt length L, then L prompt
 // bytes, then the model file. The tokenizer is tok512.bin for a 512-token
-// model and a synthetic one of the model's vocabulary otherwise. Sessions
+// model and a synthetic one of the model's vocabulary otherwise; a GGUF
+// model brings its own. Sessions
 // whose arena would exceed 64 MiB are skipped: they are the memory plan's
 // business, not the generator's.
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <span>
 #include <vector>
 
 #include "fuzz_support.h"
@@ -55,7 +57,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // A separate, 4-byte aligned copy as an mmap would give.
   const std::vector<uint8_t> model_bytes =
       llmcu::fuzz::exact_copy(data + kHeader + prompt_len, size - kHeader - prompt_len);
-  llmcu::Result<llmcu::Model> model = llmcu::load_model(model_bytes, "fuzz.bin");
+  llmcu::Result<size_t> need = llmcu::model_memory_bytes(model_bytes, "fuzz.bin");
+  if (!need.is_ok()) return 0;
+  std::vector<uint8_t> memory(*need);
+  llmcu::Result<llmcu::Model> model = llmcu::load_model(model_bytes, "fuzz.bin", memory);
   if (!model.is_ok()) return 0;
   const int32_t vocab = model->config.vocab_size;
   if (vocab > kMaxVocab) return 0;
@@ -65,10 +70,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   llmcu::Result<llmcu::MemoryPlan> plan = llmcu::plan_memory(*model, session);
   if (!plan.is_ok() || plan->arena_bytes > kMaxArena) return 0;
   std::vector<uint8_t> arena(plan->arena_bytes + llmcu::Arena::kAlignment);
-  const std::vector<uint8_t>& tokenizer = tokenizer_for(vocab);
+  const std::span<const uint8_t> tokenizer =
+      model->gguf != nullptr ? std::span<const uint8_t>() : tokenizer_for(vocab);
   llmcu::Result<llmcu::Generator> g =
       llmcu::Generator::create(*model, tokenizer, "fuzz.tok", *plan, arena, nullptr);
-  if (!g.is_ok()) abort();  // a valid model with its own tokenizer and a planned arena
+  if (!g.is_ok()) {
+    // A GGUF file's vocabulary is read when the generator loads it (and may
+    // be refused then); any other valid model with its tokenizer and a
+    // planned arena must give a generator.
+    if (model->gguf == nullptr) abort();
+    return 0;
+  }
 
   llmcu::GenerateOptions options;
   options.prompt = prompt;

@@ -34,7 +34,7 @@ for target in "${targets[@]}"; do
   case "$target" in
     model_loader)
       # Whole checkpoints, and their headers with a little of the body.
-      for f in "$models"/*.bin; do
+      for f in "$models"/*.bin "$models"/gguf/*.gguf; do
         cp "$f" "$corpus/shared_$(basename "$f")"
         head -c 1024 "$f" >"$corpus/head_$(basename "$f")"
       done
@@ -51,11 +51,15 @@ for target in "${targets[@]}"; do
       cp "$models/tokenizer.bin" "$corpus/shared_tokenizer.bin"
       ;;
     generate)
-      # Greedy and sampled stories from stories260K, with a prompt.
+      # Greedy and sampled stories from stories260K, with a prompt; greedy from its GGUF
+      # conversions (their own vocabulary).
       printf '\x00\x00\x10\x10Once upon a time' | cat - "$models/stories260K.bin" \
         >"$corpus/shared_stories260K_greedy.bin"
       printf '\x40\xe6\x08\x03Lily' | cat - "$models/stories260K.bin" \
         >"$corpus/shared_stories260K_topp.bin"
+      for f in "$models"/gguf/*.gguf; do
+        printf '\x00\x00\x10\x04Once' | cat - "$f" >"$corpus/shared_$(basename "$f")"
+      done
       ;;
   esac
   log="$out/fuzz_$target.log"
