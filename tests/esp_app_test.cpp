@@ -4,6 +4,7 @@
 // against a fake device.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <deque>
@@ -341,8 +342,8 @@ std::vector<uint8_t> pack(const std::vector<uint8_t>& model, const std::vector<u
   h->tokenizer_crc32 = crc32(tokenizer);
   std::vector<uint8_t> out(h->total_bytes, 0);
   encode_container_header(*h, out.data());
-  memcpy(out.data() + h->model_offset, model.data(), model.size());
-  memcpy(out.data() + h->tokenizer_offset, tokenizer.data(), tokenizer.size());
+  std::copy(model.begin(), model.end(), out.begin() + h->model_offset);
+  std::copy(tokenizer.begin(), tokenizer.end(), out.begin() + h->tokenizer_offset);
   return out;
 }
 

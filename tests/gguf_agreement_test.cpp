@@ -21,7 +21,6 @@ namespace llmcu {
 namespace {
 
 constexpr int kVocab = 512;
-constexpr int kFullRows = 8;
 
 std::string data_path(const std::string& name) {
   return std::string(LLMCU_TEST_DATA_DIR) + "/gguf/" + name;
