@@ -15,6 +15,8 @@
 #include "cli.h"
 #include "llmcu/generator.h"
 #include "llmcu/model.h"
+#include "llmcu/model_check.h"
+#include "options.h"
 #include "thread_pool.h"
 
 namespace llmcu::cli {
@@ -117,6 +119,9 @@ long peak_rss_bytes() {
   return usage.ru_maxrss * 1024L;  // Linux reports KiB
 }
 
+// More than any context llmcu plans (the sum is checked against the model's).
+constexpr int32_t kMaxBenchTokens = 1 << 24;
+
 struct BenchArgs {
   std::string model;
   std::string tokenizer;  // optional: checked against the model if given
@@ -130,11 +135,9 @@ struct BenchArgs {
 };
 
 Outcome bench(const BenchArgs& args) {
-  if (args.prompt_tokens < 1 || args.gen_tokens < 1 || args.repeat < 1) {
-    return Outcome::usage("bench: --prompt-tokens, --gen-tokens and --repeat must be at least 1");
-  }
-  LLMCU_TRY_ASSIGN(std::unique_ptr<LoadedModel> loaded,
-                   load_model_file(args.model, !args.no_huge_pages));
+  LoadOptions load;
+  load.huge_pages = !args.no_huge_pages;
+  LLMCU_TRY_ASSIGN(std::unique_ptr<LoadedModel> loaded, load_model_file(args.model, load));
   const Model* model = &loaded->model;
   const host::HugePageCopy& copy = loaded->copy;
   const ModelConfig& c = model->config;
@@ -151,13 +154,14 @@ Outcome bench(const BenchArgs& args) {
     }
   }
 
-  const int32_t positions = args.prompt_tokens + args.gen_tokens;
+  // Each is at most kMaxBenchTokens: the sum cannot overflow.
+  const int64_t positions = int64_t{args.prompt_tokens} + args.gen_tokens;
   if (positions > c.seq_len) {
     return Outcome::usage("bench: %d prompt + %d generated tokens exceed the context of %d",
                           args.prompt_tokens, args.gen_tokens, c.seq_len);
   }
   SessionOptions session;
-  session.seq_len = positions;
+  session.seq_len = static_cast<int32_t>(positions);
   session.purpose = SessionPurpose::kForward;
   LLMCU_TRY_ASSIGN(const MemoryPlan plan, plan_memory(*model, session));
   LLMCU_TRY_ASSIGN(ArenaMemory arena, ArenaMemory::allocate(plan.arena_bytes, args.model));
@@ -165,12 +169,13 @@ Outcome bench(const BenchArgs& args) {
   host::ThreadPool pool(threads);
   LLMCU_TRY_ASSIGN(Transformer transformer, Transformer::create(*model, plan, arena.span(), &pool));
 
-  // A fixed prompt of valid ids (BOS, then a spread over the vocabulary), so
-  // runs are comparable across models and repeats.
-  std::vector<int32_t> prompt(static_cast<size_t>(args.prompt_tokens));
-  prompt[0] = Tokenizer::kBos;
-  for (int32_t i = 1; i < args.prompt_tokens; ++i) {
-    prompt[static_cast<size_t>(i)] = 3 + (i * 7919) % (c.vocab_size - 3);
+  // A fixed prompt of valid ids (BOS, then a spread over the ordinary tokens
+  // past <unk>, <s> and </s>), so runs are comparable across models and
+  // repeats. A vocabulary of just those three repeats BOS.
+  std::vector<int32_t> prompt(static_cast<size_t>(args.prompt_tokens), Tokenizer::kBos);
+  const int64_t ordinary = c.vocab_size - 3;
+  for (int32_t i = 1; i < args.prompt_tokens && ordinary > 0; ++i) {
+    prompt[static_cast<size_t>(i)] = static_cast<int32_t>(3 + (int64_t{i} * 7919) % ordinary);
   }
 
   // Greedy, through the sampler so argmax is the build's kernel, as in `run`.
@@ -184,6 +189,8 @@ Outcome bench(const BenchArgs& args) {
     for (int32_t pos = 0; pos < args.prompt_tokens; ++pos) {
       logits = transformer.forward(prompt[static_cast<size_t>(pos)], pos);
     }
+    LLMCU_TRY(check_forward_finite(transformer, logits, args.prompt_tokens - 1)
+                  .with_context(args.model.c_str()));
     int32_t token = greedy.sample(logits);
     const double prefill_s = seconds_since(start);
     const Clock::time_point decode_start = Clock::now();
@@ -247,20 +254,15 @@ Registration register_bench(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "bench", "prefill/decode tok/s, time to first token, memory and bandwidth (greedy)");
   cmd->add_option("model", args->model, "checkpoint")->required();
-  cmd->add_option("-z,--tokenizer", args->tokenizer,
+  add_path_option(cmd, "-z,--tokenizer", &args->tokenizer,
                   "tokenizer file, checked against the model (bench feeds token ids)");
-  cmd->add_option("--threads", args->threads,
-                  "worker threads (default: 1 for tiny models, else every CPU)")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--prompt-tokens", args->prompt_tokens, "prompt length")
-      ->check(CLI::PositiveNumber)
-      ->default_val(16);
-  cmd->add_option("--gen-tokens", args->gen_tokens, "generated tokens per run")
-      ->check(CLI::PositiveNumber)
-      ->default_val(128);
-  cmd->add_option("--repeat", args->repeat, "runs to take the median of")
-      ->check(CLI::PositiveNumber)
-      ->default_val(5);
+  add_int_option(cmd, "--threads", &args->threads, 0, kMaxThreads,
+                 "worker threads (default: 1 for tiny models, else every CPU)");
+  add_int_option(cmd, "--prompt-tokens", &args->prompt_tokens, 1, kMaxBenchTokens,
+                 "prompt length");
+  add_int_option(cmd, "--gen-tokens", &args->gen_tokens, 1, kMaxBenchTokens,
+                 "generated tokens per run");
+  add_int_option(cmd, "--repeat", &args->repeat, 1, 1000, "runs to take the median of");
   cmd->add_flag("--json", args->json, "one JSON object on standard output");
   cmd->add_flag("--no-huge-pages", args->no_huge_pages,
                 "read the weights from the file mapping, not a huge-page copy");

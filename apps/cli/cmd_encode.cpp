@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "llmcu/tokenizer.h"
 #include "model_store.h"
+#include "options.h"
 
 namespace llmcu::cli {
 namespace {
@@ -41,7 +42,7 @@ Outcome encode(const EncodeArgs& args) {
 Registration register_encode(CLI::App& app) {
   auto args = std::make_shared<EncodeArgs>();
   CLI::App* cmd = app.add_subcommand("encode", "print the token ids of a text");
-  cmd->add_option("-z,--tokenizer", args->tokenizer, "tokenizer file (default: tok512.bin)");
+  add_path_option(cmd, "-z,--tokenizer", &args->tokenizer, "tokenizer file (default: tok512.bin)");
   cmd->add_flag("--no-bos", args->no_bos, "do not start with BOS (1)");
   cmd->add_flag("--eos", args->eos, "end with EOS (2)");
   cmd->add_option("text", args->text, "text to encode")->required();

@@ -79,6 +79,10 @@ struct PackArgs {
 
 Outcome pack(const PackArgs& args) {
   LLMCU_TRY_ASSIGN(std::unique_ptr<LoadedModel> loaded, load_model_file(args.model));
+  if (loaded->packed) {
+    return Status::error(StatusCode::kInvalidArgument,
+                         "%s: is a container already; pack a bare checkpoint", args.model.c_str());
+  }
   const Model& model = loaded->model;
   LLMCU_TRY_ASSIGN(host::MappedFile tokenizer_file, host::MappedFile::open(args.tokenizer));
   // Load it for the model's vocabulary exactly as the device will.
@@ -98,7 +102,7 @@ Outcome pack(const PackArgs& args) {
   header.model_crc32 = crc32(model_bytes);
   header.tokenizer_crc32 = crc32(tokenizer_bytes);
   // Whole or not at all: OUT is either the old file or a complete container.
-  LLMCU_TRY(write_atomically(args.out, [&](FILE* f, const std::string&) {
+  LLMCU_TRY(write_atomically(args.out, header.total_bytes, [&](FILE* f, const std::string&) {
     return write_container(f, header, model_bytes, tokenizer_bytes);
   }));
   printf("wrote %s: %lu bytes\n", args.out.c_str(), static_cast<unsigned long>(header.total_bytes));
