@@ -3,12 +3,18 @@
 # commands, in one script with alternating runs (so background load hits
 # both alike), as ratios.
 #
-#   bench/compare.sh LLAMA2C_DIR [--runs N] [--models "260K 15M 42M 110M"] [--stat median|best]
+#   bench/compare.sh LLAMA2C_DIR [--runs N] [--models "260K 15M 42M 110M 260K-q8 15M-q8 110M-q8"]
+#                    [--stat median|best]
 #
 # LLAMA2C_DIR holds a llama2.c checkout that you built yourself, e.g.
 #   gcc -Ofast -fopenmp -march=native run.c -lm -o runomp
-# (its binary: $LLAMA2C_BIN, default runomp, else run). llama2.c is never
-# built, downloaded or committed by this project.
+#   gcc -Ofast -fopenmp -march=native runq.c -lm -o runq
+# (binaries: $LLAMA2C_BIN, default runomp, else run, for fp32 models;
+# $LLAMA2C_Q8_BIN, default runq, for the int8 ones). llama2.c is never
+# built, downloaded or committed by this project. A model NAME-q8 is NAME
+# quantized by `llmcu quantize --format llama2c-v2` (its default group size:
+# 64 for 110M, 32 for 15M), run by runq; 260K-q8 is the shared
+# stories260K_q8.bin (llama2.c's export, group size 4).
 # Environment: LLMCU (the llmcu binary; default build/release),
 # LLMCU_SHARED_DIR (models/ with stories260K.bin, tok512.bin, tokenizer.bin;
 # default ../shared), COMPARE_CACHE (where random 15M/42M/110M checkpoints
@@ -17,9 +23,12 @@
 # Greedy (-t 0), prompt "Once upon a time"; tok/s is each program's own
 # "achieved tok/s". llama2.c runs with OMP_NUM_THREADS=1 and 2 and the better
 # median counts; llmcu runs with its default thread choice and with 1 and 2.
+# The last columns come from `llmcu bench` (2 threads, once per model): the
+# implied weight bandwidth of llmcu's default-thread decode as a share of the
+# read bandwidth bench measures, and prefill tok/s over a 128-token prompt.
 set -euo pipefail
 
-usage() { sed -n '2,20p' "$0"; exit 2; }
+usage() { sed -n '2,30p' "$0"; exit 2; }
 [ $# -ge 1 ] || usage
 L2C_DIR=$1; shift
 RUNS=5
@@ -39,6 +48,7 @@ L2C_BIN=${LLAMA2C_BIN:-runomp}
 [ -x "$L2C_DIR/$L2C_BIN" ] || L2C_BIN=run
 [ -x "$L2C_DIR/$L2C_BIN" ] || { echo "no llama2.c binary runomp or run in $L2C_DIR" >&2; exit 1; }
 L2C="$L2C_DIR/$L2C_BIN"
+L2CQ="$L2C_DIR/${LLAMA2C_Q8_BIN:-runq}"
 LLMCU=${LLMCU:-$ROOT/build/release/apps/cli/llmcu}
 [ -x "$LLMCU" ] || { echo "no llmcu binary: build it or set LLMCU" >&2; exit 1; }
 SHARED=${LLMCU_SHARED_DIR:-$ROOT/../shared}
@@ -53,11 +63,15 @@ mkdir -p "$CACHE"
 model_file() {
   case $1 in
     260K) echo "$SM/stories260K.bin" ;;
+    260K-q8) echo "$SM/stories260K_q8.bin" ;;
+    *-q8) echo "$CACHE/random_${1%-q8}_q8.bin" ;;
     *) echo "$CACHE/random_$1.bin" ;;
   esac
 }
-model_tok() { [ "$1" = 260K ] && echo "$SM/tok512.bin" || echo "$SM/tokenizer.bin"; }
-model_steps() { case $1 in 260K) echo 512 ;; 15M | 42M) echo 256 ;; *) echo 128 ;; esac; }
+model_tok() { case $1 in 260K*) echo "$SM/tok512.bin" ;; *) echo "$SM/tokenizer.bin" ;; esac; }
+model_steps() {
+  case ${1%-q8} in 260K) echo 512 ;; 15M | 42M) echo 256 ;; *) echo 128 ;; esac
+}
 
 tps() { grep -a 'achieved tok/s' | head -1 | awk '{print $3}'; }
 median() {
@@ -68,22 +82,31 @@ median() {
   fi
 }
 
-printf '# %s\n# llama2.c: %s   llmcu: %s   runs per config: %s, statistic: %s\n' \
-  "$(date -u +%FT%TZ)" "$L2C" "$LLMCU" "$RUNS" "$STAT"
+printf '# %s\n# llama2.c: %s (int8: %s)   llmcu: %s   runs per config: %s, statistic: %s\n' \
+  "$(date -u +%FT%TZ)" "$L2C" "$L2CQ" "$LLMCU" "$RUNS" "$STAT"
 printf '# load average: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-5s | %-16s | %-15s | %-6s | %-8s %-8s %-6s | %-8s %-8s | %s\n' model "llama2.c (thr)" "llmcu (thr)" ratio "llmcu 1t" "llmcu 2t" "2t/1t" "l2c 1t" "l2c 2t" "llmcu bandwidth"
+printf '%-7s | %-16s | %-15s | %-6s | %-8s %-8s %-6s | %-8s %-8s | %-40s | %s\n' model "llama2.c (thr)" "llmcu (thr)" ratio "llmcu 1t" "llmcu 2t" "2t/1t" "l2c 1t" "l2c 2t" "llmcu bandwidth" "prefill"
 for m in $MODELS; do
   file=$(model_file "$m"); tok=$(model_tok "$m"); steps=$(model_steps "$m")
-  if [ "$m" != 260K ] && [ ! -f "$file" ]; then
-    "$LLMCU" gen-random "$file" --shape "$m" --seed 1 >/dev/null
+  base=${m%-q8}
+  if [ "$base" != 260K ] && [ ! -f "$CACHE/random_$base.bin" ]; then
+    "$LLMCU" gen-random "$CACHE/random_$base.bin" --shape "$base" --seed 1 >/dev/null
+  fi
+  if [ "$base" != 260K ] && [ "$m" != "$base" ] && [ ! -f "$file" ]; then
+    "$LLMCU" quantize "$CACHE/random_$base.bin" "$file" --format llama2c-v2 >/dev/null
+  fi
+  L2C_RUN=$L2C
+  if [ "$m" != "$base" ]; then
+    L2C_RUN=$L2CQ
+    [ -x "$L2C_RUN" ] || { echo "no $L2C_RUN for $m (build runq.c, or set LLAMA2C_Q8_BIN)" >&2; exit 1; }
   fi
   args=("$file" -z "$tok" -t 0 -n "$steps" -i "Once upon a time")
   declare -A results=()
   for ((r = 0; r < RUNS; r++)); do
     # Alternate the programs run by run.
-    results[l1]+="$(OMP_NUM_THREADS=1 "$L2C" "${args[@]}" 2>&1 >/dev/null | tps) "
+    results[l1]+="$(OMP_NUM_THREADS=1 "$L2C_RUN" "${args[@]}" 2>&1 >/dev/null | tps) "
     results[u0]+="$("$LLMCU" run "${args[@]}" 2>&1 >/dev/null | tps) "
-    results[l2]+="$(OMP_NUM_THREADS=2 "$L2C" "${args[@]}" 2>&1 >/dev/null | tps) "
+    results[l2]+="$(OMP_NUM_THREADS=2 "$L2C_RUN" "${args[@]}" 2>&1 >/dev/null | tps) "
     results[u1]+="$("$LLMCU" run "${args[@]}" --threads 1 2>&1 >/dev/null | tps) "
     results[u2]+="$("$LLMCU" run "${args[@]}" --threads 2 2>&1 >/dev/null | tps) "
   done
@@ -97,16 +120,18 @@ for m in $MODELS; do
   default_threads=$("$LLMCU" bench "$file" -z "$tok" --prompt-tokens 1 --gen-tokens 1 --repeat 1 \
                       --no-bandwidth --json | sed 's/.*"threads": \([0-9]*\).*/\1/')
   bw=""
-  if [ "$m" != 260K ]; then
+  if [ "$base" != 260K ]; then
     # Weight bytes per token and this machine's read bandwidth, from llmcu bench.
     json=$("$LLMCU" bench "$file" -z "$tok" --threads 2 --prompt-tokens 1 --gen-tokens 1 --repeat 1 --json)
     bytes=$(echo "$json" | sed 's/.*"weight_bytes_per_token": \([0-9]*\).*/\1/')
     mbw=$(echo "$json" | sed 's/.*"measured_read_bandwidth_gb_s": \([0-9.]*\).*/\1/')
     bw=$(awk -v b="$bytes" -v t="$u0" -v m="$mbw" 'BEGIN {printf "%.1f GB/s = %.0f%% of %.1f GB/s read", b*t/1e9, 100*b*t/1e9/m, m}')
   fi
+  prefill=$("$LLMCU" bench "$file" -z "$tok" --prompt-tokens 128 --gen-tokens 1 --repeat 3 \
+              --no-bandwidth --json | sed 's/.*"prefill_tok_s": \([0-9.]*\).*/\1/')
   ratio=$(awk -v u="$u0" -v l="$best_l" 'BEGIN {printf "%.2fx", u/l}')
-  printf '%-5s | %10.1f (%s)   | %9.1f (%s)   | %-6s | %8.1f %8.1f %5.2fx | %8.1f %8.1f | %s\n' \
+  printf '%-7s | %10.1f (%s)   | %9.1f (%s)   | %-6s | %8.1f %8.1f %5.2fx | %8.1f %8.1f | %-40s | %s tok/s\n' \
     "$m" "$best_l" "$best_t" "$u0" "$default_threads" "$ratio" "$u1" "$u2" \
-    "$(awk -v a="$u2" -v b="$u1" 'BEGIN {print (b > 0 ? a / b : 0)}')" "$l1" "$l2" "$bw"
+    "$(awk -v a="$u2" -v b="$u1" 'BEGIN {print (b > 0 ? a / b : 0)}')" "$l1" "$l2" "$bw" "$prefill"
   unset results
 done

@@ -1,11 +1,14 @@
 // Each kernel, reference (ref) against the build's family (Active), at the
 // shapes the models use: stories260K (dim 64, hidden 172, head 8, vocab 512),
-// 15M (288, 768, 48, 32000) and 110M (768, 2048, 64, 32000).
+// 15M (288, 768, 48, 32000) and 110M (768, 2048, 64, 32000); ggml's rows also
+// at SmolLM2-135M's (576, 1536, vocab 49152).
 //   build/release/bench/llmcu_kernel_bench --benchmark_filter=matvec
+//   build/release/bench/llmcu_kernel_bench --benchmark_filter='ggml|quantize_row'
 #include <benchmark/benchmark.h>
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -189,6 +192,99 @@ void AttentionShapes(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(BM_attention_heads<Ref>)->Apply(AttentionShapes);
 BENCHMARK(BM_attention_heads<Active>)->Apply(AttentionShapes);
+
+// ggml's rows (GGUF files). (rows, cols) of the matrices in the files:
+// stories260K (wq/wo, ffn gate/up, output; its 172-column ffn_down is F16),
+// SmolLM2-135M (dim 576, hidden 1536, vocab 49152) and 110M (768, 2048,
+// 32000). Bytes processed = the weights read; the activations are quantized
+// once, outside the loop (BM_quantize_row_q8_0 times that).
+enum class Ggml { kF16, kQ8_0, kQ4_0 };
+
+size_t ggml_row_bytes(Ggml type, int32_t cols) {
+  return type == Ggml::kF16    ? kn::ggml::f16_row_bytes(cols)
+         : type == Ggml::kQ8_0 ? kn::ggml::q8_0_row_bytes(cols)
+                               : kn::ggml::q4_0_row_bytes(cols);
+}
+
+template <typename F, Ggml kType>
+void BM_ggml_matvec(benchmark::State& state) {
+  const auto rows = static_cast<int32_t>(state.range(0));
+  const auto cols = static_cast<int32_t>(state.range(1));
+  const size_t row_bytes = ggml_row_bytes(kType, cols);
+  std::vector<uint8_t> w(row_bytes * static_cast<size_t>(rows));
+  const std::vector<float> x = random_floats(cols, 2);
+  for (int32_t r = 0; r < rows; ++r) {
+    const std::vector<float> row = random_floats(cols, 100 + static_cast<uint32_t>(r));
+    uint8_t* out = w.data() + static_cast<size_t>(r) * row_bytes;
+    if constexpr (kType == Ggml::kF16) {
+      for (int32_t i = 0; i < cols; ++i) {
+        const uint16_t h = kn::ggml::f32_to_fp16(row[i]);
+        memcpy(out + 2 * static_cast<size_t>(i), &h, 2);
+      }
+    } else if constexpr (kType == Ggml::kQ8_0) {
+      kn::ref::quantize_row_q8_0(out, row.data(), cols);
+    } else {
+      kn::ref::quantize_row_q4_0(out, row.data(), cols);
+    }
+  }
+  std::vector<uint8_t> xq(kn::ggml::q8_0_row_bytes(cols));
+  kn::ref::quantize_row_q8_0(xq.data(), x.data(), cols);
+  std::vector<float> out(rows);
+  for (auto _ : state) {
+    if constexpr (kType == Ggml::kF16) {
+      F::matvec_f16(out.data(), w.data(), x.data(), cols, 0, rows);
+    } else if constexpr (kType == Ggml::kQ8_0) {
+      F::matvec_q8_0(out.data(), w.data(), xq.data(), cols, 0, rows);
+    } else {
+      F::matvec_q4_0(out.data(), w.data(), xq.data(), cols, 0, rows);
+    }
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(row_bytes) * rows);
+}
+
+void GgmlShapes(benchmark::internal::Benchmark* b) {
+  for (auto [rows, cols] : {std::pair{64, 64},
+                            {172, 64},
+                            {512, 64},  // 260K
+                            {576, 576},
+                            {1536, 576},
+                            {576, 1536},
+                            {49152, 576},  // SmolLM2-135M
+                            {768, 768},
+                            {2048, 768},
+                            {768, 2048},
+                            {32000, 768}}) {  // 110M
+    b->Args({rows, cols});
+  }
+}
+void GgmlF16Shapes(benchmark::internal::Benchmark* b) {
+  b->Args({64, 172});  // stories260K's ffn_down, F16 in its Q8_0 and Q4_0 files
+  GgmlShapes(b);
+}
+BENCHMARK(BM_ggml_matvec<Ref, Ggml::kF16>)->Apply(GgmlF16Shapes);
+BENCHMARK(BM_ggml_matvec<Active, Ggml::kF16>)->Apply(GgmlF16Shapes);
+BENCHMARK(BM_ggml_matvec<Ref, Ggml::kQ8_0>)->Apply(GgmlShapes);
+BENCHMARK(BM_ggml_matvec<Active, Ggml::kQ8_0>)->Apply(GgmlShapes);
+BENCHMARK(BM_ggml_matvec<Ref, Ggml::kQ4_0>)->Apply(GgmlShapes);
+BENCHMARK(BM_ggml_matvec<Active, Ggml::kQ4_0>)->Apply(GgmlShapes);
+
+// The activations of one matvec: n floats to Q8_0 blocks.
+template <typename F>
+void BM_quantize_row_q8_0(benchmark::State& state) {
+  const auto n = static_cast<int32_t>(state.range(0));
+  const std::vector<float> x = random_floats(n, 16);
+  std::vector<uint8_t> out(kn::ggml::q8_0_row_bytes(n));
+  for (auto _ : state) {
+    F::quantize_row_q8_0(out.data(), x.data(), n);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * int64_t{n} * 4);
+}
+BENCHMARK(BM_quantize_row_q8_0<Ref>)->Arg(64)->Arg(576)->Arg(768)->Arg(1536)->Arg(2048);
+BENCHMARK(BM_quantize_row_q8_0<Active>)->Arg(64)->Arg(576)->Arg(768)->Arg(1536)->Arg(2048);
 
 }  // namespace
 

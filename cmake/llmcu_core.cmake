@@ -19,6 +19,8 @@ set(LLMCU_CORE_SOURCES
   ${LLMCU_ROOT}/src/core/generator.cpp
   ${LLMCU_ROOT}/src/core/quantize.cpp
   ${LLMCU_ROOT}/src/core/llmcu_format.cpp
+  ${LLMCU_ROOT}/src/core/llmcu_format_reader.cpp
+  ${LLMCU_ROOT}/src/core/llmcu_format_writer.cpp
   ${LLMCU_ROOT}/src/core/evaluate.cpp
   ${LLMCU_ROOT}/src/core/model_check.cpp
   ${LLMCU_ROOT}/src/core/chat.cpp
@@ -40,8 +42,8 @@ include(${CMAKE_CURRENT_LIST_DIR}/llmcu_kernels.cmake)
 set(LLMCU_UNICODE_DIR "/usr/share/unicode" CACHE PATH
     "Directory holding the Unicode Character Database (UnicodeData.txt, PropList.txt)")
 set(LLMCU_GENERATED_DIR "${CMAKE_BINARY_DIR}/llmcu_generated")
-file(MAKE_DIRECTORY "${LLMCU_GENERATED_DIR}")
 if(NOT CMAKE_BUILD_EARLY_EXPANSION AND NOT CMAKE_SCRIPT_MODE_FILE)
+  file(MAKE_DIRECTORY "${LLMCU_GENERATED_DIR}")
   set(_unicode_inputs "${LLMCU_ROOT}/tools/unicode/gen_unicode_tables.py"
       "${LLMCU_UNICODE_DIR}/UnicodeData.txt" "${LLMCU_UNICODE_DIR}/PropList.txt")
   foreach(_input IN LISTS _unicode_inputs)
@@ -62,10 +64,10 @@ if(NOT CMAKE_BUILD_EARLY_EXPANSION AND NOT CMAKE_SCRIPT_MODE_FILE)
 endif()
 
 # The firmware's app loop and settings: portable, so the host tests build it too.
-set(LLMCU_APP_SOURCES
-  ${LLMCU_ROOT}/src/app/app_settings.cpp
-  ${LLMCU_ROOT}/src/app/app.cpp
-  ${LLMCU_ROOT}/src/app/line_editor.cpp)
+set(LLMCU_DEVICE_SOURCES
+  ${LLMCU_ROOT}/src/device/settings.cpp
+  ${LLMCU_ROOT}/src/device/app.cpp
+  ${LLMCU_ROOT}/src/device/line_editor.cpp)
 
 if(ESP_PLATFORM)
   # ESP-IDF component (firmware/esp32s3/components/llmcu/CMakeLists.txt includes
@@ -95,8 +97,8 @@ if(ESP_PLATFORM)
   endif()
   list(APPEND LLMCU_ESP_IDF_SOURCES ${LLMCU_KERNEL_FAMILY_${_llmcu_family}_SOURCES})
   idf_component_register(
-    SRCS ${LLMCU_CORE_SOURCES} ${LLMCU_APP_SOURCES} ${LLMCU_ESP_IDF_SOURCES}
-    INCLUDE_DIRS ${LLMCU_ROOT}/include ${LLMCU_ROOT}/src/app ${LLMCU_ROOT}/src/platform/esp_idf
+    SRCS ${LLMCU_CORE_SOURCES} ${LLMCU_DEVICE_SOURCES} ${LLMCU_ESP_IDF_SOURCES}
+    INCLUDE_DIRS ${LLMCU_ROOT}/include ${LLMCU_ROOT}/src/device ${LLMCU_ROOT}/src/platform/esp_idf
     PRIV_INCLUDE_DIRS ${LLMCU_ROOT}/src ${LLMCU_GENERATED_DIR}
     PRIV_REQUIRES ${LLMCU_ESP_IDF_REQUIRES})
   # Target commands are not allowed while ESP-IDF only collects requirements.
@@ -115,7 +117,7 @@ if(ESP_PLATFORM)
       ${LLMCU_WARNINGS}
       $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>
       -ffp-contract=off)
-    set_source_files_properties(${LLMCU_CORE_SOURCES} ${LLMCU_APP_SOURCES}
+    set_source_files_properties(${LLMCU_CORE_SOURCES} ${LLMCU_DEVICE_SOURCES}
       PROPERTIES COMPILE_OPTIONS "${LLMCU_ESP_IDF_WARNINGS}")
     llmcu_kernel_family_definitions(${_llmcu_family} _llmcu_family_definitions)
     target_compile_definitions(${COMPONENT_LIB} PRIVATE ${_llmcu_family_definitions})
@@ -136,9 +138,9 @@ else()
   llmcu_host_kernel_family(LLMCU_KERNELS_SELECTED)
   llmcu_use_kernel_family(llmcu_core ${LLMCU_KERNELS_SELECTED} PUBLIC)
 
-  add_library(llmcu_app STATIC ${LLMCU_APP_SOURCES})
-  target_include_directories(llmcu_app PUBLIC ${LLMCU_ROOT}/src/app)
-  target_link_libraries(llmcu_app PUBLIC llmcu_core)
-  target_compile_options(llmcu_app PRIVATE ${LLMCU_WARNINGS}
+  add_library(llmcu_device STATIC ${LLMCU_DEVICE_SOURCES})
+  target_include_directories(llmcu_device PUBLIC ${LLMCU_ROOT}/src/device)
+  target_link_libraries(llmcu_device PUBLIC llmcu_core)
+  target_compile_options(llmcu_device PRIVATE ${LLMCU_WARNINGS}
     $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>)
 endif()

@@ -2,7 +2,7 @@
 # struct of kernels it overrides; everything else is the reference) and its
 # sources; adding one is a folder and one line below. The host build picks
 # LLMCU_KERNELS (auto: avx512 when building on an x86-64 CPU that has
-# AVX-512F, AVX2 and FMA, avx2 when it has the last two, neon on AArch64,
+# AVX-512F, AVX2, FMA and F16C, avx2 when it has the last three, neon on AArch64,
 # cortex_m for a Cortex-M4F/M7 toolchain, else ref); the ESP-IDF component
 # picks esp32s3 or ref (llmcu_core.cmake). Only a family's own sources get its
 # compiler flags, so the rest of the core runs on any CPU of the architecture.
@@ -22,12 +22,16 @@ endmacro()
 set(LLMCU_KERNEL_FAMILIES "")
 llmcu_kernel_family(ref      ref      Ref)
 llmcu_kernel_family(avx2     x86      Avx2    SOURCES kernels_avx2.cpp kernels_q8_avx2.cpp
-                                              OPTIONS -mavx2 -mfma)
+                                                      kernels_ggml_avx2.cpp kernels_q8_path_avx2.cpp
+                                              OPTIONS -mavx2 -mfma -mf16c)
 llmcu_kernel_family(avx512   x86      Avx512  SOURCES kernels_avx2.cpp kernels_q8_avx2.cpp
+                                                      kernels_ggml_avx2.cpp kernels_q8_path_avx2.cpp
                                                       kernels_avx512.cpp
-                                              OPTIONS -mavx2 -mfma -mavx512f)
-llmcu_kernel_family(neon     neon     Neon    SOURCES kernels_neon.cpp kernels_q8_neon.cpp)
-llmcu_kernel_family(cortex_m cortex_m CortexM SOURCES kernels_cortex_m.cpp kernels_q8_cortex_m.cpp)
+                                              OPTIONS -mavx2 -mfma -mf16c -mavx512f)
+llmcu_kernel_family(neon     neon     Neon    SOURCES kernels_neon.cpp kernels_q8_neon.cpp
+                                                      kernels_ggml_neon.cpp)
+llmcu_kernel_family(cortex_m cortex_m CortexM SOURCES kernels_cortex_m.cpp kernels_q8_cortex_m.cpp
+                                                      kernels_ggml_cortex_m.cpp)
 llmcu_kernel_family(esp32s3  esp32s3  Esp32s3 SOURCES kernels_esp32s3.cpp)
 
 # The preprocessor definitions that make `name` kernels::Active (kernels.h).
@@ -68,12 +72,17 @@ function(llmcu_host_kernel_family out)
     set(_llmcu_kernels "ref")
     if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$" AND NOT CMAKE_CROSSCOMPILING)
       include(CheckCXXSourceRuns)
-      set(CMAKE_REQUIRED_FLAGS "-mavx2 -mfma")
+      # F16C (half conversions) comes with every AVX2 CPU but may be hidden by a
+      # hypervisor; clang 14's __builtin_cpu_supports has no name for it: CPUID.
+      set(CMAKE_REQUIRED_FLAGS "-mavx2 -mfma -mf16c")
       check_cxx_source_runs([=[
+        #include <cpuid.h>
         int main() {
           __builtin_cpu_init();
-          return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 0 : 1;
-        }]=] LLMCU_HOST_HAS_AVX2_FMA)
+          unsigned a, b, c, d;
+          const bool f16c = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
+          return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c ? 0 : 1;
+        }]=] LLMCU_HOST_HAS_AVX2_FMA_F16C)
       unset(CMAKE_REQUIRED_FLAGS)
       set(CMAKE_REQUIRED_FLAGS "-mavx512f")
       check_cxx_source_runs([=[
@@ -82,9 +91,9 @@ function(llmcu_host_kernel_family out)
           return __builtin_cpu_supports("avx512f") ? 0 : 1;
         }]=] LLMCU_HOST_HAS_AVX512F)
       unset(CMAKE_REQUIRED_FLAGS)
-      if(LLMCU_HOST_HAS_AVX2_FMA AND LLMCU_HOST_HAS_AVX512F)
+      if(LLMCU_HOST_HAS_AVX2_FMA_F16C AND LLMCU_HOST_HAS_AVX512F)
         set(_llmcu_kernels "avx512")
-      elseif(LLMCU_HOST_HAS_AVX2_FMA)
+      elseif(LLMCU_HOST_HAS_AVX2_FMA_F16C)
         set(_llmcu_kernels "avx2")
       endif()
     elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages llmcu builds and tests with (root or sudo).
-# Usage: scripts/install-deps.sh [--mcu]   (--mcu adds the Cortex-M toolchain and QEMU)
+# Usage: scripts/install-deps.sh [--mcu]   (--mcu adds the cross toolchains and QEMU of the
+# target tests: Cortex-M images under qemu-system-arm, label mcu; AArch64 builds under
+# qemu-user, label neon)
 set -euo pipefail
 packages=(cmake g++ make git curl libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
           nlohmann-json3-dev
@@ -9,7 +11,8 @@ packages=(cmake g++ make git curl libgtest-dev libgmock-dev libbenchmark-dev lib
           # scripts/sanitize.sh and scripts/fuzz.sh: sanitizers, libFuzzer, memcheck
           clang-14 libclang-rt-14-dev llvm-14 valgrind)
 if [[ "${1:-}" == "--mcu" ]]; then
-  packages+=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm)
+  packages+=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
+             g++-aarch64-linux-gnu qemu-user)
 fi
 missing=()
 for p in "${packages[@]}"; do

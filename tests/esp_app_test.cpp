@@ -15,33 +15,33 @@
 #include <vector>
 
 #include "app.h"
-#include "app_settings.h"
 #include "line_editor.h"
 #include "llmcu/container.h"
+#include "settings.h"
 #include "test_internals.h"
 #include "test_support.h"
 
 namespace llmcu::test {
 namespace {
 
-using app::App;
-using app::ArenaPlace;
-using app::HeapInfo;
-using app::LineEditor;
-using app::RawSettings;
-using app::Settings;
+using device::App;
+using device::ArenaPlace;
+using device::HeapInfo;
+using device::LineEditor;
+using device::RawSettings;
+using device::Settings;
 
 // ---- settings ------------------------------------------------------------
 
 std::string settings_error(const RawSettings& raw) {
-  Result<Settings> s = app::parse_settings(raw);
+  Result<Settings> s = device::parse_settings(raw);
   return s.is_ok() ? "" : s.status().message();
 }
 
 TEST(AppSettings, DefaultsAreValid) {
   RawSettings raw;
   raw.prompt = "Once upon a time";
-  Result<Settings> s = app::parse_settings(raw);
+  Result<Settings> s = device::parse_settings(raw);
   ASSERT_TRUE(s.is_ok()) << s.status().message();
   EXPECT_EQ(s->prompt, "Once upon a time");
   EXPECT_FLOAT_EQ(s->temperature, 1.0f);
@@ -53,18 +53,18 @@ TEST(AppSettings, DefaultsAreValid) {
 
 TEST(AppSettings, ParsesDecimalsStrictly) {
   float v = -1;
-  EXPECT_TRUE(app::parse_decimal("0.9", &v));
+  EXPECT_TRUE(device::parse_decimal("0.9", &v));
   EXPECT_FLOAT_EQ(v, 0.9f);
-  EXPECT_TRUE(app::parse_decimal("1", &v));
+  EXPECT_TRUE(device::parse_decimal("1", &v));
   EXPECT_FLOAT_EQ(v, 1.0f);
-  EXPECT_TRUE(app::parse_decimal(".5", &v));
+  EXPECT_TRUE(device::parse_decimal(".5", &v));
   EXPECT_FLOAT_EQ(v, 0.5f);
-  EXPECT_TRUE(app::parse_decimal("-0.25", &v));
+  EXPECT_TRUE(device::parse_decimal("-0.25", &v));
   EXPECT_FLOAT_EQ(v, -0.25f);
   for (const char* bad : {"", ".", "1e3", "0,9", " 1", "1 ", "nan", "inf", "0x1", "1.2.3"}) {
-    EXPECT_FALSE(app::parse_decimal(bad, &v)) << bad;
+    EXPECT_FALSE(device::parse_decimal(bad, &v)) << bad;
   }
-  EXPECT_FALSE(app::parse_decimal(nullptr, &v));
+  EXPECT_FALSE(device::parse_decimal(nullptr, &v));
 }
 
 TEST(AppSettings, NamesTheOptionThatIsOutOfRange) {
@@ -157,8 +157,8 @@ MemoryPlan plan_of(size_t kv_cache, size_t hot) {
 
 TEST(ArenaPlacement, WholeArenaInInternalRamWhenItFitsWithTheReserve) {
   const HeapInfo heap{300 * 1024, 200 * 1024, 8 << 20, 7 << 20};
-  Result<app::ArenaLayout> l =
-      app::choose_arena_layout(plan_of(80 * 1024, 20 * 1024), heap, 64 * 1024);
+  Result<device::ArenaLayout> l =
+      device::choose_arena_layout(plan_of(80 * 1024, 20 * 1024), heap, 64 * 1024);
   ASSERT_TRUE(l.is_ok());
   EXPECT_FALSE(l->kv_apart);
   EXPECT_EQ(l->hot, ArenaPlace::kInternal);
@@ -168,7 +168,8 @@ TEST(ArenaPlacement, KvCacheToPsramWhenOnlyTheHotBuffersFitInternalRam) {
   const HeapInfo heap{300 * 1024, 200 * 1024, 8 << 20, 7 << 20};
   // Larger than the largest internal block, or eating into the reserve.
   for (auto [kv, reserve] : {std::pair<size_t, size_t>{190 * 1024, 0}, {120 * 1024, 170 * 1024}}) {
-    Result<app::ArenaLayout> l = app::choose_arena_layout(plan_of(kv, 20 * 1024), heap, reserve);
+    Result<device::ArenaLayout> l =
+        device::choose_arena_layout(plan_of(kv, 20 * 1024), heap, reserve);
     ASSERT_TRUE(l.is_ok());
     EXPECT_TRUE(l->kv_apart) << kv;
     EXPECT_EQ(l->hot, ArenaPlace::kInternal);
@@ -178,25 +179,26 @@ TEST(ArenaPlacement, KvCacheToPsramWhenOnlyTheHotBuffersFitInternalRam) {
 
 TEST(ArenaPlacement, AllInPsramWhenNotEvenTheHotBuffersFitInternalRam) {
   const HeapInfo heap{100 * 1024, 90 * 1024, 8 << 20, 7 << 20};
-  Result<app::ArenaLayout> l =
-      app::choose_arena_layout(plan_of(600 * 1024, 50 * 1024), heap, 64 * 1024);
+  Result<device::ArenaLayout> l =
+      device::choose_arena_layout(plan_of(600 * 1024, 50 * 1024), heap, 64 * 1024);
   ASSERT_TRUE(l.is_ok());
   EXPECT_FALSE(l->kv_apart);
   EXPECT_EQ(l->hot, ArenaPlace::kExternal);
   // The KV cache alone does not fit the largest PSRAM block: no split either.
-  l = app::choose_arena_layout(plan_of(600 * 1024, 50 * 1024),
-                               HeapInfo{300 * 1024, 200 * 1024, 1 << 20, 500 * 1024}, 64 * 1024);
+  l = device::choose_arena_layout(plan_of(600 * 1024, 50 * 1024),
+                                  HeapInfo{300 * 1024, 200 * 1024, 1 << 20, 500 * 1024}, 64 * 1024);
   ASSERT_FALSE(l.is_ok());
   EXPECT_EQ(l.status().code(), StatusCode::kResourceExhausted);
 }
 
 TEST(ArenaPlacement, ErrorsSayWhatIsMissing) {
   const HeapInfo heap{300 * 1024, 200 * 1024, 8 << 20, 7 << 20};
-  EXPECT_EQ(
-      app::choose_arena_layout(plan_of(60, 40), HeapInfo{10, 10, 0, 0}, 64 * 1024).status().code(),
-      StatusCode::kResourceExhausted);
-  Result<app::ArenaLayout> none =
-      app::choose_arena_layout(plan_of(size_t{8} << 20, 300 * 1024), heap, 64 * 1024);
+  EXPECT_EQ(device::choose_arena_layout(plan_of(60, 40), HeapInfo{10, 10, 0, 0}, 64 * 1024)
+                .status()
+                .code(),
+            StatusCode::kResourceExhausted);
+  Result<device::ArenaLayout> none =
+      device::choose_arena_layout(plan_of(size_t{8} << 20, 300 * 1024), heap, 64 * 1024);
   ASSERT_FALSE(none.is_ok());
   EXPECT_NE(std::string(none.status().message()).find("CONFIG_LLMCU_SEQ_LEN"), std::string::npos);
   EXPECT_NE(std::string(none.status().message()).find("(KV cache 8388608)"), std::string::npos);
@@ -204,24 +206,24 @@ TEST(ArenaPlacement, ErrorsSayWhatIsMissing) {
   // (the ESP-IDF linux run once printed this message cut off).
   const MemoryPlan big = plan_of(2147483647u, 2147483647u);  // arena 4294967294
   const HeapInfo big_heap{4294967295u, 4294967295u, 4294967293u, 4294967293u};
-  Result<app::ArenaLayout> cut = app::choose_arena_layout(big, big_heap, 4294967295u);
+  Result<device::ArenaLayout> cut = device::choose_arena_layout(big, big_heap, 4294967295u);
   ASSERT_FALSE(cut.is_ok());
   EXPECT_NE(std::string(cut.status().message()).find("--ram BYTES`)"), std::string::npos)
       << cut.status().message();
   MemoryPlan huge = plan_of(SIZE_MAX / 2, SIZE_MAX / 2);
-  EXPECT_EQ(app::choose_arena_layout(huge, HeapInfo{}, 0).status().code(),
+  EXPECT_EQ(device::choose_arena_layout(huge, HeapInfo{}, 0).status().code(),
             StatusCode::kResourceExhausted);
 }
 
 TEST(WorkerStack, SuggestsPeakUsePlusTheMarginInWholeQuarterKilobytes) {
   // 4096-byte stack, 3000 never used: peak 1096, + 1024 = 2120, rounded to 2304.
-  EXPECT_EQ(app::suggested_worker_stack_bytes({4096, 3000}), 2304u);
+  EXPECT_EQ(device::suggested_worker_stack_bytes({4096, 3000}), 2304u);
   // Never below the Kconfig minimum.
-  EXPECT_EQ(app::suggested_worker_stack_bytes({4096, 4000}), app::kMinWorkerStackBytes);
+  EXPECT_EQ(device::suggested_worker_stack_bytes({4096, 4000}), device::kMinWorkerStackBytes);
   // Nearly full: more than configured.
-  EXPECT_EQ(app::suggested_worker_stack_bytes({4096, 100}), 5120u);
+  EXPECT_EQ(device::suggested_worker_stack_bytes({4096, 100}), 5120u);
   // A mark above the size (nonsense) counts as no use.
-  EXPECT_EQ(app::suggested_worker_stack_bytes({2048, 5000}), app::kMinWorkerStackBytes);
+  EXPECT_EQ(device::suggested_worker_stack_bytes({2048, 5000}), device::kMinWorkerStackBytes);
 }
 
 // ---- fork/join over threads ----------------------------------------------
@@ -342,7 +344,7 @@ std::vector<uint8_t> pack(const std::vector<uint8_t>& model,
   return out;
 }
 
-class FakeHost final : public app::Host {
+class FakeHost final : public device::Host {
  public:
   void log(const char* line) override { logs.emplace_back(line); }
   void write_text(std::string_view t) override { text.append(t); }
@@ -355,7 +357,7 @@ class FakeHost final : public app::Host {
     const auto base = reinterpret_cast<uintptr_t>(block.data());
     return block.data() + (Arena::kAlignment - base % Arena::kAlignment) % Arena::kAlignment;
   }
-  bool worker_stack(app::StackUse* use) override {
+  bool worker_stack(device::StackUse* use) override {
     ++worker_stack_queries;
     if (stack.size_bytes == 0) return false;
     *use = stack;
@@ -379,7 +381,7 @@ class FakeHost final : public app::Host {
   HeapInfo heap_info{300 * 1024, 250 * 1024, 8 << 20, 8 << 20};
   bool fail_allocation = false;
   size_t fail_allocation_number = 0;  // 1-based; 0: none
-  app::StackUse stack;                // size 0: no worker
+  device::StackUse stack;             // size 0: no worker
   int worker_stack_queries = 0;
   std::vector<std::string> logs;
   std::string text;
@@ -400,7 +402,7 @@ class AppTest : public ::testing::Test {
     raw_.steps = 60;
     raw_.generations = 2;
   }
-  Settings settings() { return *app::parse_settings(raw_); }
+  Settings settings() { return *device::parse_settings(raw_); }
 
   std::vector<uint8_t> container_;
   RawSettings raw_;

@@ -1,10 +1,13 @@
 // The shared kernel checks (src/kernels/testing/kernel_checks.h) for every
-// family this build has: the active one, the reference itself, and on
-// AVX-512 builds the AVX2 family too. The ESP32-S3 family runs them in
+// family this build has: the active one, the reference itself, on x86 the
+// kernels of int8 models (x86::Avx2Q8), and on AVX-512 builds the AVX2
+// family too. The ESP32-S3 family runs them in
 // esp32s3_kernels_test.cpp, over the fake esp-dsp; the Cortex-M family in the
 // image's --selftest under QEMU.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "test_internals.h"
@@ -33,8 +36,11 @@ class KernelChecks : public ::testing::Test {
   static void report(void*, const char* line) { ADD_FAILURE() << line; }
 };
 
+// Active::Q8Path, the kernels of int8 models, where it is a family of its own.
 #if defined(LLMCU_KERNELS_AVX512)
-using Families = ::testing::Types<Active, x86::Avx2, ref::Ref>;
+using Families = ::testing::Types<Active, x86::Avx2, Active::Q8Path, ref::Ref>;
+#elif defined(LLMCU_KERNELS_AVX2)
+using Families = ::testing::Types<Active, Active::Q8Path, ref::Ref>;
 #elif defined(LLMCU_KERNELS_REF)
 using Families = ::testing::Types<ref::Ref>;
 #else
@@ -72,6 +78,21 @@ TYPED_TEST(KernelChecks, MatvecQ8) {
 }
 TYPED_TEST(KernelChecks, QuantizeQ8) {
   this->run(checks::check_quantize_q8<TypeParam>);
+}
+TYPED_TEST(KernelChecks, GgmlDequantizeRows) {
+  this->run(checks::check_ggml_dequantize<TypeParam>);
+}
+TYPED_TEST(KernelChecks, GgmlQuantizeRowQ8_0) {
+  this->run(checks::check_ggml_quantize<TypeParam>);
+}
+TYPED_TEST(KernelChecks, GgmlMatvecF16) {
+  this->run(checks::check_ggml_matvec_f16<TypeParam>);
+}
+TYPED_TEST(KernelChecks, GgmlMatvecQ8_0) {
+  this->run(checks::check_ggml_matvec_q8_0<TypeParam>);
+}
+TYPED_TEST(KernelChecks, GgmlMatvecQ4_0) {
+  this->run(checks::check_ggml_matvec_q4_0<TypeParam>);
 }
 
 #if defined(LLMCU_KERNELS_AVX512)
@@ -116,6 +137,66 @@ TEST(KernelChecksHarness, CatchesAKernelOneUlpOffTheReference) {
   checks::check_matvec_f32<Broken>(ctx);
   EXPECT_GT(ctx.failures(), 0);
   EXPECT_EQ(reported, ctx.failures());
+}
+
+// ggml's kernels as llama.cpp's AVX2 code computes them: activations rounded
+// half to even (nearbyint) and Q4_0 scaled by (w.d * x.d), as Q8_0 is. Both
+// differ from ref in a few bits only, and both must be caught.
+void quantize_row_q8_0_ties_to_even(uint8_t* out, const float* x, int32_t cols) {
+  ref::quantize_row_q8_0(out, x, cols);
+  for (int32_t b = 0; b < cols / ggml::kBlockValues; ++b) {
+    uint8_t* block = out + static_cast<size_t>(b) * ggml::kQ8_0BlockBytes;
+    const float* xb = x + static_cast<size_t>(b) * ggml::kBlockValues;
+    float amax = 0.0f;
+    for (int32_t j = 0; j < ggml::kBlockValues; ++j) amax = std::max(amax, std::fabs(xb[j]));
+    const float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+    for (int32_t j = 0; j < ggml::kBlockValues; ++j) {
+      const float v = xb[j] * id;
+      if (std::isfinite(v)) {
+        block[ggml::kQsOffset + j] = static_cast<uint8_t>(static_cast<int8_t>(std::nearbyint(v)));
+      }
+    }
+  }
+}
+void matvec_q4_0_one_scale(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols,
+                           int32_t row_begin, int32_t row_end) {
+  const size_t row_bytes = ggml::q4_0_row_bytes(cols);
+  for (int32_t r = row_begin; r < row_end; ++r) {
+    float sum = 0.0f;
+    for (int32_t b = 0; b < cols / ggml::kBlockValues; ++b) {
+      const uint8_t* wb = w + r * row_bytes + static_cast<size_t>(b) * ggml::kQ4_0BlockBytes;
+      const uint8_t* xb = xq + static_cast<size_t>(b) * ggml::kQ8_0BlockBytes;
+      int32_t dot = 0;
+      for (int32_t j = 0; j < ggml::kBlockValues / 2; ++j) {
+        dot += ((wb[2 + j] & 0x0f) - 8) * static_cast<int8_t>(xb[2 + j]);
+        dot += ((wb[2 + j] >> 4) - 8) * static_cast<int8_t>(xb[2 + j + 16]);
+      }
+      sum += static_cast<float>(dot) * (ggml::load_fp16(wb) * ggml::load_fp16(xb));
+    }
+    out[r] = sum;
+  }
+}
+struct LlamaCppRounding : ReferenceKernels<LlamaCppRounding> {
+  static constexpr const char kName[] = "llama.cpp-rounding";
+  static constexpr KernelSet kApproximate = {};
+  static constexpr auto quantize_row_q8_0 = quantize_row_q8_0_ties_to_even;
+  static constexpr auto matvec_q4_0 = matvec_q4_0_one_scale;
+};
+
+TEST(KernelChecksHarness, CatchesGgmlKernelsThatRoundOtherwise) {
+  std::vector<uint8_t> scratch(1u << 20);
+  int reported = 0;
+  checks::Context ctx(
+      scratch.data(), scratch.size(), [](void* user, const char*) { ++*static_cast<int*>(user); },
+      &reported);
+  checks::check_ggml_quantize<LlamaCppRounding>(ctx);
+  const int quantize_failures = ctx.failures();
+  EXPECT_GT(quantize_failures, 0);
+  checks::check_ggml_matvec_q4_0<LlamaCppRounding>(ctx);
+  EXPECT_GT(ctx.failures(), quantize_failures);
+  checks::check_ggml_matvec_q8_0<LlamaCppRounding>(ctx);  // the reference's own
+  EXPECT_EQ(reported, ctx.failures());
+  EXPECT_EQ(ctx.skipped(), 0);
 }
 
 }  // namespace

@@ -4,16 +4,20 @@
 #
 # llmcu_mcu_app_tests(PREFIX <p> IMAGE <path> BOARD <qemu machine> SHARED_DIR <dir>
 #                     [WORK_DIR <dir>] [QUICK] [LABELS <l>...] [FIXTURES <f>...]
-#                     [CONTAINER <good> <corrupted> <fixture that writes them>])
+#                     [CONTAINER <good> <corrupted> <fixture that writes them>]
+#                     [INT8 <model> <expected text> <fixture that writes them>])
 #   QUICK     only the golden greedy run, the kernel self-test, one sampled case and one bad input
 #   FIXTURES  fixtures every test requires (e.g. the one that builds IMAGE)
 #   CONTAINER llmcu containers (`llmcu pack` of stories260K + tok512, and a copy with a damaged
 #             weight): the first must tell the golden story, the second fail its checksum
+#   INT8      stories260K quantized by the host (`llmcu quantize --format llmcu --group-size 64`)
+#             and the host's text for the benchmark case's arguments on it (int8 models run
+#             runq.c's order there): the image must print that text, and its count per token
 set(_LLMCU_MCU_APP_TESTS_DIR "${CMAKE_CURRENT_LIST_DIR}")
 
 function(llmcu_mcu_app_tests)
   cmake_parse_arguments(A "QUICK" "PREFIX;IMAGE;BOARD;SHARED_DIR;WORK_DIR"
-                        "LABELS;FIXTURES;CONTAINER" ${ARGN})
+                        "LABELS;FIXTURES;CONTAINER;INT8" ${ARGN})
   if(NOT A_WORK_DIR)
     set(A_WORK_DIR "${CMAKE_CURRENT_BINARY_DIR}/${A_PREFIX}_inputs")
   endif()
@@ -69,6 +73,16 @@ function(llmcu_mcu_app_tests)
     _test(container NO_ICOUNT FIXTURES ${fixture} EXPECT "golden: match .*exactly" ARGS -m "${good}")
     _test(bad_container_checksum NO_ICOUNT FIXTURES ${fixture} STATUS 1
           EXPECT "^error: .*model checksum" ARGS -m "${corrupted}")
+  endif()
+  if(A_INT8)
+    list(GET A_INT8 0 int8_model)
+    list(GET A_INT8 1 int8_text)
+    list(GET A_INT8 2 fixture)
+    # The benchmark case on int8 weights, counted with -icount (seq_len 511: the static arena
+    # is planned for the fp32 model, and int8 activations need 256 bytes more at 512).
+    _test(int8_greedy FIXTURES ${fixture} EXPECT "expected text: match"
+          "int8 instructions/token: [0-9]+"
+          ARGS -m "${int8_model}" -z "${models}/tok512.bin" --seq-len 511 --expect "${int8_text}")
   endif()
   if(A_QUICK)
     return()

@@ -3,7 +3,7 @@
 // sized at build time by the core's own memory plan.
 //
 //   llmcu_mcu_app.elf [-m MODEL] [-z TOKENIZER] [-t TEMP] [-p TOPP] [-s SEED]
-//                     [-n STEPS] [-i PROMPT] [--seq-len N] [--selftest]
+//                     [-n STEPS] [-i PROMPT] [--seq-len N] [--expect FILE] [--selftest]
 //
 // Defaults: the model and tokenizer embedded in the image (stories260K,
 // tok512), used in place from code memory; greedy (-t 0), top-p 0.9, 200
@@ -18,7 +18,10 @@
 // standard error. When the model and tokenizer are the embedded ones (same
 // bytes, wherever they were read from) and the arguments are those of a case
 // in ../shared/golden/cases.json (embedded at build time), the text must equal
-// llama2.c's (or be a prefix of it, for fewer steps).
+// llama2.c's (or be a prefix of it, for fewer steps). --expect FILE names
+// the text the run must print instead (read through semihosting), e.g. the
+// host's text for an int8 model; an int8 model's count is printed as
+// "int8 instructions/token".
 //
 // Exit status: 0 success, 1 a model/tokenizer/argument that cannot be used
 // (one "error: ..." line), 2 wrong usage, 5 the text differs from the golden
@@ -31,6 +34,7 @@
 #include <span>
 #include <string_view>
 
+#include "app.h"
 #include "llmcu/arena.h"
 #include "llmcu/build_info.h"
 #include "llmcu/container.h"
@@ -75,12 +79,14 @@ alignas(llmcu::Arena::kAlignment) uint8_t g_arena[LLMCU_MCU_ARENA_BYTES];
 
 const char* const kUsage =
     "usage: llmcu_mcu_app.elf [-m MODEL] [-z TOKENIZER] [-t TEMP] [-p TOPP] [-s SEED]\n"
-    "                         [-n STEPS] [-i PROMPT] [--seq-len N] [--selftest]\n"
+    "                         [-n STEPS] [-i PROMPT] [--seq-len N] [--expect FILE]\n"
+    "                         [--selftest]\n"
     "  defaults: embedded stories260K + tok512, -t 0 -p 0.9 -n 200 -i \"Once upon a time\"\n";
 
 struct Args {
   const char* model_path = nullptr;  // null: the embedded model
   const char* tokenizer_path = nullptr;
+  const char* expect_path = nullptr;  // the text the run must print
   float temperature = 0.0f;
   float topp = 0.9f;
   uint64_t seed = 0;
@@ -136,6 +142,8 @@ bool parse_args(int argc, char** argv, Args* args) {
       args->seq_len = static_cast<int32_t>(number);
     } else if (flag == "-i") {
       args->prompt = value;
+    } else if (flag == "--expect") {
+      args->expect_path = value;
     } else {
       fprintf(stderr, "error: unknown option %s\n%s", argv[i - 1], kUsage);
       return false;
@@ -201,9 +209,12 @@ const llmcu_golden::Case* find_golden_case(const Args& args, int32_t run_positio
   return best;
 }
 
-// Streams the text to stdout, compares it with the golden text as it goes
-// and takes an instruction count per piece (one piece per position).
-struct Output {
+// The shared device app's host on this board: log lines to standard error,
+// the text to standard output (compared with the golden text as it goes, an
+// instruction count taken per piece: one piece per position), and the static
+// arena as its only RAM.
+class McuHost final : public llmcu::device::Host {
+ public:
   std::string_view expected;  // empty data(): no golden case
   size_t bytes = 0;
   size_t first_difference = SIZE_MAX;
@@ -211,28 +222,53 @@ struct Output {
   uint64_t last_count = 0;
   uint64_t first_delta = 0;  // instructions between the first two pieces
   uint64_t last_delta = 0;   // ... between the last two
-};
 
-void on_piece(void* user, std::string_view piece) {
-  auto& out = *static_cast<Output*>(user);
-  fwrite(piece.data(), 1, piece.size(), stdout);
-  fflush(stdout);
-  if (out.expected.data() != nullptr && out.first_difference == SIZE_MAX) {
-    for (size_t i = 0; i < piece.size(); ++i) {
-      const size_t at = out.bytes + i;
-      if (at >= out.expected.size() || out.expected[at] != piece[i]) {
-        out.first_difference = at;
-        break;
+  void log(const char* line) override { fprintf(stderr, "%s\n", line); }
+
+  void write_text(std::string_view piece) override {
+    fwrite(piece.data(), 1, piece.size(), stdout);
+    fflush(stdout);
+    if (expected.data() != nullptr && first_difference == SIZE_MAX) {
+      for (size_t i = 0; i < piece.size(); ++i) {
+        const size_t at = bytes + i;
+        if (at >= expected.size() || expected[at] != piece[i]) {
+          first_difference = at;
+          break;
+        }
       }
     }
+    bytes += piece.size();
+    const uint64_t now = llmcu_mcu_instructions();
+    if (pieces == 1) first_delta = now - last_count;
+    if (pieces >= 1) last_delta = now - last_count;
+    last_count = now;
+    ++pieces;
   }
-  out.bytes += piece.size();
-  const uint64_t now = llmcu_mcu_instructions();
-  if (out.pieces == 1) out.first_delta = now - out.last_count;
-  if (out.pieces >= 1) out.last_delta = now - out.last_count;
-  out.last_count = now;
-  ++out.pieces;
-}
+
+  void end_text() override {
+    printf("\n");
+    fflush(stdout);
+  }
+
+  llmcu::device::HeapInfo heap() override {
+    llmcu::device::HeapInfo h;
+    h.internal_free = h.internal_largest = sizeof g_arena;
+    return h;
+  }
+
+  uint8_t* allocate(size_t size, llmcu::device::ArenaPlace place) override {
+    if (place != llmcu::device::ArenaPlace::kInternal || size > sizeof g_arena || arena_taken_) {
+      return nullptr;
+    }
+    arena_taken_ = true;
+    return g_arena;
+  }
+
+  bool read_line(std::string_view*) override { return false; }
+
+ private:
+  bool arena_taken_ = false;
+};
 
 // SysTick counts instructions (40 per tick) only under -icount shift=0, which
 // run_qemu.sh passes unless --no-icount; otherwise it follows host time. A
@@ -255,128 +291,75 @@ int fail(const Status& status) {
   return kExitBadInput;
 }
 
-int run(const Args& args) {
-  // Model and tokenizer: embedded (in place, in code memory) or read into external RAM.
-  std::span<const uint8_t> model_bytes(llmcu_embedded_model,
-                                       llmcu_embedded_model_end - llmcu_embedded_model);
-  std::span<const uint8_t> tokenizer_bytes(llmcu_embedded_tokenizer,
-                                           llmcu_embedded_tokenizer_end - llmcu_embedded_tokenizer);
-  const char* model_name = LLMCU_MCU_MODEL_NAME;
-  const char* tokenizer_name = LLMCU_MCU_TOKENIZER_NAME;
-  auto* ext_cursor = static_cast<uint8_t*>(llmcu_mcu_ext_ram_free_start());
-  uint8_t* const ext_start = ext_cursor;
-  uint8_t* const ext_limit = ext_cursor + llmcu_mcu_ext_ram_free_bytes();
+// The model and tokenizer: embedded (in place, in code memory), or host files
+// read through semihosting into external RAM (a container brings both).
+struct Inputs {
+  llmcu::device::ModelParts parts{{llmcu_embedded_model, llmcu_embedded_model_end},
+                                  LLMCU_MCU_MODEL_NAME,
+                                  {llmcu_embedded_tokenizer, llmcu_embedded_tokenizer_end},
+                                  LLMCU_MCU_TOKENIZER_NAME};
+  std::span<const uint8_t> expected_text;  // --expect
+  size_t ext_ram_used = 0;
+
+  bool embedded() const {
+    return same_bytes(parts.model, llmcu_embedded_model, llmcu_embedded_model_end) &&
+           same_bytes(parts.tokenizer, llmcu_embedded_tokenizer, llmcu_embedded_tokenizer_end);
+  }
+};
+
+Result<Inputs> read_inputs(const Args& args) {
+  Inputs in;
+  auto* cursor = static_cast<uint8_t*>(llmcu_mcu_ext_ram_free_start());
+  uint8_t* const start = cursor;
+  uint8_t* const limit = cursor + llmcu_mcu_ext_ram_free_bytes();
   if (args.model_path != nullptr) {
-    Result<std::span<const uint8_t>> read =
-        read_into_ext_ram(args.model_path, &ext_cursor, ext_limit);
-    if (!read.is_ok()) return fail(read.status());
-    model_bytes = *read;
-    model_name = args.model_path;
-    if (llmcu::is_container(model_bytes)) {
+    LLMCU_TRY_ASSIGN(in.parts.model, read_into_ext_ram(args.model_path, &cursor, limit));
+    in.parts.model_name = args.model_path;
+    if (llmcu::is_container(in.parts.model)) {
       // Checksums on: this is how a corrupted blob is caught before it is used.
-      Result<llmcu::Container> container =
-          llmcu::open_container(model_bytes, model_name, /*verify_checksums=*/true);
-      if (!container.is_ok()) return fail(container.status());
-      model_bytes = container->model;
-      tokenizer_bytes = container->tokenizer;
-      tokenizer_name = model_name;
+      LLMCU_TRY_ASSIGN(const llmcu::Container container,
+                       llmcu::open_container(in.parts.model, args.model_path,
+                                             /*verify_checksums=*/true));
+      in.parts.model = container.model;
+      in.parts.tokenizer = container.tokenizer;
+      in.parts.tokenizer_name = args.model_path;
     }
   }
   if (args.tokenizer_path != nullptr) {
-    Result<std::span<const uint8_t>> read =
-        read_into_ext_ram(args.tokenizer_path, &ext_cursor, ext_limit);
-    if (!read.is_ok()) return fail(read.status());
-    tokenizer_bytes = *read;
-    tokenizer_name = args.tokenizer_path;
+    LLMCU_TRY_ASSIGN(in.parts.tokenizer, read_into_ext_ram(args.tokenizer_path, &cursor, limit));
+    in.parts.tokenizer_name = args.tokenizer_path;
   }
-
-  Result<llmcu::Model> model = llmcu::load_model(model_bytes, model_name);
-  if (!model.is_ok()) return fail(model.status());
-
-  llmcu::SessionOptions session;
-  session.seq_len = args.seq_len;
-  session.prompt_bytes = args.prompt.size();
-  Result<llmcu::MemoryPlan> plan = llmcu::plan_memory(*model, session);
-  if (!plan.is_ok()) return fail(plan.status());
-  if (plan->arena_bytes > sizeof g_arena) {
-    const int32_t longest = llmcu::max_seq_len_for(model->config, sizeof g_arena, session);
-    fprintf(stderr,
-            "error: %s at seq_len %" PRId32
-            " needs an arena of %lu bytes; the static arena has "
-            "%lu (planned at build time for the embedded model); --seq-len %" PRId32
-            " is the longest that fits\n",
-            model_name, plan->seq_len, ul(plan->arena_bytes), ul(sizeof g_arena), longest);
-    return kExitBadInput;
+  if (args.expect_path != nullptr) {
+    LLMCU_TRY_ASSIGN(in.expected_text, read_into_ext_ram(args.expect_path, &cursor, limit));
   }
-  Result<llmcu::Generator> generator =
-      llmcu::Generator::create(*model, tokenizer_bytes, tokenizer_name, *plan,
-                               std::span<uint8_t>(g_arena, sizeof g_arena), nullptr);
-  if (!generator.is_ok()) return fail(generator.status());
+  in.ext_ram_used = static_cast<size_t>(cursor - start);
+  return in;
+}
 
-  const int32_t positions = plan->positions(args.steps);
-  const bool reference_model =
-      same_bytes(model_bytes, llmcu_embedded_model, llmcu_embedded_model_end) &&
-      same_bytes(tokenizer_bytes, llmcu_embedded_tokenizer, llmcu_embedded_tokenizer_end);
-  const llmcu_golden::Case* golden =
-      reference_model ? find_golden_case(args, positions, model->config.seq_len) : nullptr;
-
-  fprintf(stderr,
-          "llmcu on %s, kernels %s: %s (%s), %s, seq_len %" PRId32 ", steps %" PRId32
-          ", temperature %g, topp %g\n",
-          LLMCU_MCU_BOARD_NAME, llmcu::kernel_family_name(), model_name,
-          llmcu::model_format_name(model->format), tokenizer_name, plan->seq_len, positions,
-          static_cast<double>(args.temperature), static_cast<double>(args.topp));
-
-  Output out;
-  if (golden != nullptr) out.expected = std::string_view(golden->expected, golden->expected_bytes);
-  llmcu::GenerateOptions options;
-  options.prompt = args.prompt;
-  options.steps = args.steps;
-  options.temperature = args.temperature;
-  options.topp = args.topp;
-  options.seed = args.seed;
-
-  const uint64_t start = llmcu_mcu_instructions();
-  out.last_count = start;
-  llmcu_insn_mark(1);  // exact count with the insn_count plugin: marks 1 and 2
-  Result<llmcu::GenerationStats> stats = generator->generate(options, on_piece, &out);
-  llmcu_insn_mark(2);
-  const uint64_t instructions = llmcu_mcu_instructions() - start;
-  printf("\n");
-  fflush(stdout);
-  if (!stats.is_ok()) return fail(stats.status());
-
-  // Statistics, as the host CLI prints them, then the device's own.
-  fprintf(stderr, "achieved tok/s: %f (virtual time: 1 instruction = 1 ns under -icount)\n",
-          stats->tokens_per_s);
+void report_instructions(uint64_t instructions, int32_t positions, const McuHost& host, bool int8) {
   using ull = unsigned long long;  // newlib's <cinttypes> has no PRIu64 here
-  fprintf(stderr,
-          "prompt tokens: %" PRId32 ", generated tokens: %" PRId32 ", positions: %" PRId32
-          ", seed: %llu\n",
-          stats->prompt_tokens, stats->generated_tokens, stats->positions, ull{stats->seed});
   if (!counting_instructions()) {
     fprintf(stderr,
             "instructions/token: not counted (SysTick follows host time: run under -icount "
             "shift=0, or use the insn_count plugin's marks 1 and 2)\n");
-  } else {
-    fprintf(stderr, "instructions: %llu for %" PRId32 " positions\n", ull{instructions},
-            stats->positions);
-    if (stats->positions > 0) {
-      const auto n = static_cast<uint64_t>(stats->positions);
-      fprintf(stderr, "instructions/token: %llu\n", ull{(instructions + n / 2) / n});
-    }
+    return;
   }
-  if (counting_instructions() && out.pieces > 2) {
+  fprintf(stderr, "instructions: %llu for %" PRId32 " positions\n", ull{instructions}, positions);
+  if (positions > 0) {
+    const auto n = static_cast<uint64_t>(positions);
+    fprintf(stderr, "%sinstructions/token: %llu\n", int8 ? "int8 " : "",
+            ull{(instructions + n / 2) / n});
+  }
+  if (host.pieces > 2) {
     fprintf(stderr, "instructions/position: %llu at position 1, %llu at position %" PRId32 "\n",
-            ull{out.first_delta}, ull{out.last_delta}, out.pieces - 1);
+            ull{host.first_delta}, ull{host.last_delta}, host.pieces - 1);
   }
+}
 
-  const llmcu::MemoryPlan& p = generator->plan();
+void report_memory(const llmcu::MemoryPlan& p, const Inputs& in, bool from_host_files) {
   const size_t stack = llmcu_mcu_stack_high_water_bytes();
-  const size_t ext_used = static_cast<size_t>(ext_cursor - ext_start);
   fprintf(stderr, "memory: weights %lu bytes, %s\n", ul(p.weight_bytes),
-          args.model_path != nullptr ? "read into external RAM"
-                                     : "embedded in code memory, read in place");
+          from_host_files ? "read into external RAM" : "embedded in code memory, read in place");
   fprintf(stderr,
           "memory: arena %lu bytes for seq_len %" PRId32
           " (kv cache %lu, activations %lu, "
@@ -390,28 +373,99 @@ int run(const Args& args) {
   fprintf(stderr,
           "memory: RAM used %lu bytes = %lu static (stacks, .data, .bss with the arena) + %lu "
           "heap (stdio buffers); external RAM %lu\n",
-          ul(static_ram + heap), ul(static_ram), ul(heap), ul(ext_used));
+          ul(static_ram + heap), ul(static_ram), ul(heap), ul(in.ext_ram_used));
   const size_t budget_use = sizeof g_arena + stack;
   fprintf(stderr, "memory: arena + stack high-water = %lu bytes (%s the 1 MiB budget)\n",
           ul(budget_use), budget_use <= kRamBudget ? "within" : "OVER");
+}
 
+// --expect: the text must be the file's, less its one final newline.
+int expected_verdict(const McuHost& host, const char* path) {
+  if (host.first_difference != SIZE_MAX || host.bytes != host.expected.size()) {
+    const size_t at = host.first_difference != SIZE_MAX ? host.first_difference : host.bytes;
+    fprintf(stderr, "expected text: MISMATCH at byte %lu of %lu (%s)\n", ul(at),
+            ul(host.expected.size()), path);
+    return kExitGoldenMismatch;
+  }
+  fprintf(stderr, "expected text: match (%lu bytes, %s)\n", ul(host.bytes), path);
+  return kExitOk;
+}
+
+// The same number of positions must give the golden text; fewer, a prefix of it.
+int golden_verdict(const llmcu_golden::Case* golden, const McuHost& host, int32_t positions,
+                   int32_t model_seq_len) {
   if (golden == nullptr) {
     fprintf(stderr, "golden: no reference text for these arguments\n");
     return kExitOk;
   }
-  // The same number of positions must give the same text; fewer, a prefix of it.
   const int32_t golden_positions =
-      llmcu::resolve_steps(static_cast<int32_t>(golden->steps), model->config.seq_len);
+      llmcu::resolve_steps(static_cast<int32_t>(golden->steps), model_seq_len);
   const bool same_run = positions == golden_positions;
-  if (out.first_difference != SIZE_MAX || (same_run && out.bytes != golden->expected_bytes)) {
-    const size_t at = out.first_difference != SIZE_MAX ? out.first_difference : out.bytes;
+  if (host.first_difference != SIZE_MAX || (same_run && host.bytes != golden->expected_bytes)) {
+    const size_t at = host.first_difference != SIZE_MAX ? host.first_difference : host.bytes;
     fprintf(stderr, "golden: MISMATCH: the text differs from llama2.c's at byte %lu of %lu\n",
             ul(at), ul(golden->expected_bytes));
     return kExitGoldenMismatch;
   }
-  fprintf(stderr, "golden: match (%lu bytes, %s)\n", ul(out.bytes),
+  fprintf(stderr, "golden: match (%lu bytes, %s)\n", ul(host.bytes),
           same_run ? "llama2.c's text exactly" : "a prefix of llama2.c's longer run");
   return kExitOk;
+}
+
+int run(const Args& args) {
+  Result<Inputs> in = read_inputs(args);
+  if (!in.is_ok()) return fail(in.status());
+
+  llmcu::device::Settings settings;
+  settings.prompt = args.prompt;
+  settings.temperature = args.temperature;
+  settings.topp = args.topp;
+  settings.steps = args.steps;
+  settings.seed = args.seed;
+  settings.seq_len = args.seq_len;
+  settings.max_prompt_bytes = 0;  // the core's default, or the prompt's length
+  settings.internal_reserve_bytes = 0;
+  settings.context_option = "--seq-len";
+  settings.weights_place = args.model_path != nullptr ? "read into external RAM"
+                                                      : "embedded in code memory, read in place";
+  static llmcu::device::App app;  // static: the generator points into it
+  McuHost host;
+  const Status loaded = app.load(settings, in->parts, host, nullptr);
+  if (!loaded.is_ok()) return fail(loaded);
+  const llmcu::Model& model = app.model();
+  const llmcu::MemoryPlan& plan = app.plan();
+
+  const int32_t positions = plan.positions(args.steps);
+  const llmcu_golden::Case* golden = in->embedded() && args.expect_path == nullptr
+                                         ? find_golden_case(args, positions, model.config.seq_len)
+                                         : nullptr;
+  fprintf(stderr,
+          "llmcu on %s, kernels %s: %s (%s), %s, seq_len %" PRId32 ", steps %" PRId32
+          ", temperature %g, topp %g\n",
+          LLMCU_MCU_BOARD_NAME, llmcu::kernel_family_name(), in->parts.model_name,
+          llmcu::model_format_name(model.format), in->parts.tokenizer_name, plan.seq_len, positions,
+          static_cast<double>(args.temperature), static_cast<double>(args.topp));
+
+  if (golden != nullptr) host.expected = std::string_view(golden->expected, golden->expected_bytes);
+  if (args.expect_path != nullptr) {
+    size_t n = in->expected_text.size();
+    if (n > 0 && in->expected_text[n - 1] == '\n') --n;
+    host.expected = std::string_view(reinterpret_cast<const char*>(in->expected_text.data()), n);
+  }
+  const uint64_t start = llmcu_mcu_instructions();
+  host.last_count = start;
+  llmcu_insn_mark(1);  // exact count with the insn_count plugin: marks 1 and 2
+  Result<llmcu::GenerationStats> stats = app.generate(args.prompt, args.seed, "1/1");
+  llmcu_insn_mark(2);
+  const uint64_t instructions = llmcu_mcu_instructions() - start;
+  if (!stats.is_ok()) return fail(stats.status());
+
+  // The app logged tok/s (in virtual time under -icount: 1 instruction = 1 ns).
+  report_instructions(instructions, stats->positions, host,
+                      model.weight_type == llmcu::WeightType::kQ8);
+  report_memory(plan, *in, args.model_path != nullptr);
+  if (args.expect_path != nullptr) return expected_verdict(host, args.expect_path);
+  return golden_verdict(golden, host, positions, model.config.seq_len);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "kernels/testing/kernel_checks.h"
 #if defined(LLMCU_KERNELS_CORTEX_M)
 #include "kernels/cortex_m/fast_exp.h"
+#include "kernels/cortex_m/half.h"
 #endif
 
 namespace llmcu_mcu {
@@ -69,6 +70,25 @@ void check_fast_exp(Context& ctx) {
                &expected[i], nullptr, 1);
   }
   ctx.expect_true(std::isnan(fast_exp(NAN)), Active::kName, "fast_exp(NaN) is NaN", "NaN");
+}
+
+// The ggml kernels read fp16 scales with VCVTB (half.h): every half must
+// convert as ggml::fp16_to_f32 does (a NaN to a NaN).
+void check_half_conversion(Context& ctx) {
+  uint32_t differ = 0, first = 0;
+  for (uint32_t h = 0; h < 0x10000; ++h) {
+    const float hw = llmcu::kernels::cortex_m::fp16_to_f32(static_cast<uint16_t>(h));
+    const float sw = llmcu::kernels::ggml::fp16_to_f32(static_cast<uint16_t>(h));
+    if (bits(hw) != bits(sw) && !(std::isnan(hw) && std::isnan(sw))) {
+      if (differ++ == 0) first = h;
+    }
+  }
+  if (differ != 0) {
+    fprintf(stderr, "selftest: VCVTB differs from ggml::fp16_to_f32 on %lu halves, first 0x%04lx\n",
+            static_cast<unsigned long>(differ), static_cast<unsigned long>(first));
+  }
+  ctx.expect_true(differ == 0, Active::kName, "VCVTB converts every half as ggml::fp16_to_f32",
+                  "65536 halves");
 }
 
 // The assembly softmax and SiLU loops promise fast_exp's bits exactly: check
@@ -133,6 +153,7 @@ bool run_selftest(std::span<uint8_t> scratch) {
 #if defined(LLMCU_KERNELS_CORTEX_M)
   check_fast_exp(ctx);
   check_exp_loops(ctx);
+  check_half_conversion(ctx);
 #endif
   fprintf(stderr, "selftest: kernels %s: %d checks, %d failed\n", Active::kName, ctx.checks(),
           ctx.failures());

@@ -22,8 +22,11 @@ class Sampler {
   }
 
   Sampler() = default;
-  // `scratch` holds (vocab_size) candidates for top-p.
-  Sampler(int32_t vocab_size, ProbIndex* scratch) : vocab_size_(vocab_size), scratch_(scratch) {}
+  // `scratch` holds (vocab_size) candidates for top-p. int8_model: softmax
+  // from the kernel family's Q8Path (runq.c's order where the family has
+  // one), so that sampled int8 text is runq.c's too.
+  Sampler(int32_t vocab_size, ProbIndex* scratch, bool int8_model = false)
+      : vocab_size_(vocab_size), scratch_(scratch), int8_model_(int8_model) {}
 
   // seed must be non-zero (xorshift stays at 0 forever); the generator maps 0
   // to a platform entropy value before calling this. top_k <= 0 or >=
@@ -47,6 +50,7 @@ class Sampler {
   float topp_ = 0.0f;
   int32_t top_k_ = 0;
   uint64_t state_ = 1;
+  bool int8_model_ = false;
 };
 
 }  // namespace llmcu

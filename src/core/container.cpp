@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "bytes.h"
+
 namespace llmcu {
 namespace {
 
@@ -11,22 +13,6 @@ constexpr char kMagic[8] = {'L', 'L', 'M', 'C', 'U', 'P', 'A', 'K'};
 constexpr size_t kHeaderCrcOffset = 60;
 // The largest container the 32-bit fields can describe.
 constexpr uint64_t kMaxContainerBytes = UINT32_MAX;
-
-uint32_t read_u32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
-         static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
-}
-
-void write_u32(uint8_t* p, uint32_t v) {
-  p[0] = static_cast<uint8_t>(v);
-  p[1] = static_cast<uint8_t>(v >> 8);
-  p[2] = static_cast<uint8_t>(v >> 16);
-  p[3] = static_cast<uint8_t>(v >> 24);
-}
-
-uint64_t align_up(uint64_t value, uint64_t alignment) {
-  return (value + alignment - 1) / alignment * alignment;
-}
 
 // A payload region [offset, offset + bytes) that must lie after the header
 // and inside the container.
@@ -173,11 +159,14 @@ Result<ContainerHeader> plan_container(size_t model_bytes, size_t model_tensor_o
   // Smallest offset after the header at which the first tensor lands on a
   // kContainerAlignment boundary.
   const uint64_t skew = model_tensor_offset % kContainerAlignment;
-  const uint64_t model_offset = align_up(kContainerHeaderBytes + skew, kContainerAlignment) - skew;
-  const uint64_t tokenizer_offset =
-      align_up(model_offset + model_bytes + kContainerTailPad, kContainerAlignment);
+  uint64_t model_offset = 0, tokenizer_offset = 0;
+  (void)align_up(kContainerHeaderBytes + skew, kContainerAlignment, &model_offset);
+  model_offset -= skew;
+  // Sizes of files in memory: the sums below cannot reach 2^64.
+  const bool fits = align_up(model_offset + model_bytes + kContainerTailPad, kContainerAlignment,
+                             &tokenizer_offset);
   const uint64_t total = tokenizer_offset + tokenizer_bytes;
-  if (total > kMaxContainerBytes) {
+  if (!fits || total > kMaxContainerBytes) {
     return Status::error(StatusCode::kOutOfRange,
                          "a container of %llu bytes is larger than version 1 can describe (4 GiB)",
                          static_cast<unsigned long long>(total));

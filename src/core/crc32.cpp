@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "bytes.h"
+
 namespace llmcu {
 namespace {
 
@@ -29,12 +31,6 @@ constexpr CrcTables make_crc_tables() {
 }
 
 constexpr CrcTables kCrc = make_crc_tables();
-
-uint32_t read_u32(const uint8_t* p) {
-  uint32_t v;
-  memcpy(&v, p, sizeof(v));
-  return v;
-}
 
 }  // namespace
 

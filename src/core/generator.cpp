@@ -23,7 +23,8 @@ Result<Generator> Generator::create(const Model& model, std::span<const uint8_t>
   g.plan_ = plan;
   g.tokenizer_ = tokenizer;
   g.transformer_ = Transformer(&model, layout.run, plan.seq_len, executor);
-  g.sampler_ = Sampler(model.config.vocab_size, layout.sampler);
+  g.sampler_ =
+      Sampler(model.config.vocab_size, layout.sampler, model.weight_type == WeightType::kQ8);
   g.prompt_work_ = std::span<int32_t>(layout.prompt_work, layout.prompt_work_ints);
   return g;
 }

@@ -10,26 +10,14 @@
 #include <cstring>
 #include <initializer_list>
 
+#include "bytes.h"
 #include "checked_math.h"
+#include "llama2c_format.h"
 #include "llmcu/llmcu_format.h"
 #include "llmcu/model.h"
 
-#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error \
-    "llmcu reads little-endian checkpoints in place; big-endian targets need a byte-swapping loader"
-#endif
-
 namespace llmcu {
 namespace {
-
-constexpr uint32_t kMagicAk42 = 0x616b3432;
-constexpr size_t kLegacyHeaderBytes = 7 * sizeof(int32_t);
-
-int32_t read_i32(const uint8_t* p) {
-  int32_t v;
-  memcpy(&v, p, sizeof(v));
-  return v;
-}
 
 // Lays tensors out one after another, in file order, and remembers where each
 // starts. Pointers are formed only after the total has been checked.
@@ -208,10 +196,6 @@ Result<Model> load_legacy(std::span<const uint8_t> bytes) {
   if (model.is_ok()) model->format = ModelFormat::kLlama2cV0;
   return model;
 }
-
-constexpr size_t kAk42HeaderBytes = 256;
-constexpr size_t kAk42FlagOffset = 36;       // uint8 shared_classifier
-constexpr size_t kAk42GroupSizeOffset = 37;  // version 2: int32 group_size (unaligned)
 
 Matrix q8_matrix(int32_t rows, int32_t cols, int32_t group_size) {
   Matrix m;

@@ -8,12 +8,10 @@
 #include <cstring>
 
 #include "buffered_sink.h"
+#include "llama2c_format.h"
 
 namespace llmcu {
 namespace {
-
-constexpr uint32_t kMagicAk42 = 0x616b3432;
-constexpr size_t kHeaderBytes = 256;
 
 Status write_q8_matrix(BufferedSink& out, const Matrix& m, int32_t layers, int32_t group_size,
                        const char* name, QuantizeStats* stats) {
@@ -92,7 +90,7 @@ uint64_t llama2c_v2_bytes(const ModelConfig& c, int32_t group_size) {
   const uint64_t dim = c.dim, hidden = c.hidden_dim, layers = c.n_layers, vocab = c.vocab_size;
   const uint64_t kv_dim = c.kv_dim(), gs = group_size;
   auto q8 = [gs](uint64_t rows, uint64_t cols) { return rows * cols + rows * cols / gs * 4; };
-  uint64_t total = kHeaderBytes + (2 * layers * dim + dim) * 4 + q8(vocab, dim);
+  uint64_t total = kAk42HeaderBytes + (2 * layers * dim + dim) * 4 + q8(vocab, dim);
   total += layers * (2 * q8(dim, dim) + 2 * q8(kv_dim, dim) + 3 * q8(hidden, dim));
   if (!c.shared_classifier) total += q8(vocab, dim);
   return total;
@@ -118,8 +116,8 @@ Result<QuantizeStats> write_llama2c_v2(const Model& model, int32_t group_size, B
   const uint8_t shared = c.shared_classifier ? 1 : 0;
   out.put(&shared, 1);
   out.put_i32(group_size);
-  const uint8_t zeros[kHeaderBytes] = {};
-  out.put(zeros, kHeaderBytes - (4 + 4 + 7 * 4 + 1 + 4));
+  const uint8_t zeros[kAk42HeaderBytes] = {};
+  out.put(zeros, kAk42HeaderBytes - (kAk42GroupSizeOffset + sizeof(int32_t)));
 
   const Weights& w = model.weights;
   const size_t dim = c.dim, layers = c.n_layers;

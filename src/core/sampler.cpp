@@ -35,7 +35,11 @@ int32_t Sampler::sample(float* logits) {
   for (int32_t i = 0; i < vocab_size_; ++i) largest = std::max(largest, std::fabs(logits[i]));
   if (!(largest / temperature_ <= FLT_MAX)) return kernels::Active::argmax(logits, vocab_size_);
   for (int32_t i = 0; i < vocab_size_; ++i) logits[i] /= temperature_;
-  kernels::Active::softmax(logits, vocab_size_);
+  if (int8_model_) {
+    kernels::Active::Q8Path::softmax(logits, vocab_size_);
+  } else {
+    kernels::Active::softmax(logits, vocab_size_);
+  }
   const float coin = random_f32();
   if (top_k_ > 0) return sample_top_k(logits, coin);
   if (topp_ <= 0.0f || topp_ >= 1.0f) return sample_multinomial(logits, coin);

@@ -4,18 +4,13 @@
 #include <cmath>
 #include <cstring>
 
+#include "bytes.h"
 #include "core/pair_heap.h"
 
 namespace llmcu {
 namespace {
 
 constexpr size_t kRecordHeader = sizeof(float) + sizeof(int32_t);  // score, length
-
-uint32_t read_u32(const uint8_t* p) {
-  uint32_t v;
-  memcpy(&v, p, sizeof(v));
-  return v;
-}
 
 // Every possible byte as a one-character piece, for "<0xXX>" tokens.
 struct BytePieces {

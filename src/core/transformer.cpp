@@ -20,6 +20,19 @@
 
 namespace llmcu {
 using K = kernels::Active;
+// int8 models take rmsnorm, swiglu and attention_heads from the family's
+// Q8Path (kernels/reference.h): runq.c's order, so runq.c's text. Everything
+// else they share with K.
+using KQ = K::Q8Path;
+template <class F>
+constexpr bool same_kernel(F a, F b) {
+  return a == b;
+}
+static_assert(KQ::kTiledKeys == K::kTiledKeys && same_kernel(KQ::matvec_q8, K::matvec_q8) &&
+                  same_kernel(KQ::quantize_q8, K::quantize_q8) &&
+                  same_kernel(KQ::dequantize_q8, K::dequantize_q8) &&
+                  same_kernel(KQ::rope, K::rope),
+              "an int8 forward pass takes these from K");
 
 namespace {
 
@@ -100,7 +113,8 @@ void run_ffn_up_chunk(void* context, int chunk) {
   if (r.begin >= r.end) return;
   matvec_rows(job.b->hb, w.w1, job.layer, job.x, *job.b, r);
   matvec_rows(job.b->hb2, w.w3, job.layer, job.x, *job.b, r);
-  K::swiglu(job.b->hb + r.begin, job.b->hb2 + r.begin, r.end - r.begin);
+  const auto swiglu = w.w1.type == WeightType::kQ8 ? KQ::swiglu : K::swiglu;
+  swiglu(job.b->hb + r.begin, job.b->hb2 + r.begin, r.end - r.begin);
 }
 
 // Positions the key cache holds per layer: whole tiles when it is tiled.
@@ -163,12 +177,14 @@ void run_attention_chunk(void* context, int chunk) {
   const float scale = sqrtf(static_cast<float>(hs));
   const int32_t n_pos = job.pos + 1;
   const size_t value_layer = static_cast<size_t>(job.layer) * job.seq_len * kv_dim;
+  const auto attention_heads =
+      job.model->weight_type == WeightType::kQ8 ? KQ::attention_heads : K::attention_heads;
   for (int32_t g = kv_heads.begin; g < kv_heads.end; ++g) {
     const size_t first_head = static_cast<size_t>(g) * kv_mul;
-    K::attention_heads(b.xb2 + first_head * hs, b.att + first_head * job.seq_len, job.seq_len,
-                       b.q + first_head * hs, kv_mul, head_keys(b, c, job.seq_len, job.layer, g),
-                       b.value_cache + value_layer + static_cast<size_t>(g) * hs, kv_dim, n_pos, hs,
-                       scale);
+    attention_heads(b.xb2 + first_head * hs, b.att + first_head * job.seq_len, job.seq_len,
+                    b.q + first_head * hs, kv_mul, head_keys(b, c, job.seq_len, job.layer, g),
+                    b.value_cache + value_layer + static_cast<size_t>(g) * hs, kv_dim, n_pos, hs,
+                    scale);
   }
 }
 
@@ -271,6 +287,7 @@ float* Transformer::forward(int32_t token, int32_t pos) {
   const Weights& w = model_->weights;
   if (token < 0 || token >= c.vocab_size || pos < 0 || pos >= seq_len_) return nullptr;
   const int32_t dim = c.dim, hs = c.head_size();
+  const auto rmsnorm = model_->weight_type == WeightType::kQ8 ? KQ::rmsnorm : K::rmsnorm;
 
   embed(token);
 
@@ -284,21 +301,21 @@ float* Transformer::forward(int32_t token, int32_t pos) {
   for (int32_t l = 0; l < c.n_layers; ++l) {
     // Attention block: q, k, v, RoPE, the KV cache and attention in one
     // fork/join (xb2 = attention output), then x += Wo . xb2.
-    K::rmsnorm(b_.xb, b_.x, w.rms_att + static_cast<size_t>(l) * dim, dim);
+    rmsnorm(b_.xb, b_.x, w.rms_att + static_cast<size_t>(l) * dim, dim);
     quantize_input(b_.xb, dim);
     attention(l, pos);
     quantize_input(b_.xb2, dim);
     matvec(b_.xb, w.wo, l, b_.xb2, b_.x);
 
     // FFN block (SwiGLU).
-    K::rmsnorm(b_.xb, b_.x, w.rms_ffn + static_cast<size_t>(l) * dim, dim);
+    rmsnorm(b_.xb, b_.x, w.rms_ffn + static_cast<size_t>(l) * dim, dim);
     quantize_input(b_.xb, dim);
     ffn_up(l);
     quantize_input(b_.hb, c.hidden_dim);
     matvec(b_.xb, w.w2, l, b_.hb, b_.x);  // x += W2 . hb
   }
 
-  K::rmsnorm(b_.x, b_.x, w.rms_final, dim);
+  rmsnorm(b_.x, b_.x, w.rms_final, dim);
   quantize_input(b_.x, dim);
   matvec(b_.logits, w.classifier, 0, b_.x, nullptr);
   return b_.logits;

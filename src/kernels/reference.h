@@ -99,6 +99,7 @@ class KernelSet {
     for (Kernel k : kernels) bits_ |= bit(k);
   }
   constexpr bool has(Kernel k) const { return (bits_ & bit(k)) != 0; }
+  constexpr bool empty() const { return bits_ == 0; }
 
  private:
   static constexpr uint32_t bit(Kernel k) { return 1u << static_cast<unsigned>(k); }
@@ -115,6 +116,12 @@ struct ReferenceKernels {
   // The key cache layout this family's attention reads: rows
   // (n_layers, seq_len, kv_dim), or tiles (ref::store_key_tiled).
   static constexpr bool kTiledKeys = false;
+  // The kernels int8 models run (where the transformer's calls differ:
+  // rmsnorm, swiglu, attention_heads). By default the family itself; a family
+  // that rounds otherwise than ref names here one whose kApproximate is empty,
+  // so that int8 text is llama2.c runq.c's for the same file and seed. It
+  // must keep the family's key layout, matvec_q8, quantize_q8 and rope.
+  using Q8Path = Family;
 
   static constexpr auto matvec_f32 = ref::matvec_f32;
   static constexpr auto dot_f32 = ref::dot_f32;

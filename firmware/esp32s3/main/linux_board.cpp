@@ -57,8 +57,8 @@ llmcu::Status EmulatedRam::init() {
   return read_kib("LLMCU_PSRAM_KB", kDefaultPsramKb, &psram_bytes_);
 }
 
-llmcu::app::HeapInfo EmulatedRam::heap() const {
-  llmcu::app::HeapInfo h;
+llmcu::device::HeapInfo EmulatedRam::heap() const {
+  llmcu::device::HeapInfo h;
   h.internal_free = internal_bytes_ - internal_used_;
   h.internal_largest = h.internal_free;
   h.external_free = psram_bytes_ - psram_used_;
@@ -66,8 +66,8 @@ llmcu::app::HeapInfo EmulatedRam::heap() const {
   return h;
 }
 
-uint8_t* EmulatedRam::allocate(size_t bytes, llmcu::app::ArenaPlace place) {
-  const bool internal = place == llmcu::app::ArenaPlace::kInternal;
+uint8_t* EmulatedRam::allocate(size_t bytes, llmcu::device::ArenaPlace place) {
+  const bool internal = place == llmcu::device::ArenaPlace::kInternal;
   size_t& used = internal ? internal_used_ : psram_used_;
   const size_t budget = internal ? internal_bytes_ : psram_bytes_;
   if (bytes > budget - used) return nullptr;

@@ -35,8 +35,8 @@ llmcu::Status use_flash_image();
 class EmulatedRam {
  public:
   llmcu::Status init();  // reads LLMCU_INTERNAL_RAM_KB and LLMCU_PSRAM_KB
-  llmcu::app::HeapInfo heap() const;
-  uint8_t* allocate(size_t bytes, llmcu::app::ArenaPlace place);
+  llmcu::device::HeapInfo heap() const;
+  uint8_t* allocate(size_t bytes, llmcu::device::ArenaPlace place);
   size_t internal_bytes() const { return internal_bytes_; }
   size_t psram_bytes() const { return psram_bytes_; }
 

@@ -1,5 +1,5 @@
 // llmcu on the ESP32-S3: maps the model container from flash, starts the
-// worker on core 1 and runs the portable app loop (src/app). Only ESP-IDF
+// worker on core 1 and runs the portable app loop (src/device). Only ESP-IDF
 // calls live here; everything else is tested on the host. The same file runs
 // on ESP-IDF's linux target, with linux_board.h standing in for the board.
 #include <cstdio>
@@ -7,7 +7,6 @@
 #include <string_view>
 
 #include "app.h"
-#include "app_settings.h"
 #include "esp_heap_caps.h"
 #include "esp_log.h"
 #include "freertos/FreeRTOS.h"
@@ -17,6 +16,7 @@
 #include "llmcu/arena.h"
 #include "model_partition.h"
 #include "sdkconfig.h"
+#include "settings.h"
 #if CONFIG_IDF_TARGET_LINUX
 #include "linux_board.h"
 #endif
@@ -28,7 +28,7 @@ const char* const kTag = "llmcu";
 constexpr uint32_t kInternalCaps = MALLOC_CAP_INTERNAL | MALLOC_CAP_8BIT;
 constexpr uint32_t kPsramCaps = MALLOC_CAP_SPIRAM | MALLOC_CAP_8BIT;
 
-class EspHost final : public llmcu::app::Host {
+class EspHost final : public llmcu::device::Host {
  public:
   void log(const char* line) override { ESP_LOGI(kTag, "%s", line); }
 
@@ -37,11 +37,11 @@ class EspHost final : public llmcu::app::Host {
     fflush(stdout);  // stream token by token
   }
 
-  llmcu::app::HeapInfo heap() override {
+  llmcu::device::HeapInfo heap() override {
 #if CONFIG_IDF_TARGET_LINUX
     return ram_.heap();
 #else
-    llmcu::app::HeapInfo h;
+    llmcu::device::HeapInfo h;
     h.internal_free = heap_caps_get_free_size(kInternalCaps);
     h.internal_largest = heap_caps_get_largest_free_block(kInternalCaps);
     h.external_free = heap_caps_get_free_size(kPsramCaps);
@@ -52,7 +52,7 @@ class EspHost final : public llmcu::app::Host {
 
   // The app asks once, after the first generation: by then the worker has
   // run every kernel. uxTaskGetStackHighWaterMark counts bytes on ESP-IDF.
-  bool worker_stack(llmcu::app::StackUse* use) override {
+  bool worker_stack(llmcu::device::StackUse* use) override {
 #if CONFIG_IDF_TARGET_LINUX
     // The POSIX port runs each task on a pthread stack of its own, so the
     // FreeRTOS stack's high-water mark says nothing there.
@@ -71,11 +71,12 @@ class EspHost final : public llmcu::app::Host {
     worker_stack_bytes_ = stack_bytes;
   }
 
-  uint8_t* allocate(size_t bytes, llmcu::app::ArenaPlace place) override {
+  uint8_t* allocate(size_t bytes, llmcu::device::ArenaPlace place) override {
 #if CONFIG_IDF_TARGET_LINUX
     return ram_.allocate(bytes, place);
 #else
-    const uint32_t caps = place == llmcu::app::ArenaPlace::kInternal ? kInternalCaps : kPsramCaps;
+    const uint32_t caps =
+        place == llmcu::device::ArenaPlace::kInternal ? kInternalCaps : kPsramCaps;
     return static_cast<uint8_t*>(heap_caps_aligned_alloc(llmcu::Arena::kAlignment, bytes, caps));
 #endif
   }
@@ -95,7 +96,7 @@ class EspHost final : public llmcu::app::Host {
         vTaskDelay(pdMS_TO_TICKS(20));
         continue;
       }
-      const llmcu::app::LineEditor::Step step = editor_.feed(static_cast<uint8_t>(c));
+      const llmcu::device::LineEditor::Step step = editor_.feed(static_cast<uint8_t>(c));
       if (step.echo_bytes > 0) {
         fwrite(step.echo, 1, step.echo_bytes, stdout);
         fflush(stdout);
@@ -118,13 +119,13 @@ class EspHost final : public llmcu::app::Host {
 #if CONFIG_IDF_TARGET_LINUX
   linux_board::EmulatedRam ram_;
 #endif
-  llmcu::app::LineEditor editor_;
+  llmcu::device::LineEditor editor_;
   const llmcu::platform::FreeRtosExecutor* worker_ = nullptr;
   uint32_t worker_stack_bytes_ = 0;
 };
 
-llmcu::app::RawSettings raw_settings() {
-  llmcu::app::RawSettings raw;
+llmcu::device::RawSettings raw_settings() {
+  llmcu::device::RawSettings raw;
   raw.prompt = CONFIG_LLMCU_PROMPT;
   raw.temperature = CONFIG_LLMCU_TEMPERATURE;
   raw.topp = CONFIG_LLMCU_TOPP;
@@ -152,12 +153,12 @@ llmcu::app::RawSettings raw_settings() {
 // Static: large objects stay off app_main's stack and live for the whole run
 // (the generator points into the app, the app into the mapping).
 EspHost g_host;
-llmcu::app::App g_app;
+llmcu::device::App g_app;
 llmcu::platform::FreeRtosExecutor g_executor;
 
 // Logs the first error and returns false; true once everything ran.
 bool run() {
-  llmcu::Result<llmcu::app::Settings> settings = llmcu::app::parse_settings(raw_settings());
+  llmcu::Result<llmcu::device::Settings> settings = llmcu::device::parse_settings(raw_settings());
   if (!settings.is_ok()) {
     ESP_LOGE(kTag, "%s", settings.status().message());
     return false;

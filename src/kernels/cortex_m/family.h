@@ -24,11 +24,23 @@ void attention_scores(float* att, const float* q, const float* keys, int32_t kv_
                       int32_t n_pos, int32_t head_size, float divisor);
 void attention_values(float* out, const float* att, const float* values, int32_t kv_stride,
                       int32_t n_pos, int32_t head_size);
-// Same contract and bit-identical results as ref::matvec_q8 (SMLAD dot
-// products; kernels_q8_cortex_m.cpp).
+// Same contracts and bit-identical results as ref::matvec_q8 (SMLAD dot
+// products on an input sign-extended once, two rows at a time) and
+// ref::quantize_q8 (roundf rebuilt from truncation); kernels_q8_cortex_m.cpp.
 void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
                const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
                int32_t row_end);
+void quantize_q8(int8_t* q, float* scales, const float* x, int32_t n, int32_t group_size);
+
+// ggml's rows (kernels_ggml_cortex_m.cpp), bit-exact with ref: SMLAD block
+// dots with the activations sign-extended once per call, VCVTB for the fp16
+// scales (half.h), ref's float steps in ref's order.
+void matvec_f16(float* out, const uint8_t* w, const float* x, int32_t cols, int32_t row_begin,
+                int32_t row_end);
+void matvec_q8_0(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, int32_t row_begin,
+                 int32_t row_end);
+void matvec_q4_0(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, int32_t row_begin,
+                 int32_t row_end);
 
 struct CortexM : ReferenceKernels<CortexM> {
   static constexpr const char kName[] = "cortex_m";
@@ -44,6 +56,10 @@ struct CortexM : ReferenceKernels<CortexM> {
   static constexpr auto attention_scores = cortex_m::attention_scores;
   static constexpr auto attention_values = cortex_m::attention_values;
   static constexpr auto matvec_q8 = cortex_m::matvec_q8;
+  static constexpr auto quantize_q8 = cortex_m::quantize_q8;
+  static constexpr auto matvec_f16 = cortex_m::matvec_f16;
+  static constexpr auto matvec_q8_0 = cortex_m::matvec_q8_0;
+  static constexpr auto matvec_q4_0 = cortex_m::matvec_q4_0;
 };
 
 }  // namespace llmcu::kernels::cortex_m

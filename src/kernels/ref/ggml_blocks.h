@@ -125,6 +125,9 @@ void dequantize_row_q4_0(float* out, const uint8_t* row, int32_t cols);
 // does, for activations and for writing files: per block amax = max |x|,
 // d = amax / 127 stored as fp16, q = roundf(x * (1 / d)) (half away from
 // zero), all zeros when amax is 0. The matvecs use the stored (rounded) d.
+// Non-finite input (llama.cpp's conversion is undefined there): amax passes
+// over NaNs, and a quant is 0 for NaN and +-127 beyond that range. Every
+// kernel family gives these bytes exactly.
 void quantize_row_q8_0(uint8_t* out, const float* x, int32_t cols);
 // Q4_0 as llama.cpp's reference quantizer writes it (for writing files):
 // per block m = the value of largest magnitude (the first one on ties),

@@ -42,6 +42,17 @@ int32_t dot_q4_block(const uint8_t* nibbles, const int8_t* x) {
   return low + high;
 }
 
+// roundf(v) (half away from zero) as int8 for |v| <= 127, which covers
+// x * (1 / d) of every finite block. Out of range it saturates at +-127 and
+// NaN gives 0, where the plain conversion would be undefined: an infinite or
+// NaN activation, or a block so small that 1 / d overflows (0 * inf).
+int8_t round_to_q8(float v) {
+  if (v >= 127.0f) return 127;
+  if (v <= -127.0f) return -127;
+  if (v != v) return 0;
+  return static_cast<int8_t>(roundf(v));
+}
+
 const int8_t* quants(const uint8_t* block) {
   return reinterpret_cast<const int8_t*>(block + kQsOffset);
 }
@@ -82,13 +93,13 @@ void quantize_row_q8_0(uint8_t* out, const float* x, int32_t cols) {
     float amax = 0.0f;
     for (int32_t j = 0; j < kBlockValues; ++j) {
       const float v = fabsf(xb[j]);
-      amax = amax > v ? amax : v;
+      amax = v > amax ? v : amax;  // NaNs are passed over, so any order of maxima agrees
     }
     const float d = amax / 127.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     store_fp16(block, d);
     auto* q = reinterpret_cast<int8_t*>(block + kQsOffset);
-    for (int32_t j = 0; j < kBlockValues; ++j) q[j] = static_cast<int8_t>(roundf(xb[j] * id));
+    for (int32_t j = 0; j < kBlockValues; ++j) q[j] = round_to_q8(xb[j] * id);
   }
 }
 

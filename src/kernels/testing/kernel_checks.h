@@ -6,7 +6,7 @@
 //
 // A kernel in the family's kApproximate set must stay within a tolerance
 // stated per kernel; any other must give the reference's bits:
-//   sums (dot, matvec, attention scores and values, int8 matvec):
+//   sums (dot, matvec, attention scores and values, int8 and ggml matvecs):
 //       |got - ref| <= 1e-5 * sum |a_i b_i|   (every term's magnitude)
 //   element-wise (rmsnorm, softmax, swiglu):  |got - ref| <= 1e-5 * |ref|
 // Kernels that split work by rows must also give each row the same bits
@@ -25,9 +25,36 @@
 
 #include "../reference.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define LLMCU_CHECKS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LLMCU_CHECKS_ASAN 1
+#endif
+#endif
+#if defined(LLMCU_CHECKS_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace llmcu::kernels::checks {
 
 using ReportFn = void (*)(void* user, const char* line);
+
+// AddressSanitizer's manual poisoning of scratch memory (nothing without it).
+inline void poison(const uint8_t* p, size_t bytes) {
+#if defined(LLMCU_CHECKS_ASAN)
+  ASAN_POISON_MEMORY_REGION(p, bytes);
+#else
+  (void)p, (void)bytes;
+#endif
+}
+inline void unpoison(const uint8_t* p, size_t bytes) {
+#if defined(LLMCU_CHECKS_ASAN)
+  ASAN_UNPOISON_MEMORY_REGION(p, bytes);
+#else
+  (void)p, (void)bytes;
+#endif
+}
 
 class Context {
  public:
@@ -35,6 +62,15 @@ class Context {
   // counted, which a thorough run (the host's) must not allow.
   Context(uint8_t* scratch, size_t scratch_bytes, ReportFn report, void* user)
       : scratch_(scratch), scratch_bytes_(scratch_bytes), report_(report), user_(user) {}
+  ~Context() { unpoison(scratch_, scratch_bytes_); }
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  // For families whose kernels read (never write) up to `bytes` past the end
+  // of an input, as the esp32s3 vector dot products do by contract (their
+  // callers keep those bytes readable): they stay addressable after each
+  // buffer (see take()).
+  void allow_reads_past_end(size_t bytes) { readable_past_end_ = bytes; }
 
   int checks() const { return checks_; }
   int failures() const { return failures_; }
@@ -42,10 +78,13 @@ class Context {
 
   // Scratch for one case, all of it given back by the next begin_case(). Once
   // a take() fails, every later one in the case does too, so a case need only
-  // check its last.
+  // check its last. Under AddressSanitizer the bytes between one buffer's
+  // `count` values and the next buffer are poisoned, so a kernel that reads
+  // or writes past its input or output fails there.
   void begin_case() {
     used_ = 0;
     out_of_room_ = false;
+    unpoison(scratch_, scratch_bytes_);
   }
   template <typename T>
   T* take(size_t count) {
@@ -55,6 +94,8 @@ class Context {
       return nullptr;
     }
     T* p = reinterpret_cast<T*>(scratch_ + used_);
+    const size_t addressable = count * sizeof(T) + readable_past_end_;
+    if (addressable < bytes) poison(scratch_ + used_ + addressable, bytes - addressable);
     used_ += bytes;
     return p;
   }
@@ -76,13 +117,17 @@ class Context {
     return static_cast<int8_t>(static_cast<int32_t>(next_random() % 255u) - 127);
   }
 
-  // One check of n values: exact, or within bound[i] of want[i] (bound null: exact).
+  // One check of n values: exact, or within bound[i] of want[i] (bound null:
+  // exact). A NaN matches any NaN (conversions and SIMD need not keep
+  // payloads); an infinite bound accepts any value.
   void expect(const char* family, const char* what, const char* shape, const float* got,
               const float* want, const float* bound, size_t n) {
     ++checks_;
     for (size_t i = 0; i < n; ++i) {
-      const bool same = memcmp(&got[i], &want[i], sizeof(float)) == 0;
-      const bool close = bound != nullptr && std::fabs(got[i] - want[i]) <= bound[i];
+      const bool same = memcmp(&got[i], &want[i], sizeof(float)) == 0 ||
+                        (std::isnan(got[i]) && std::isnan(want[i]));
+      const bool close =
+          bound != nullptr && (std::isinf(bound[i]) || std::fabs(got[i] - want[i]) <= bound[i]);
       if (!same && !close) {
         fail("%s %s (%s): element %u is %.9g, reference %.9g%s", family, what, shape,
              static_cast<unsigned>(i), static_cast<double>(got[i]), static_cast<double>(want[i]),
@@ -110,6 +155,7 @@ class Context {
   uint8_t* scratch_;
   size_t scratch_bytes_;
   size_t used_ = 0;
+  size_t readable_past_end_ = 0;
   bool out_of_room_ = false;
   ReportFn report_;
   void* user_;
@@ -447,9 +493,10 @@ inline float load_float(const uint8_t* p) {
 template <class F>
 void check_matvec_q8(Context& ctx) {
   static const int32_t group_sizes[] = {1, 3, 4, 6, 8, 12, 16, 32, 50, 64, 128};
-  static const int32_t rows_list[] = {1, 3, 5, 9, 13};
+  // Blocks of 8 rows and of 8 groups (the AVX2 kernel), and the rest of each.
+  static const int32_t rows_list[] = {1, 3, 5, 8, 9, 13, 17};
   for (int32_t gs : group_sizes) {
-    for (int32_t groups : {1, 2, 3, 7, 12}) {
+    for (int32_t groups : {1, 2, 3, 7, 8, 12, 17}) {
       const int32_t cols = gs * groups;
       for (int32_t rows : rows_list) {
         for (int32_t offset : {0, 3}) {  // scales and rows unaligned, as in version-2 files
@@ -561,7 +608,20 @@ void check_quantize_q8(Context& ctx) {
   }
 }
 
-// Every check above, in order.
+// ---- ggml's rows (F16, Q8_0, Q4_0): kernel_checks_ggml.h, included below ----
+
+template <class F>
+void check_ggml_dequantize(Context& ctx);
+template <class F>
+void check_ggml_quantize(Context& ctx);
+template <class F>
+void check_ggml_matvec_f16(Context& ctx);
+template <class F>
+void check_ggml_matvec_q8_0(Context& ctx);
+template <class F>
+void check_ggml_matvec_q4_0(Context& ctx);
+
+// Every check, in order.
 template <class F>
 void check_all(Context& ctx) {
   check_dot_axpy<F>(ctx);
@@ -572,6 +632,13 @@ void check_all(Context& ctx) {
   check_attention<F>(ctx);
   check_matvec_q8<F>(ctx);
   check_quantize_q8<F>(ctx);
+  check_ggml_dequantize<F>(ctx);
+  check_ggml_quantize<F>(ctx);
+  check_ggml_matvec_f16<F>(ctx);
+  check_ggml_matvec_q8_0<F>(ctx);
+  check_ggml_matvec_q4_0<F>(ctx);
 }
 
 }  // namespace llmcu::kernels::checks
+
+#include "kernel_checks_ggml.h"  // IWYU pragma: export

@@ -1,7 +1,8 @@
-// The x86-64 families: avx2 (AVX2 + FMA versions of every f32 kernel and the
-// int8 matvec and quantizer, same contracts as ref) and avx512 (the same with
-// an AVX-512 matvec). Their sources are compiled with -mavx2 -mfma
-// (-mavx512f), so include this only where those instructions may run.
+// The x86-64 families: avx2 (AVX2 + FMA versions of every f32 kernel, the
+// int8 matvec and quantizer and ggml's row kernels, same contracts as ref)
+// and avx512 (the same with an AVX-512 matvec). Their sources are compiled
+// with -mavx2 -mfma -mf16c (-mavx512f), so include this only where those
+// instructions may run.
 #pragma once
 
 #include <cstdint>
@@ -43,21 +44,44 @@ void attention_heads(float* out, float* att, int32_t att_stride, const float* q,
                      const float* tiles, const float* values, int32_t kv_stride, int32_t n_pos,
                      int32_t head_size, float divisor);
 
-// int8 (kernels_q8_avx2.cpp). Same contract as ref::matvec_q8; sums the
-// groups in a different order.
+// int8 (kernels_q8_avx2.cpp). Same contract and bit-identical results as
+// ref::matvec_q8 (runq.c's order of the per-group float sums), 8 rows at once.
 void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
                const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
                int32_t row_end);
 // Same contract and bit-identical results as ref::quantize_q8.
 void quantize_q8(int8_t* q, float* scales, const float* x, int32_t n, int32_t group_size);
+// Bit-identical with ref (kernels_q8_path_avx2.cpp), for int8 models.
+void rmsnorm_exact(float* out, const float* x, const float* weight, int32_t n);
+void attention_scores_tiled_exact(float* att, const float* q, const float* tiles, int32_t n_pos,
+                                  int32_t head_size, float divisor);
+void attention_values_exact(float* out, const float* att, const float* values, int32_t kv_stride,
+                            int32_t n_pos, int32_t head_size);
+
+struct Avx2Q8;
+
+// ggml's rows (kernels_ggml_avx2.cpp). Same contracts as ref's; the Q8_0
+// and Q4_0 matvecs, the dequantizers and the activation quantizer give ref's
+// bits, matvec_f16 sums in eight lanes with FMA.
+void dequantize_row_f16(float* out, const uint8_t* row, int32_t cols);
+void dequantize_row_q8_0(float* out, const uint8_t* row, int32_t cols);
+void dequantize_row_q4_0(float* out, const uint8_t* row, int32_t cols);
+void quantize_row_q8_0(uint8_t* out, const float* x, int32_t cols);
+void matvec_f16(float* out, const uint8_t* w, const float* x, int32_t cols, int32_t row_begin,
+                int32_t row_end);
+void matvec_q8_0(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, int32_t row_begin,
+                 int32_t row_end);
+void matvec_q4_0(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, int32_t row_begin,
+                 int32_t row_end);
 
 struct Avx2 : ReferenceKernels<Avx2> {
   static constexpr const char kName[] = "avx2";
   // Other orders of summation, FMA, a polynomial exp.
   static constexpr KernelSet kApproximate = {
-      Kernel::kMatvecF32,      Kernel::kDotF32,  Kernel::kAxpyF32,         Kernel::kRmsnorm,
-      Kernel::kSoftmax,        Kernel::kSwiglu,  Kernel::kAttentionScores, Kernel::kAttentionValues,
-      Kernel::kAttentionHeads, Kernel::kMatvecQ8};
+      Kernel::kMatvecF32,       Kernel::kDotF32,          Kernel::kAxpyF32,
+      Kernel::kRmsnorm,         Kernel::kSoftmax,         Kernel::kSwiglu,
+      Kernel::kAttentionScores, Kernel::kAttentionValues, Kernel::kAttentionHeads,
+      Kernel::kMatvecF16};
   // Tiled keys make stories260K's head-size-8 attention scores several times
   // cheaper: no horizontal sums.
   static constexpr bool kTiledKeys = true;
@@ -74,6 +98,35 @@ struct Avx2 : ReferenceKernels<Avx2> {
   static constexpr auto attention_values = x86::attention_values;
   static constexpr auto attention_scores_tiled = x86::attention_scores_tiled;
   static constexpr auto attention_heads = x86::attention_heads;
+  static constexpr auto matvec_q8 = x86::matvec_q8;
+  static constexpr auto quantize_q8 = x86::quantize_q8;
+  static constexpr auto dequantize_row_f16 = x86::dequantize_row_f16;
+  static constexpr auto dequantize_row_q8_0 = x86::dequantize_row_q8_0;
+  static constexpr auto dequantize_row_q4_0 = x86::dequantize_row_q4_0;
+  static constexpr auto quantize_row_q8_0 = x86::quantize_row_q8_0;
+  static constexpr auto matvec_f16 = x86::matvec_f16;
+  static constexpr auto matvec_q8_0 = x86::matvec_q8_0;
+  static constexpr auto matvec_q4_0 = x86::matvec_q4_0;
+  using Q8Path = Avx2Q8;
+};
+
+// The kernels of int8 models: every kernel gives ref's bits (runq.c's order
+// and libm's expf), so the text is runq.c's. The matvec, the quantizer, RoPE
+// and argmax are the family's own; rmsnorm, attention scores over tiles and
+// attention values are vectorised across independent sums; softmax and SiLU
+// call expf once per value, as ref does. On 110M the cost is within noise; on
+// stories260K, where attention is most of a token, int8 runs at about half the
+// speed the family's own kernels give (docs/int8.md).
+struct Avx2Q8 : ReferenceKernels<Avx2Q8> {
+  static constexpr const char kName[] = "avx2_q8path";
+  static constexpr KernelSet kApproximate = {};
+  static constexpr bool kTiledKeys = Avx2::kTiledKeys;
+
+  static constexpr auto rmsnorm = x86::rmsnorm_exact;
+  static constexpr auto rope = x86::rope;
+  static constexpr auto argmax = x86::argmax;
+  static constexpr auto attention_values = x86::attention_values_exact;
+  static constexpr auto attention_scores_tiled = x86::attention_scores_tiled_exact;
   static constexpr auto matvec_q8 = x86::matvec_q8;
   static constexpr auto quantize_q8 = x86::quantize_q8;
 };

@@ -1,14 +1,24 @@
-// AVX2 int8 matvec. Compiled with -mavx2 -mfma (cmake/llmcu_kernels.cmake)
-// when the kernel family is avx2.
+// AVX2 int8 kernels. Compiled with -mavx2 -mfma (cmake/llmcu_kernels.cmake)
+// when the kernel family is avx2 or avx512.
 //
-// 32 int8 products at a time: |w| (unsigned) times x carrying w's sign goes
-// through maddubs into int16 pairs (at most 2 * 128 * 127, no saturation,
-// since activations are quantized to [-127, 127]) and madd into 8 int32
-// lanes of 4 consecutive products each. Group sizes that are multiples of 32
-// sum whole groups in int32 and scale once per group; group sizes 4, 8 and 16
-// scale each lane by its own group's scale. Others use the reference. Rows go
-// in blocks of 4 sharing each input load; a row's sum is reduced in the same
-// order in or out of a block, so results do not depend on the row split.
+// matvec_q8 gives ref::matvec_q8's bits, which are llama2.c runq.c's: each
+// row sums its groups in order, sum += ((float)isum * w_scale) * x_scale,
+// one rounding per operation. The integer group sums are exact in any order,
+// so all the speed comes from them and from doing the float part for 8 rows
+// at once:
+//   - 32 int8 products at a time: |w| (unsigned) times x carrying w's sign
+//     goes through maddubs into int16 pairs (at most 2 * 128 * 127: no
+//     saturation, since activations are quantized to [-127, 127]) and madd
+//     into 8 int32 lanes of 4 consecutive products each;
+//   - for each of 8 rows, the sums of 8 consecutive groups in one vector
+//     (lane g: group g; folded with hadd for groups of 8, 16 or 32k), turned
+//     into the 8 products ((float)isum * w_scale) * x_scale with two vector
+//     multiplies;
+//   - the 8 x 8 products transposed, so that one vector add per group adds
+//     that group to the running sums of the 8 rows, in ref's order.
+// Rows past the end of a block of 8 repeat its last row; their lanes are not
+// stored. Every lane is computed alone, so a row's bits do not depend on the
+// rows beside it or on the row split.
 //
 // quantize_q8 gives the reference's bytes and scales exactly: the same IEEE
 // max, division by 127 and division by the scale, and roundf's half-away-from-
@@ -20,173 +30,225 @@
 namespace llmcu::kernels::x86 {
 namespace {
 
-// Lane i: w[4i..4i+3] . x[4i..4i+3] in int32: |w| (unsigned, so -128 is
-// 128) times x carrying w's sign.
-inline __m256i dot32(const int8_t* w, __m256i x) {
-  const __m256i vw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
-  const __m256i pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(vw), _mm256_sign_epi8(x, vw));
-  return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
-}
-
 inline __m256i load32(const int8_t* x) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
 }
 
-// The sums of the 8 lanes of a, b, c and d, in lanes 0-3, each added in the
-// same order ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7)) whatever the
-// other three hold: a row's result does not depend on the rows beside it.
-inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
-  const __m256 abcd = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
-  return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
+// Lane i: w[4i..4i+3] . x[4i..4i+3] in int32: |w| (unsigned, so -128 is
+// 128) times x carrying w's sign.
+inline __m256i dot32(const int8_t* w, __m256i x) {
+  const __m256i vw = load32(w);
+  const __m256i pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(vw), _mm256_sign_epi8(x, vw));
+  return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
 }
 
-// Stores the sums of acc[0..R) to out[0..R) plus each row's tail.
-template <int R>
-inline void store_rows(float* out, const __m256* acc, const float* tails) {
-  const __m256 z = _mm256_setzero_ps();
-  float sums[4];
-  _mm_storeu_ps(sums, hsum4(acc[0], R > 1 ? acc[1] : z, R > 2 ? acc[2] : z, R > 3 ? acc[3] : z));
-  for (int k = 0; k < R; ++k) out[k] = sums[k] + tails[k];
+inline int32_t hsum_epi32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+  return _mm_cvtsi128_si32(s);
 }
 
-inline float load_scale(const uint8_t* p) {
-  float s;
-  __builtin_memcpy(&s, p, sizeof(s));
-  return s;
-}
-
-// The groups of [j, cols) of one row, one at a time.
-float tail_groups(const int8_t* w, const uint8_t* ws, const int8_t* x, const float* xs, int32_t j,
-                  int32_t cols, int32_t gs) {
-  float sum = 0.0f;
-  for (; j < cols; j += gs) {
-    int32_t acc = 0;
-    for (int32_t k = 0; k < gs; ++k) acc += int32_t{w[j + k]} * int32_t{x[j + k]};
-    const int32_t g = j / gs;
-    sum += static_cast<float>(acc) * load_scale(ws + static_cast<size_t>(g) * 4) * xs[g];
+// The int32 dot product of one group of any size.
+int32_t group_sum(const int8_t* w, const int8_t* x, int32_t gs) {
+  int32_t k = 0, sum = 0;
+  if (gs >= 32) {
+    __m256i acc = dot32(w, load32(x));
+    for (k = 32; k + 32 <= gs; k += 32) acc = _mm256_add_epi32(acc, dot32(w + k, load32(x + k)));
+    sum = hsum_epi32(acc);
   }
+  for (; k < gs; ++k) sum += int32_t{w[k]} * int32_t{x[k]};
   return sum;
 }
 
-// Group size a multiple of 32, rows [r, r + R): int32 sums per group, one
-// scale per group. The input is loaded once for the R rows.
-template <int R>
-void wide_rows(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
-               const float* xs, int32_t cols, int32_t gs, int32_t r) {
-  const int32_t groups = cols / gs;
-  const int8_t* wr[R];
-  const uint8_t* ws[R];
-  __m256 acc[R];
-  for (int k = 0; k < R; ++k) {
-    wr[k] = w + static_cast<size_t>(r + k) * cols;
-    ws[k] = w_scales + static_cast<size_t>(r + k) * groups * 4;
-    acc[k] = _mm256_setzero_ps();
-  }
-  for (int32_t g = 0; g < groups; ++g) {
-    const int32_t j0 = g * gs;
-    __m256i isum[R];
-    const __m256i x0 = load32(xq + j0);
-    for (int k = 0; k < R; ++k) isum[k] = dot32(wr[k] + j0, x0);
-    for (int32_t j = j0 + 32; j < j0 + gs; j += 32) {
-      const __m256i x = load32(xq + j);
-      for (int k = 0; k < R; ++k) isum[k] = _mm256_add_epi32(isum[k], dot32(wr[k] + j, x));
-    }
-    for (int k = 0; k < R; ++k) {
-      const float scale = load_scale(ws[k] + static_cast<size_t>(g) * 4) * xs[g];
-      acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[k]), _mm256_set1_ps(scale), acc[k]);
-    }
-  }
-  const float tails[4] = {};
-  store_rows<R>(out + r, acc, tails);
-}
+// Group sizes with a folded path; kAnyGroup: one group at a time.
+constexpr int kWideGroups = 32;  // any multiple of 32
+constexpr int kAnyGroup = 0;
 
-// Group size 4, 8 or 16, rows [r, r + R): each int32 lane (4 values) belongs
-// to one group; lane i of a 32-value block takes the scale of group
-// i * 4 / gs of the block. Groups past the last whole block: the row's last
-// 32 values with the overlap masked out (or one at a time in rows under 32).
-template <int kGroupSize, int R>
-void narrow_rows(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
-                 const float* xs, int32_t cols, int32_t r) {
-  constexpr int kGroupsPerBlock = 32 / kGroupSize;
-  const int32_t groups = cols / kGroupSize;
-  const int32_t blocked = cols / 32 * 32;
-  const __m256i spread = kGroupSize == 4   ? _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)
-                         : kGroupSize == 8 ? _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3)
-                                           : _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
-  const int8_t* wr[R];
-  const uint8_t* ws[R];
-  __m256 acc[R];
-  for (int k = 0; k < R; ++k) {
-    wr[k] = w + static_cast<size_t>(r + k) * cols;
-    ws[k] = w_scales + static_cast<size_t>(r + k) * groups * 4;
-    acc[k] = _mm256_setzero_ps();
-  }
-  // One 32-value block at j (a multiple of kGroupSize) for the R rows.
-  auto block = [&](int32_t j, __m256i x) {
-    const int32_t g = j / kGroupSize;
-    for (int k = 0; k < R; ++k) {
-      __m256 scale;
-      if constexpr (kGroupSize == 4) {
-        scale = _mm256_mul_ps(_mm256_loadu_ps(reinterpret_cast<const float*>(ws[k] + g * 4)),
-                              _mm256_loadu_ps(xs + g));
+// The int32 sums of `count` (<= 8) consecutive groups of one row that start
+// at w (lane g: group g; lanes from count on are zero). Groups of 4, 8 and 16
+// fold whole blocks of 8; other sizes, and the last groups, go one at a time.
+template <int kGs>
+inline __m256i group_sums8(const int8_t* w, const int8_t* x, int32_t gs, int32_t count) {
+  if constexpr (kGs == 4 || kGs == 8 || kGs == 16) {
+    if (count == 8) {
+      if constexpr (kGs == 4) {
+        return dot32(w, load32(x));
+      } else if constexpr (kGs == 8) {
+        // Lanes (0 0 1 1 | 2 2 3 3) and (4 4 5 5 | 6 6 7 7), paired: (0 1 4 5 | 2 3 6 7).
+        const __m256i h = _mm256_hadd_epi32(dot32(w, load32(x)), dot32(w + 32, load32(x + 32)));
+        return _mm256_permute4x64_epi64(h, 0xD8);
       } else {
-        // Exactly kGroupsPerBlock scales: never read past the row's last one.
-        __m128 s;
-        if constexpr (kGroupsPerBlock == 4) {
-          s = _mm_mul_ps(_mm_loadu_ps(reinterpret_cast<const float*>(ws[k] + g * 4)),
-                         _mm_loadu_ps(xs + g));
-        } else {
-          s = _mm_mul_ps(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(ws[k] + g * 4))),
-                         _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(xs + g))));
-        }
-        scale = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(s), spread);
+        // Four vectors of two groups each, folded twice: (0 2 4 6 | 1 3 5 7).
+        const __m256i h01 = _mm256_hadd_epi32(dot32(w, load32(x)), dot32(w + 32, load32(x + 32)));
+        const __m256i h23 =
+            _mm256_hadd_epi32(dot32(w + 64, load32(x + 64)), dot32(w + 96, load32(x + 96)));
+        return _mm256_permutevar8x32_epi32(_mm256_hadd_epi32(h01, h23),
+                                           _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
       }
-      acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot32(wr[k] + j, x)), scale, acc[k]);
-    }
-  };
-  for (int32_t j = 0; j < blocked; j += 32) block(j, load32(xq + j));
-  float tails[4] = {};
-  if (blocked < cols && cols >= 32) {
-    // The last 32 values of the row, overlapping the last whole block: the
-    // input is zeroed where they overlap, so only the remaining groups count
-    // (cols - 32 is a multiple of the group size, groups stay aligned).
-    const int32_t keep = cols - blocked;
-    const __m256i iota =
-        _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
-                         21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
-    const __m256i fresh = _mm256_cmpgt_epi8(iota, _mm256_set1_epi8(static_cast<char>(31 - keep)));
-    block(cols - 32, _mm256_and_si256(load32(xq + cols - 32), fresh));
-  } else if (blocked < cols) {
-    for (int k = 0; k < R; ++k) {
-      tails[k] = tail_groups(wr[k], ws[k], xq, xs, blocked, cols, kGroupSize);
     }
   }
-  store_rows<R>(out + r, acc, tails);
+  alignas(32) int32_t sums[8] = {};
+  for (int32_t g = 0; g < count; ++g) {
+    sums[g] = group_sum(w + static_cast<size_t>(g) * gs, x + static_cast<size_t>(g) * gs, gs);
+  }
+  return _mm256_load_si256(reinterpret_cast<const __m256i*>(sums));
 }
 
-// Rows in blocks of 4 (the input is loaded once per block), then one at a time.
-template <typename Rows4, typename Rows1>
-void by_rows(int32_t row_begin, int32_t row_end, Rows4 rows4, Rows1 rows1) {
-  int32_t r = row_begin;
-  for (; r + 4 <= row_end; r += 4) rows4(r);
-  for (; r < row_end; ++r) rows1(r);
+// r[i][j] <- r[j][i]
+inline void transpose8(__m256 r[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+  r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+  r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+  r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+  r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
 
-template <int kGroupSize>
-void matvec_narrow_groups(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
-                          const float* xs, int32_t cols, int32_t row_begin, int32_t row_end) {
-  by_rows(
-      row_begin, row_end,
-      [&](int32_t r) { narrow_rows<kGroupSize, 4>(out, w, w_scales, xq, xs, cols, r); },
-      [&](int32_t r) { narrow_rows<kGroupSize, 1>(out, w, w_scales, xq, xs, cols, r); });
+// Lanes [0, n) set, for masked loads of the last groups' scales.
+inline __m256i first_lanes(int32_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-void matvec_wide_groups(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
-                        const float* xs, int32_t cols, int32_t gs, int32_t row_begin,
-                        int32_t row_end) {
-  by_rows(
-      row_begin, row_end, [&](int32_t r) { wide_rows<4>(out, w, w_scales, xq, xs, cols, gs, r); },
-      [&](int32_t r) { wide_rows<1>(out, w, w_scales, xq, xs, cols, gs, r); });
+// out[0, n) = lanes [0, n) of v.
+inline void store_rows(float* out, __m256 v, int32_t n) {
+  if (n == 8) {
+    _mm256_storeu_ps(out, v);
+    return;
+  }
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, v);
+  for (int32_t i = 0; i < n; ++i) out[i] = lanes[i];
+}
+
+// Rows [r, r + n) (n <= 8) of the matvec: lanes of `acc` are rows.
+template <int kGs>
+void rows8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq, const float* xs,
+           int32_t cols, int32_t gs, int32_t r, int32_t n) {
+  const int32_t groups = cols / gs;
+  const int8_t* wr[8];
+  const float* ws[8];
+  for (int i = 0; i < 8; ++i) {
+    const auto row = static_cast<size_t>(r + (i < n ? i : n - 1));
+    wr[i] = w + row * static_cast<size_t>(cols);
+    ws[i] = reinterpret_cast<const float*>(w_scales + row * static_cast<size_t>(groups) * 4);
+  }
+  __m256 acc = _mm256_setzero_ps();
+  int32_t g = 0;
+  for (; g + 8 <= groups; g += 8) {
+    const size_t j = static_cast<size_t>(g) * static_cast<size_t>(gs);
+    const __m256 x_scale = _mm256_loadu_ps(xs + g);
+    __m256 p[8];
+    for (int i = 0; i < 8; ++i) {
+      const __m256 isum = _mm256_cvtepi32_ps(group_sums8<kGs>(wr[i] + j, xq + j, gs, 8));
+      p[i] = _mm256_mul_ps(_mm256_mul_ps(isum, _mm256_loadu_ps(ws[i] + g)), x_scale);
+    }
+    transpose8(p);
+    for (int k = 0; k < 8; ++k) acc = _mm256_add_ps(acc, p[k]);
+  }
+  if (g < groups && groups >= 8 && (kGs == 4 || kGs == 8 || kGs == 16)) {
+    // The last 1-7 groups: the row's last 8 groups, overlapping the last block, of
+    // which only the new ones are added.
+    const int32_t first = groups - 8;
+    const size_t j = static_cast<size_t>(first) * static_cast<size_t>(gs);
+    const __m256 x_scale = _mm256_loadu_ps(xs + first);
+    __m256 p[8];
+    for (int i = 0; i < 8; ++i) {
+      const __m256 isum = _mm256_cvtepi32_ps(group_sums8<kGs>(wr[i] + j, xq + j, gs, 8));
+      p[i] = _mm256_mul_ps(_mm256_mul_ps(isum, _mm256_loadu_ps(ws[i] + first)), x_scale);
+    }
+    transpose8(p);
+    for (int k = 8 - (groups - g); k < 8; ++k) acc = _mm256_add_ps(acc, p[k]);
+  } else if (g < groups) {
+    // The last 1-7 groups; masked loads read no scale past the row's last.
+    const int32_t count = groups - g;
+    const __m256i mask = first_lanes(count);
+    const size_t j = static_cast<size_t>(g) * static_cast<size_t>(gs);
+    const __m256 x_scale = _mm256_maskload_ps(xs + g, mask);
+    __m256 p[8];
+    for (int i = 0; i < 8; ++i) {
+      const __m256 isum = _mm256_cvtepi32_ps(group_sums8<kGs>(wr[i] + j, xq + j, gs, count));
+      p[i] = _mm256_mul_ps(_mm256_mul_ps(isum, _mm256_maskload_ps(ws[i] + g, mask)), x_scale);
+    }
+    transpose8(p);
+    for (int k = 0; k < count; ++k) acc = _mm256_add_ps(acc, p[k]);
+  }
+  store_rows(out + r, acc, n);
+}
+
+// Lane i: the sum of the 8 lanes of v[i]. A tree of hadds: after two
+// levels, lanes (0 1 2 3 | 0 1 2 3) and (4 5 6 7 | 4 5 6 7) hold the halves.
+inline __m256i reduce8(const __m256i v[8]) {
+  const __m256i q0 =
+      _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+  const __m256i q1 =
+      _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
+  return _mm256_add_epi32(_mm256_permute2x128_si256(q0, q1, 0x20),
+                          _mm256_permute2x128_si256(q0, q1, 0x31));
+}
+
+// As rows8 for group sizes that are multiples of 32, with lanes that are
+// rows throughout: per group, the 8 rows' partial sums (each 32-value block
+// of the input loaded once for the 8 rows) reduce to one vector of 8 group
+// sums; the rows' scales come from an 8 x 8 block transposed once per 8 groups.
+void wide_rows8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
+                const float* xs, int32_t cols, int32_t gs, int32_t r, int32_t n) {
+  const int32_t groups = cols / gs;
+  const int8_t* wr[8];
+  const float* ws[8];
+  for (int i = 0; i < 8; ++i) {
+    const auto row = static_cast<size_t>(r + (i < n ? i : n - 1));
+    wr[i] = w + row * static_cast<size_t>(cols);
+    ws[i] = reinterpret_cast<const float*>(w_scales + row * static_cast<size_t>(groups) * 4);
+  }
+  __m256 acc = _mm256_setzero_ps();
+  alignas(32) float block_scales[8][8];  // (group in the block, row)
+  for (int32_t g0 = 0; g0 < groups; g0 += 8) {
+    const int32_t count = groups - g0 < 8 ? groups - g0 : 8;
+    const __m256i mask = first_lanes(count);
+    __m256 s[8];
+    for (int i = 0; i < 8; ++i) s[i] = _mm256_maskload_ps(ws[i] + g0, mask);
+    transpose8(s);
+    for (int k = 0; k < 8; ++k) _mm256_store_ps(block_scales[k], s[k]);
+    for (int32_t k = 0; k < count; ++k) {
+      const size_t j = static_cast<size_t>(g0 + k) * static_cast<size_t>(gs);
+      __m256i v[8];
+      const __m256i x0 = load32(xq + j);
+      for (int i = 0; i < 8; ++i) v[i] = dot32(wr[i] + j, x0);
+      for (int32_t c = 32; c < gs; c += 32) {
+        const __m256i x = load32(xq + j + c);
+        for (int i = 0; i < 8; ++i) v[i] = _mm256_add_epi32(v[i], dot32(wr[i] + j + c, x));
+      }
+      const __m256 isum = _mm256_cvtepi32_ps(reduce8(v));
+      const __m256 p = _mm256_mul_ps(_mm256_mul_ps(isum, _mm256_load_ps(block_scales[k])),
+                                     _mm256_set1_ps(xs[g0 + k]));
+      acc = _mm256_add_ps(acc, p);
+    }
+  }
+  store_rows(out + r, acc, n);
+}
+
+template <int kGs>
+void matvec_rows(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
+                 const float* xs, int32_t cols, int32_t gs, int32_t row_begin, int32_t row_end) {
+  for (int32_t r = row_begin; r < row_end; r += 8) {
+    const int32_t n = row_end - r < 8 ? row_end - r : 8;
+    if constexpr (kGs == kWideGroups) {
+      wide_rows8(out, w, w_scales, xq, xs, cols, gs, r, n);
+    } else {
+      rows8<kGs>(out, w, w_scales, xq, xs, cols, gs, r, n);
+    }
+  }
 }
 
 // roundf() on 8 lanes: trunc(v), plus +-1 where |v - trunc(v)| >= 0.5.
@@ -253,19 +315,17 @@ void quantize_q8(int8_t* q, float* scales, const float* x, int32_t n, int32_t gr
 void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
                const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
                int32_t row_end) {
+  const auto run = [&](auto rows) {
+    rows(out, w, w_scales, xq, x_scales, cols, group_size, row_begin, row_end);
+  };
   switch (group_size) {
-    case 4:
-      return matvec_narrow_groups<4>(out, w, w_scales, xq, x_scales, cols, row_begin, row_end);
-    case 8:
-      return matvec_narrow_groups<8>(out, w, w_scales, xq, x_scales, cols, row_begin, row_end);
-    case 16:
-      return matvec_narrow_groups<16>(out, w, w_scales, xq, x_scales, cols, row_begin, row_end);
+    case 4: return run(matvec_rows<4>);
+    case 8: return run(matvec_rows<8>);
+    case 16: return run(matvec_rows<16>);
     default: break;
   }
-  if (group_size % 32 == 0) {
-    return matvec_wide_groups(out, w, w_scales, xq, x_scales, cols, group_size, row_begin, row_end);
-  }
-  ref::matvec_q8(out, w, w_scales, xq, x_scales, cols, group_size, row_begin, row_end);
+  if (group_size % 32 == 0) return run(matvec_rows<kWideGroups>);
+  run(matvec_rows<kAnyGroup>);
 }
 
 }  // namespace llmcu::kernels::x86

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace llmcu::app {
+namespace llmcu::device {
 
 class LineEditor {
  public:
@@ -37,4 +37,4 @@ class LineEditor {
   bool last_cr_ = false;  // swallow the LF of a CR LF pair
 };
 
-}  // namespace llmcu::app
+}  // namespace llmcu::device

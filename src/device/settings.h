@@ -9,7 +9,7 @@
 
 #include "llmcu/status.h"
 
-namespace llmcu::app {
+namespace llmcu::device {
 
 // The values as the build configuration spells them (CONFIG_LLMCU_*).
 struct RawSettings {
@@ -44,6 +44,10 @@ struct Settings {
   size_t internal_reserve_bytes = 64 * 1024;
   bool verify_checksums = true;
   bool interactive = false;
+  // How the device's own errors and logs name things: the option that sets
+  // the context, and where the weights are read from.
+  const char* context_option = "CONFIG_LLMCU_SEQ_LEN";
+  const char* weights_place = "stay in flash";
 };
 
 // Every value in range, or an error naming the CONFIG_ option and the range.
@@ -53,4 +57,4 @@ Result<Settings> parse_settings(const RawSettings& raw);
 // whole string consumed. Locale-independent on purpose.
 bool parse_decimal(const char* text, float* out);
 
-}  // namespace llmcu::app
+}  // namespace llmcu::device

@@ -1,6 +1,6 @@
 #include "line_editor.h"
 
-namespace llmcu::app {
+namespace llmcu::device {
 
 LineEditor::Step LineEditor::feed(uint8_t byte) {
   Step step;
@@ -45,4 +45,4 @@ LineEditor::Step LineEditor::feed(uint8_t byte) {
   return step;
 }
 
-}  // namespace llmcu::app
+}  // namespace llmcu::device

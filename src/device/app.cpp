@@ -6,7 +6,7 @@
 #include "llmcu/container.h"
 #include "llmcu/platform.h"
 
-namespace llmcu::app {
+namespace llmcu::device {
 namespace {
 
 void write_piece(void* user, std::string_view piece) {
@@ -36,7 +36,7 @@ const char* arena_place_name(ArenaPlace place) {
 }
 
 Result<ArenaLayout> choose_arena_layout(const MemoryPlan& plan, const HeapInfo& heap,
-                                        size_t internal_reserve) {
+                                        size_t internal_reserve, const char* context_option) {
   ArenaLayout layout;
   if (fits_internal(plan.arena_bytes, heap, internal_reserve)) {
     layout.hot = ArenaPlace::kInternal;
@@ -54,12 +54,12 @@ Result<ArenaLayout> choose_arena_layout(const MemoryPlan& plan, const HeapInfo& 
   return Status::error(StatusCode::kResourceExhausted,
                        "arena: %lu bytes needed (KV cache %lu); largest free blocks: PSRAM %lu, "
                        "internal RAM %lu (%lu kept free); plan a shorter context "
-                       "(CONFIG_LLMCU_SEQ_LEN; `llmcu plan MODEL --ram BYTES`)",
+                       "(%s; `llmcu plan MODEL --ram BYTES`)",
                        static_cast<unsigned long>(plan.arena_bytes),
                        static_cast<unsigned long>(plan.kv_cache),
                        static_cast<unsigned long>(heap.external_largest),
                        static_cast<unsigned long>(heap.internal_largest),
-                       static_cast<unsigned long>(internal_reserve));
+                       static_cast<unsigned long>(internal_reserve), context_option);
 }
 
 uint32_t suggested_worker_stack_bytes(const StackUse& use) {
@@ -92,11 +92,10 @@ Status App::load(const Settings& settings, std::span<const uint8_t> bytes, const
   settings_ = settings;
   host_ = &host;
   loaded_ = false;
-
   const uint64_t check_start = platform::now_us();
-  Result<Container> container = open_container(bytes, name, settings.verify_checksums);
-  if (!container.is_ok()) return container.status();
-  const ContainerHeader& h = container->header;
+  LLMCU_TRY_ASSIGN(const Container container,
+                   open_container(bytes, name, settings.verify_checksums));
+  const ContainerHeader& h = container.header;
   logf("container: %lu bytes; model %lu bytes at +%lu, tokenizer %lu bytes at +%lu; checksums %s",
        static_cast<unsigned long>(h.total_bytes), static_cast<unsigned long>(h.model_bytes),
        static_cast<unsigned long>(h.model_offset), static_cast<unsigned long>(h.tokenizer_bytes),
@@ -106,10 +105,16 @@ Status App::load(const Settings& settings, std::span<const uint8_t> bytes, const
     logf("checksums took %lu ms",
          static_cast<unsigned long>((platform::now_us() - check_start) / 1000));
   }
+  return load(settings, ModelParts{container.model, name, container.tokenizer, name}, host,
+              executor);
+}
 
-  Result<Model> model = load_model(container->model, name);
-  if (!model.is_ok()) return model.status();
-  model_ = *model;
+Status App::load(const Settings& settings, const ModelParts& parts, Host& host,
+                 Executor* executor) {
+  settings_ = settings;
+  host_ = &host;
+  loaded_ = false;
+  LLMCU_TRY_ASSIGN(model_, load_model(parts.model, parts.model_name));
   const ModelConfig& c = model_.config;
   logf(
       "model: %s, dim %d, hidden_dim %d, n_layers %d, n_heads %d, n_kv_heads %d, vocab_size %d, "
@@ -119,36 +124,56 @@ Status App::load(const Settings& settings, std::span<const uint8_t> bytes, const
       static_cast<int>(c.vocab_size), static_cast<int>(c.seq_len),
       static_cast<unsigned long long>(model_.parameter_count));
 
-  SessionOptions session;
-  session.seq_len = settings.seq_len;
-  session.max_prompt_bytes = settings.max_prompt_bytes;
-  session.prompt_bytes = settings.prompt.size();
-  Result<MemoryPlan> plan = plan_memory(model_, session);
-  if (!plan.is_ok()) return plan.status();
-  plan_ = *plan;
+  LLMCU_TRY_ASSIGN(plan_, plan_memory(model_, session_options()));
   logf(
       "memory plan: seq_len %d, arena %lu bytes (kv cache %lu, activations %lu, logits %lu, "
-      "sampler %lu, tokenizer tables %lu, prompt work %lu); weights %lu bytes stay in flash",
+      "sampler %lu, tokenizer tables %lu, prompt work %lu); weights %lu bytes %s",
       static_cast<int>(plan_.seq_len), static_cast<unsigned long>(plan_.arena_bytes),
       static_cast<unsigned long>(plan_.kv_cache), static_cast<unsigned long>(plan_.activations),
       static_cast<unsigned long>(plan_.logits), static_cast<unsigned long>(plan_.sampler),
       static_cast<unsigned long>(plan_.tokenizer_tables),
-      static_cast<unsigned long>(plan_.prompt_work),
-      static_cast<unsigned long>(plan_.weight_bytes));
+      static_cast<unsigned long>(plan_.prompt_work), static_cast<unsigned long>(plan_.weight_bytes),
+      settings.weights_place);
 
   log_heap("before loading");
-  LLMCU_TRY(create_generator(container->tokenizer, name, executor));
+  LLMCU_TRY(create_generator(parts, executor));
   log_heap("after loading");
   logf("cores: %d", executor != nullptr ? executor->concurrency() : 1);
   loaded_ = true;
   return Status::ok();
 }
 
-Status App::create_generator(std::span<const uint8_t> tokenizer, const char* name,
-                             Executor* executor) {
+SessionOptions App::session_options() const {
+  SessionOptions session;
+  session.seq_len = settings_.seq_len;
+  session.max_prompt_bytes = settings_.max_prompt_bytes;
+  session.prompt_bytes = settings_.prompt.size();
+  return session;
+}
+
+void App::log_longest_context(const HeapInfo& heap) {
+  // The most a single block could hold: internal RAM past the reserve, or PSRAM.
+  size_t budget = heap.external_largest;
+  if (heap.internal_free >= settings_.internal_reserve_bytes) {
+    const size_t internal = heap.internal_free - settings_.internal_reserve_bytes;
+    const size_t block = internal < heap.internal_largest ? internal : heap.internal_largest;
+    if (block > budget) budget = block;
+  }
+  const int32_t longest = max_seq_len_for(model_.config, budget, session_options());
+  if (longest > 0) {
+    logf("a context of %d positions fits in one block: %s %d", static_cast<int>(longest),
+         settings_.context_option, static_cast<int>(longest));
+  }
+}
+
+Status App::create_generator(const ModelParts& parts, Executor* executor) {
+  const HeapInfo heap = host_->heap();
   Result<ArenaLayout> layout =
-      choose_arena_layout(plan_, host_->heap(), settings_.internal_reserve_bytes);
-  if (!layout.is_ok()) return layout.status();
+      choose_arena_layout(plan_, heap, settings_.internal_reserve_bytes, settings_.context_option);
+  if (!layout.is_ok()) {
+    log_longest_context(heap);
+    return layout.status();
+  }
   layout_ = *layout;
 
   std::span<uint8_t> kv_cache;
@@ -179,10 +204,9 @@ Status App::create_generator(std::span<const uint8_t> tokenizer, const char* nam
          arena_place_name(layout_.hot));
   }
 
-  Result<Generator> generator = Generator::create(
-      model_, tokenizer, name, plan_, std::span<uint8_t>(arena, arena_bytes), executor, kv_cache);
-  if (!generator.is_ok()) return generator.status();
-  generator_ = *generator;
+  LLMCU_TRY_ASSIGN(generator_,
+                   Generator::create(model_, parts.tokenizer, parts.tokenizer_name, plan_,
+                                     std::span<uint8_t>(arena, arena_bytes), executor, kv_cache));
   return Status::ok();
 }
 
@@ -205,6 +229,9 @@ void App::log_worker_stack() {
 }
 
 Result<GenerationStats> App::generate(std::string_view prompt, uint64_t seed, const char* label) {
+  if (!loaded_) {
+    return Status::error(StatusCode::kInvalidArgument, "generate() before a successful load()");
+  }
   logf("Generating (%s)", label);
   GenerateOptions options;
   options.prompt = prompt;
@@ -214,7 +241,7 @@ Result<GenerationStats> App::generate(std::string_view prompt, uint64_t seed, co
   options.seed = seed;
   Result<GenerationStats> stats = generator_.generate(options, write_piece, host_);
   if (!stats.is_ok()) return stats;
-  host_->write_text("\n");
+  host_->end_text();
   ++generations_done_;
   logf("achieved tok/s: %.2f", stats->tokens_per_s);
   logf("prompt tokens %d, generated tokens %d, positions %d, first token after %.1f ms, seed %llu",
@@ -235,8 +262,7 @@ Status App::run_batch() {
              static_cast<int>(settings_.generations));
     // Seed 0 leaves the choice to the generator: a fresh hardware-RNG seed each time.
     const uint64_t seed = settings_.seed == 0 ? 0 : settings_.seed + static_cast<uint64_t>(i);
-    Result<GenerationStats> stats = generate(settings_.prompt, seed, label);
-    if (!stats.is_ok()) return stats.status();
+    LLMCU_TRY(generate(settings_.prompt, seed, label).status());
   }
   return Status::ok();
 }
@@ -259,4 +285,4 @@ Status App::run_interactive() {
   return Status::ok();
 }
 
-}  // namespace llmcu::app
+}  // namespace llmcu::device

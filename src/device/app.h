@@ -1,5 +1,6 @@
-// The firmware app: open the model container, load model and tokenizer in
-// place, plan and place the arena, then generate, logging each step like the
+// The app both firmwares run (the ESP32-S3's and the bare-metal Cortex-M
+// image): load model and tokenizer in place (from a container, or as two
+// blobs), plan and place the arena, then generate, logging each step like the
 // existing ESP32 ports do. Everything here is portable; the device supplies a
 // Host (log, console, heap) and an Executor, and the host tests supply fakes.
 #pragma once
@@ -9,14 +10,14 @@
 #include <span>
 #include <string_view>
 
-#include "app_settings.h"
 #include "llmcu/executor.h"
 #include "llmcu/generator.h"
 #include "llmcu/memory_plan.h"
 #include "llmcu/model.h"
 #include "llmcu/status.h"
+#include "settings.h"
 
-namespace llmcu::app {
+namespace llmcu::device {
 
 struct HeapInfo {
   size_t internal_free = 0;
@@ -41,9 +42,11 @@ struct ArenaLayout {
 // hot buffers in internal RAM and the KV cache in PSRAM (the cache is the
 // bulk, streamed a row per position, while every matvec reads and writes the
 // hot buffers); the whole arena in PSRAM. An error that says what is missing
-// when none fits.
+// when none fits, and names `context_option` (the setting that shortens the
+// context on this device).
 Result<ArenaLayout> choose_arena_layout(const MemoryPlan& plan, const HeapInfo& heap,
-                                        size_t internal_reserve);
+                                        size_t internal_reserve,
+                                        const char* context_option = "CONFIG_LLMCU_SEQ_LEN");
 
 // What the worker task's stack looked like after the first generation.
 struct StackUse {
@@ -64,6 +67,8 @@ class Host {
   virtual void log(const char* line) = 0;
   // Generated text, streamed piece by piece.
   virtual void write_text(std::string_view text) = 0;
+  // After a generation's last piece: llama2.c's final newline.
+  virtual void end_text() { write_text("\n"); }
   virtual HeapInfo heap() = 0;
   // `bytes` aligned to Arena::kAlignment in the given memory, or nullptr.
   virtual uint8_t* allocate(size_t bytes, ArenaPlace place) = 0;
@@ -81,16 +86,31 @@ class Host {
   ~Host() = default;
 };
 
+// A model and its tokenizer as two blobs, each read in place.
+struct ModelParts {
+  std::span<const uint8_t> model;
+  const char* model_name = "model";
+  std::span<const uint8_t> tokenizer;
+  const char* tokenizer_name = "tokenizer";
+};
+
 class App {
  public:
   App() = default;
   App(const App&) = delete;  // the generator points into this object
   App& operator=(const App&) = delete;
 
-  // `bytes` holds the container (a mapped partition may be longer); it must
-  // stay mapped while the App is used. `executor` may be null (one core).
+  // `bytes` holds a container (`llmcu pack`; a mapped partition may be
+  // longer); it must stay mapped while the App is used. `executor` may be
+  // null (one core).
   Status load(const Settings& settings, std::span<const uint8_t> bytes, const char* name,
               Host& host, Executor* executor);
+  // The same for a model and tokenizer that are not in a container.
+  Status load(const Settings& settings, const ModelParts& parts, Host& host, Executor* executor);
+
+  // One generation of `prompt` with the configured sampling, streamed to the
+  // host; `label` names it in the log ("1/3", "prompt 2").
+  Result<GenerationStats> generate(std::string_view prompt, uint64_t seed, const char* label);
 
   // settings.generations stories from the configured prompt, seeds s, s+1, ...
   Status run_batch();
@@ -102,12 +122,14 @@ class App {
   const Model& model() const { return model_; }
   const MemoryPlan& plan() const { return plan_; }
   const ArenaLayout& arena_layout() const { return layout_; }
+  const Generator& generator() const { return generator_; }
   int32_t generations_done() const { return generations_done_; }
 
  private:
-  Result<GenerationStats> generate(std::string_view prompt, uint64_t seed, const char* label);
   void log_heap(const char* when);
-  Status create_generator(std::span<const uint8_t> tokenizer, const char* name, Executor* executor);
+  Status create_generator(const ModelParts& parts, Executor* executor);
+  void log_longest_context(const HeapInfo& heap);
+  SessionOptions session_options() const;
   void log_worker_stack();
   void logf(const char* format, ...) __attribute__((format(printf, 2, 3)));
 
@@ -121,4 +143,4 @@ class App {
   bool loaded_ = false;
 };
 
-}  // namespace llmcu::app
+}  // namespace llmcu::device

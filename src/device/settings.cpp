@@ -1,9 +1,9 @@
-#include "app_settings.h"
+#include "settings.h"
 
 #include <cmath>
 #include <cstring>
 
-namespace llmcu::app {
+namespace llmcu::device {
 namespace {
 
 // Partition labels are at most 16 characters (esp_partition_t::label is char[17]).
@@ -102,4 +102,4 @@ Result<Settings> parse_settings(const RawSettings& raw) {
   return s;
 }
 
-}  // namespace llmcu::app
+}  // namespace llmcu::device
