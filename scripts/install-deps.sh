@@ -6,6 +6,8 @@
 set -euo pipefail
 packages=(cmake g++ make git curl libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
           nlohmann-json3-dev
+          # line editing and history in the chat REPL (llmcu chat on a terminal)
+          libedit-dev
           # the Unicode Character Database the pre-tokenizer tables are generated from
           python3 unicode-data
           # scripts/sanitize.sh and scripts/fuzz.sh: sanitizers, libFuzzer, memcheck

@@ -128,7 +128,7 @@ TEST(CliNumbers, ExtremeButValidValuesWork) {
   // More positions than the context: a usage error, not an int overflow.
   r = run_cli("bench " + model() + " --prompt-tokens 16777216 --gen-tokens 16777216");
   expect_clean_failure(r, 2, "bench huge");
-  EXPECT_NE(r.err.find("exceed the context of 512"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("exceeds the context of 512"), std::string::npos) << r.err;
   // Steps beyond the context run the whole context.
   r = run_cli("run " + model() + " -z " + tok() + " -t 0 -n 2147483647 --seq-len 2147483647");
   EXPECT_EQ(r.exit_code, 0) << r.err;
