@@ -94,6 +94,25 @@ TEST(ChatParity, GenerateIsTheDefaultMode) {
   expect_clean_failure(bad, 2, "-m talk");
 }
 
+// A prompt longer than the steps, or than the context (-n 0 and -n 700 both
+// run llama2.c's 512 positions): as many prompt tokens as fit are fed and
+// printed, nothing is sampled (tests/data/prompt_past_steps).
+TEST(ChatParity, PromptsPastTheStepsPrintWhatLlama2cPrints) {
+  const std::string data = LLMCU_TEST_DATA_DIR "/prompt_past_steps/";
+  const struct {
+    const char* prompt;
+    const char* args;
+    const char* out;
+  } cases[] = {{"short_prompt.txt", "-t 0 -n 10", "short_n10.out"},
+               {"long_prompt.txt", "-t 0 -n 0", "long_n0.out"},
+               {"long_prompt.txt", "-t 0.8 -s 5 -n 700", "long_n700.out"}};
+  for (const auto& c : cases) {
+    const CommandResult r = run_cli(run() + c.args + " -f " + q(data + c.prompt));
+    EXPECT_EQ(r.exit_code, 0) << c.out << "\n" << r.err;
+    EXPECT_EQ(r.out, text_of(data + c.out)) << c.out;
+  }
+}
+
 // ---- everyday conveniences ----------------------------------------------------
 
 TEST(Conveniences, PromptsFromAFileOrStandardInput) {
