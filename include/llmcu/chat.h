@@ -56,7 +56,7 @@ struct ChatOptions {
   // llama2.c's chat loop exactly: a token is sampled at every position, the
   // prompt's included; an EOS sampled anywhere prints "\n"; the answer's EOS
   // is then fed and the token sampled after it printed before the next turn.
-  // Otherwise an answer ends at its EOS (printing nothing for it), and the
+  // Otherwise an answer ends at its EOS or a BOS (printing nothing), and the
   // next turn feeds that EOS before its prompt.
   bool llama2c_compatible = true;
 };

@@ -135,7 +135,9 @@ Result<TurnStats> Chat::clean_turn(std::span<const int32_t> prompt, PieceSink si
   Sampler& sampler = generator_->sampler();
   while (true) {
     next_ = sampler.sample(logits_);
-    if (next_ == Tokenizer::kEos) {
+    // EOS ends a chat model's answer; BOS is where a base model (a story
+    // model) would start a new text, so its answer ends there too.
+    if (next_ == Tokenizer::kEos || next_ == Tokenizer::kBos) {
       eos_pending_ = true;
       stats.end = TurnEnd::kEndOfTurn;
       return stats;
