@@ -41,7 +41,7 @@ Outcome chat(const ChatArgs& args, bool has_system) {
   session_args.huge_pages = !args.no_huge_pages;
   session_args.prompt_bytes = chat_prompt_bytes(settings);
   LLMCU_TRY_ASSIGN(std::unique_ptr<Session> s, open_session(session_args));
-  const Llama2ChatTemplate llama2;
+  const ChatTemplate llama2(ChatFormat::kLlama2);
   return run_chat(s->generator, llama2, settings);
 }
 

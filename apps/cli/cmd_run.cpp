@@ -123,7 +123,7 @@ Outcome chat(const RunArgs& args) {
   SessionArgs session_args = args.session;
   session_args.prompt_bytes = chat_prompt_bytes(settings);
   LLMCU_TRY_ASSIGN(std::unique_ptr<Session> s, open_session(session_args));
-  const Llama2ChatTemplate llama2;
+  const ChatTemplate llama2(ChatFormat::kLlama2);
   Outcome outcome = run_chat(s->generator, llama2, settings);
   return outcome;
 }

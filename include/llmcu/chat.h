@@ -21,28 +21,27 @@ struct ChatMessage {
   std::string_view user;
 };
 
-// Renders a turn into the text that is encoded and fed. Each model family's
-// chat format is one of these.
+// The chat formats a turn can be rendered in. Llama 2 chat, as llama2.c
+// renders it: the first turn with a system prompt is
+// "[INST] <<SYS>>\n{system}\n<</SYS>>\n\n{user} [/INST]", every other turn
+// "[INST] {user} [/INST]".
+enum class ChatFormat : uint8_t { kLlama2 };
+
+// Renders a turn into the text that is encoded and fed. A value, not a class
+// hierarchy: the core is built without RTTI, and code built with it (and
+// with UBSan's vptr check) calls into it.
 class ChatTemplate {
  public:
+  constexpr explicit ChatTemplate(ChatFormat format) : format_(format) {}
+
   // Writes the prompt for `message` into `out`, as much as fits, and returns
   // its whole length (snprintf's contract, without a terminator).
   // `first_turn`: the turn that opens the conversation.
-  virtual size_t render(const ChatMessage& message, bool first_turn,
-                        std::span<char> out) const = 0;
-  virtual const char* name() const = 0;
+  size_t render(const ChatMessage& message, bool first_turn, std::span<char> out) const;
+  const char* name() const;
 
- protected:
-  ~ChatTemplate() = default;
-};
-
-// Llama 2 chat, as llama2.c renders it: the first turn with a system prompt is
-// "[INST] <<SYS>>\n{system}\n<</SYS>>\n\n{user} [/INST]", every other turn
-// "[INST] {user} [/INST]".
-class Llama2ChatTemplate final : public ChatTemplate {
- public:
-  size_t render(const ChatMessage& message, bool first_turn, std::span<char> out) const override;
-  const char* name() const override { return "llama2"; }
+ private:
+  ChatFormat format_;
 };
 
 struct ChatOptions {

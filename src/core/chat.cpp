@@ -18,10 +18,7 @@ struct Writer {
   }
 };
 
-}  // namespace
-
-size_t Llama2ChatTemplate::render(const ChatMessage& message, bool first_turn,
-                                  std::span<char> out) const {
+size_t render_llama2(const ChatMessage& message, bool first_turn, std::span<char> out) {
   Writer w{out};
   if (first_turn && !message.system.empty()) {
     w.put("[INST] <<SYS>>\n");
@@ -33,6 +30,25 @@ size_t Llama2ChatTemplate::render(const ChatMessage& message, bool first_turn,
   w.put(message.user);
   w.put(" [/INST]");
   return w.length;
+}
+
+}  // namespace
+
+size_t ChatTemplate::render(const ChatMessage& message, bool first_turn,
+                            std::span<char> out) const {
+  switch (format_) {
+    case ChatFormat::kLlama2:
+      return render_llama2(message, first_turn, out);
+  }
+  return 0;
+}
+
+const char* ChatTemplate::name() const {
+  switch (format_) {
+    case ChatFormat::kLlama2:
+      return "llama2";
+  }
+  return "unknown";
 }
 
 Result<Chat> Chat::start(Generator* generator, const ChatOptions& options) {
