@@ -218,14 +218,16 @@ class Sources:
         raise Failure("unknown source '%s'" % kind)
 
 
-def format_like(value, original):
+def format_like(value, original, plain=False):
+    """`value` written as `original` is: its decimals, its thousands separators (a short
+    number in prose gets them when it grows past 999; a code block's numbers never do)."""
     digits = original.replace(",", "")
     if "." in digits:
         decimals = len(digits.split(".")[1])
         return "%.*f" % (decimals, value)
     if isinstance(value, float):
         value = int(round(value))
-    commas = "," in original or (len(digits) <= 3 and value >= 1000)
+    commas = "," in original or (not plain and len(digits) <= 3 and value >= 1000)
     return "{:,}".format(value) if commas else str(value)
 
 
@@ -302,7 +304,7 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         sources = Sources(args, work)
 
-        def figure(where, source, field, divisor, original):
+        def figure(where, source, field, divisor, original, plain=False):
             """The tools' figure, formatted like `original`, or None (skipped/failed)."""
             nonlocal passed, failed, skipped
             if (source.split()[0] in MCU_SOURCES) != mcu_mode:
@@ -323,7 +325,7 @@ def main():
                 failed += 1
                 problems.append("%s: %s" % (where, e))
                 return None
-            new = format_like(value, original)
+            new = format_like(value, original, plain)
             if new != original and close_enough(source, field, value, original):
                 new = original
             if new == original:
@@ -382,7 +384,7 @@ def main():
                         failed += 1
                         problems.append("%s: %s" % (where, e))
                         continue
-                    new = figure(where, source, field, divisor, found.group(1))
+                    new = figure(where, source, field, divisor, found.group(1), plain=True)
                     if new is not None and new != found.group(1):
                         edits.append((start, fence.start(1) + found.end(1), new))
             if args.update and edits:
