@@ -82,7 +82,7 @@ cmake --preset release
 phase "build the llmcu command (cmake --build --preset release --target llmcu)"
 cmake --build --preset release -j "$(nproc)" --target llmcu
 
-phase "run: llmcu run $*"
+phase "run: llmcu run $(printf '%q ' "$@")"
 export LLMCU_MODELS="$models"
 status=0
 build/release/apps/cli/llmcu run "$@" || status=$?
