@@ -86,7 +86,12 @@ printf '# %s\n# llama2.c: %s (int8: %s)   llmcu: %s   runs per config: %s, stati
   "$(date -u +%FT%TZ)" "$L2C" "$L2CQ" "$LLMCU" "$RUNS" "$STAT"
 printf '# load average: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-7s | %-16s | %-15s | %-6s | %-8s %-8s %-6s | %-8s %-8s | %-40s | %s\n' model "llama2.c (thr)" "llmcu (thr)" ratio "llmcu 1t" "llmcu 2t" "2t/1t" "l2c 1t" "l2c 2t" "llmcu bandwidth" "prefill"
+measured=0 current=
+# One line at the end: how many models were compared, or which one stopped the script.
+trap 'rc=$?; if [ $rc -ne 0 ] && [ -n "$current" ]; then
+  echo "compare: $measured passed, 1 failed (stopped at model $current, exit $rc)"; fi' EXIT
 for m in $MODELS; do
+  current=$m
   file=$(model_file "$m"); tok=$(model_tok "$m"); steps=$(model_steps "$m")
   base=${m%-q8}
   if [ "$base" != 260K ] && [ ! -f "$CACHE/random_$base.bin" ]; then
@@ -134,4 +139,7 @@ for m in $MODELS; do
     "$m" "$best_l" "$best_t" "$u0" "$default_threads" "$ratio" "$u1" "$u2" \
     "$(awk -v a="$u2" -v b="$u1" 'BEGIN {print (b > 0 ? a / b : 0)}')" "$l1" "$l2" "$bw" "$prefill"
   unset results
+  measured=$((measured + 1))
 done
+current=
+echo "compare: $measured passed, 0 failed (models compared: $MODELS)"

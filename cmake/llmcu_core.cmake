@@ -22,6 +22,8 @@ set(LLMCU_CORE_SOURCES
   ${LLMCU_ROOT}/src/core/llmcu_format_reader.cpp
   ${LLMCU_ROOT}/src/core/llmcu_format_writer.cpp
   ${LLMCU_ROOT}/src/core/evaluate.cpp
+  ${LLMCU_ROOT}/src/core/model_check.cpp
+  ${LLMCU_ROOT}/src/core/chat.cpp
   ${LLMCU_ROOT}/src/core/container.cpp
   ${LLMCU_ROOT}/src/core/crc32.cpp
   ${LLMCU_ROOT}/src/core/build_info.cpp

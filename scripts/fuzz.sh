@@ -81,4 +81,6 @@ for target in "${targets[@]}"; do
   fi
 done
 printf '%s\n' "${summary[@]}"
+bad=$(printf '%s\n' "${summary[@]}" | grep -c ': FAILED' || true)
+echo "fuzz: $((${#targets[@]} - bad)) passed, $bad failed (targets, ${seconds} s each)"
 exit $status

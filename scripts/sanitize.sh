@@ -7,7 +7,9 @@
 #   valgrind  memcheck on CLI generations and refusals (release build, AVX2 kernels on x86)
 #   soak      10,000 generations on one session (label soak; release build)
 # Usage: scripts/sanitize.sh [asan] [tsan] [fuzz] [valgrind] [soak]   (default: all)
-# Build directories: build/asan, build/tsan, build/fuzz. Exits non-zero on any finding.
+# Build directories: build/asan, build/tsan, build/fuzz. Every step runs even when an earlier
+# one fails; exits non-zero on any finding, and ends with one line:
+# `sanitize: N passed, N failed (...)`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=("$@")
@@ -18,13 +20,23 @@ export LLMCU_SHARED_DIR="$shared"
 models="$shared/models"
 [[ -x /usr/bin/llvm-symbolizer-14 ]] && export ASAN_SYMBOLIZER_PATH=/usr/bin/llvm-symbolizer-14
 
+passed=() failed=()
+# timed STEP DESCRIPTION FUNCTION: runs FUNCTION in a subshell with `set -e` (its first failing
+# command ends it) and records the step as passed or failed.
 timed() {
-  local name="$1"
-  shift
-  local start=$SECONDS
+  local step="$1" name="$2" start=$SECONDS status=0
   echo "== $name"
-  "$@"
-  echo "== $name: ok in $((SECONDS - start)) s"
+  set +e
+  (set -e; "$3")
+  status=$?
+  set -e
+  if [[ $status -eq 0 ]]; then
+    echo "== $name: ok in $((SECONDS - start)) s"
+    passed+=("$step")
+  else
+    echo "== $name: FAILED (exit $status) after $((SECONDS - start)) s"
+    failed+=("$step")
+  fi
 }
 
 asan() {
@@ -95,11 +107,19 @@ soak() {
 
 for step in "${steps[@]}"; do
   case "$step" in
-    asan) timed "ASan + UBSan: whole test suite" asan ;;
-    tsan) timed "TSan: multi-threaded tests" tsan ;;
-    fuzz) timed "fuzzing, ${FUZZ_SECONDS:-30} s per target" fuzz ;;
-    valgrind) timed "valgrind memcheck: CLI" valgrind_cli ;;
-    soak) timed "soak: 10,000 generations" soak ;;
+    asan | tsan | fuzz | valgrind | soak) ;;
     *) echo "unknown step '$step' (asan, tsan, fuzz, valgrind, soak)" >&2; exit 2 ;;
   esac
 done
+for step in "${steps[@]}"; do
+  case "$step" in
+    asan) timed asan "ASan + UBSan: whole test suite" asan ;;
+    tsan) timed tsan "TSan: multi-threaded tests" tsan ;;
+    fuzz) timed fuzz "fuzzing, ${FUZZ_SECONDS:-30} s per target" fuzz ;;
+    valgrind) timed valgrind "valgrind memcheck: CLI" valgrind_cli ;;
+    soak) timed soak "soak: 10,000 generations" soak ;;
+  esac
+done
+echo "sanitize: ${#passed[@]} passed, ${#failed[@]} failed" \
+     "(passed: ${passed[*]:-none}; failed: ${failed[*]:-none})"
+[[ ${#failed[@]} -eq 0 ]]

@@ -26,7 +26,7 @@ ChatRole role_named(const std::string& role) {
                           : ChatRole::kAssistant;
 }
 
-std::string render(ChatTemplate t, const std::vector<ChatMessage>& messages, bool add_assistant,
+std::string render(ChatTemplateKind t, const std::vector<ChatTurn>& messages, bool add_assistant,
                    size_t first = 0) {
   const size_t n = render_chat(t, messages, add_assistant, {}, first);
   std::string out(n, '\0');
@@ -42,19 +42,19 @@ bool is_lookalike(const std::string& tmpl) {
          tmpl.find("[AVAILABLE_TOOLS]") != std::string::npos;
 }
 
-TEST(ChatTemplate, RendersAsLlamaCpp) {
+TEST(ChatTemplateKind, RendersAsLlamaCpp) {
   const nlohmann::json data = oracle();
   int compared = 0;
   for (const auto& c : data["cases"]) {
     const std::string tmpl = c["template"];
-    const ChatTemplate detected = detect_chat_template(tmpl);
+    const ChatTemplateKind detected = detect_chat_template(tmpl);
     if (is_lookalike(tmpl)) {
-      EXPECT_EQ(detected, ChatTemplate::kNone) << tmpl;
+      EXPECT_EQ(detected, ChatTemplateKind::kNone) << tmpl;
       continue;
     }
-    ASSERT_NE(detected, ChatTemplate::kNone) << tmpl;
+    ASSERT_NE(detected, ChatTemplateKind::kNone) << tmpl;
     ASSERT_GE(c["result"].get<int>(), 0) << tmpl;
-    std::vector<ChatMessage> messages;
+    std::vector<ChatTurn> messages;
     std::vector<std::string> contents;
     contents.reserve(c["messages"].size());
     for (const auto& m : c["messages"]) contents.push_back(m[1]);
@@ -68,59 +68,60 @@ TEST(ChatTemplate, RendersAsLlamaCpp) {
   EXPECT_GE(compared, 100);
 }
 
-TEST(ChatTemplate, DetectsByMarkersAndNames) {
-  EXPECT_EQ(detect_chat_template("chatml"), ChatTemplate::kChatML);
-  EXPECT_EQ(detect_chat_template("llama3"), ChatTemplate::kLlama3);
-  EXPECT_EQ(detect_chat_template("{{ '<|im_start|>' }}"), ChatTemplate::kChatML);
-  EXPECT_EQ(detect_chat_template("[INST] <<SYS>>"), ChatTemplate::kLlama2Sys);
-  EXPECT_EQ(detect_chat_template("<|user|> <|endoftext|>"), ChatTemplate::kZephyr);
-  EXPECT_EQ(detect_chat_template("<|user|> <|assistant|> <|endoftext|>"), ChatTemplate::kNone);
-  EXPECT_EQ(detect_chat_template(""), ChatTemplate::kNone);
-  EXPECT_EQ(detect_chat_template("{{ messages }}"), ChatTemplate::kNone);
-  EXPECT_STREQ(chat_template_name(ChatTemplate::kLlama2SysBos), "llama2-sys-bos");
+TEST(ChatTemplateKind, DetectsByMarkersAndNames) {
+  EXPECT_EQ(detect_chat_template("chatml"), ChatTemplateKind::kChatML);
+  EXPECT_EQ(detect_chat_template("llama3"), ChatTemplateKind::kLlama3);
+  EXPECT_EQ(detect_chat_template("{{ '<|im_start|>' }}"), ChatTemplateKind::kChatML);
+  EXPECT_EQ(detect_chat_template("[INST] <<SYS>>"), ChatTemplateKind::kLlama2Sys);
+  EXPECT_EQ(detect_chat_template("<|user|> <|endoftext|>"), ChatTemplateKind::kZephyr);
+  EXPECT_EQ(detect_chat_template("<|user|> <|assistant|> <|endoftext|>"), ChatTemplateKind::kNone);
+  EXPECT_EQ(detect_chat_template(""), ChatTemplateKind::kNone);
+  EXPECT_EQ(detect_chat_template("{{ messages }}"), ChatTemplateKind::kNone);
+  EXPECT_STREQ(chat_template_name(ChatTemplateKind::kLlama2SysBos), "llama2-sys-bos");
 }
 
 // Rendering a conversation whole is rendering its history, then each new
 // turn alone: what a chat that keeps its KV cache feeds.
-TEST(ChatTemplate, TurnByTurnIsTheWhole) {
-  const std::vector<ChatMessage> chat = {{ChatRole::kSystem, "Be brief."},
-                                         {ChatRole::kUser, "Hi"},
-                                         {ChatRole::kAssistant, "Hello!"},
-                                         {ChatRole::kUser, "A story?"},
-                                         {ChatRole::kAssistant, "Once upon a time."},
-                                         {ChatRole::kUser, "More."}};
-  for (ChatTemplate t : {ChatTemplate::kChatML, ChatTemplate::kLlama2, ChatTemplate::kLlama2Sys,
-                         ChatTemplate::kLlama2SysBos, ChatTemplate::kLlama2SysStrip,
-                         ChatTemplate::kLlama3, ChatTemplate::kZephyr}) {
+TEST(ChatTemplateKind, TurnByTurnIsTheWhole) {
+  const std::vector<ChatTurn> chat = {{ChatRole::kSystem, "Be brief."},
+                                      {ChatRole::kUser, "Hi"},
+                                      {ChatRole::kAssistant, "Hello!"},
+                                      {ChatRole::kUser, "A story?"},
+                                      {ChatRole::kAssistant, "Once upon a time."},
+                                      {ChatRole::kUser, "More."}};
+  for (ChatTemplateKind t :
+       {ChatTemplateKind::kChatML, ChatTemplateKind::kLlama2, ChatTemplateKind::kLlama2Sys,
+        ChatTemplateKind::kLlama2SysBos, ChatTemplateKind::kLlama2SysStrip,
+        ChatTemplateKind::kLlama3, ChatTemplateKind::kZephyr}) {
     for (bool add : {false, true}) {
       const std::string whole = render(t, chat, add);
       for (size_t k = 0; k <= chat.size(); ++k) {
-        const std::vector<ChatMessage> history(chat.begin(), chat.begin() + k);
+        const std::vector<ChatTurn> history(chat.begin(), chat.begin() + k);
         EXPECT_EQ(render(t, history, false) + render(t, chat, add, k), whole)
             << chat_template_name(t) << " cut before message " << k;
       }
     }
   }
-  EXPECT_EQ(render(ChatTemplate::kChatML, {{ChatRole::kUser, "A story?"}}, true),
+  EXPECT_EQ(render(ChatTemplateKind::kChatML, {{ChatRole::kUser, "A story?"}}, true),
             "<|im_start|>user\nA story?<|im_end|>\n<|im_start|>assistant\n");
 }
 
-TEST(ChatTemplate, CutsLikeSnprintf) {
-  const std::vector<ChatMessage> chat = {{ChatRole::kUser, "Hello"}};
+TEST(ChatTemplateKind, CutsLikeSnprintf) {
+  const std::vector<ChatTurn> chat = {{ChatRole::kUser, "Hello"}};
   char small[10];
-  const size_t n = render_chat(ChatTemplate::kChatML, chat, true, small);
-  EXPECT_EQ(n, render(ChatTemplate::kChatML, chat, true).size());
+  const size_t n = render_chat(ChatTemplateKind::kChatML, chat, true, small);
+  EXPECT_EQ(n, render(ChatTemplateKind::kChatML, chat, true).size());
   EXPECT_EQ(std::string(small, sizeof(small)), "<|im_start");
-  EXPECT_EQ(render_chat(ChatTemplate::kNone, chat, true, small), 0u);
+  EXPECT_EQ(render_chat(ChatTemplateKind::kNone, chat, true, small), 0u);
 }
 
-TEST(ChatTemplate, ModelTemplates) {
+TEST(ChatTemplateKind, ModelTemplates) {
   auto stories = test::load_file_model(test::model_path("gguf/stories260K-f32.gguf"));
   ASSERT_TRUE(stories->ok);
-  EXPECT_EQ(model_chat_template(stories->model), ChatTemplate::kNone);
+  EXPECT_EQ(model_chat_template(stories->model), ChatTemplateKind::kNone);
   auto llama2c = test::load_file_model(test::model_path("stories260K.bin"));
   ASSERT_TRUE(llama2c->ok);
-  EXPECT_EQ(model_chat_template(llama2c->model), ChatTemplate::kNone);
+  EXPECT_EQ(model_chat_template(llama2c->model), ChatTemplateKind::kNone);
 }
 
 }  // namespace

@@ -71,11 +71,74 @@ TEST(CliBench, BenchReportsJson) {
 }
 
 TEST(CliBench, BenchRejectsMoreTokensThanTheContext) {
-  CommandResult r = run_cli("bench " + shell_quote(models() + "/stories260K.bin") + " -z " +
-                            shell_quote(models() + "/tok512.bin") +
-                            " --prompt-tokens 500 --gen-tokens 100 --no-bandwidth");
+  // Each test starts from position 0: 500 + 100 fit a 512-position context.
+  CommandResult r = run_cli("bench " + shell_quote(models() + "/stories260K.bin") +
+                            " --prompt-tokens 500 --gen-tokens 100 --repeat 1 --no-bandwidth");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = run_cli("bench " + shell_quote(models() + "/stories260K.bin") +
+              " --prompt-tokens 600 --no-bandwidth");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("exceed the context"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--prompt-tokens 600 exceeds the context of 512"), std::string::npos)
+      << r.err;
+}
+
+// llama-bench's conventions: tests pp512 and tg128 by default, t/s as mean ±
+// sd over the repetitions, a markdown table; JSON says null for what was not
+// measured.
+TEST(CliBench, LlamaBenchConventions) {
+  const std::string model = shell_quote(models() + "/stories260K.bin");
+  CommandResult r = run_cli("bench " + model + " --repeat 2 --json --no-bandwidth");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["tests"].size(), 2u);
+  EXPECT_EQ(j["tests"][0]["name"], "pp512");
+  EXPECT_EQ(j["tests"][1]["name"], "tg128");
+  EXPECT_EQ(j["tests"][1]["samples_ts"].size(), 2u);
+  EXPECT_TRUE(j["tests"][1]["stddev_ts"].is_number());
+  EXPECT_TRUE(j["measured_read_bandwidth_gb_s"].is_null()) << r.out;
+  EXPECT_TRUE(j["bandwidth_fraction"].is_null()) << r.out;
+  EXPECT_EQ(j["decode_tok_s"], j["tests"][1]["avg_ts"]);
+
+  // One repetition has no standard deviation.
+  r = run_cli("bench " + model + " --repeat 1 --prompt-tokens 32 --gen-tokens 16 -o json "
+              "--no-bandwidth");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["tests"][0]["name"], "pp32");
+  EXPECT_EQ(j["tests"][1]["name"], "tg16");
+  EXPECT_TRUE(j["tests"][1]["stddev_ts"].is_null()) << r.out;
+
+  r = run_cli("bench " + model + " --repeat 2 --prompt-tokens 64 --gen-tokens 32 -o md "
+              "--no-bandwidth --threads 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("| model | size | params | kernels | threads | test | t/s |\n", 0), 0u)
+      << r.out;
+  EXPECT_NE(r.out.find("| stories260K.bin | "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" | 1 | pp64 | "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" | 1 | tg32 | "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" ± "), std::string::npos) << r.out;
+}
+
+// A model of a megabyte is read from the caches: its implied bandwidth is
+// never shown as a share of DRAM's; no "1 threads"; the values line up.
+TEST(CliBench, SmallModelsAreServedFromCache) {
+  CommandResult r = run_cli("bench " + shell_quote(models() + "/stories260K.bin") +
+                            " --repeat 1 --prompt-tokens 16 --gen-tokens 16 --threads 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("1 threads"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("% of the measured"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("cache"), std::string::npos) << r.out;
+  size_t column = std::string::npos;
+  size_t begin = 0;
+  while (begin < r.out.size()) {
+    const size_t end = r.out.find('\n', begin);
+    const std::string line = r.out.substr(begin, end - begin);
+    const size_t colon = line.find(':');
+    const size_t value = line.find_first_not_of(' ', colon + 1);
+    if (column == std::string::npos) column = value;
+    EXPECT_EQ(value, column) << line;
+    begin = end + 1;
+  }
 }
 
 }  // namespace

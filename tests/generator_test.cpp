@@ -107,16 +107,30 @@ TEST_F(GeneratorTest, ShortContextIsHonoured) {
   EXPECT_LE(stats->positions, 32);
 }
 
-TEST_F(GeneratorTest, PromptLongerThanTheContextIsAnError) {
+// llama2.c feeds as many prompt tokens as the steps (at most the context)
+// have room for, printing each, and samples nothing.
+TEST_F(GeneratorTest, PromptLongerThanTheContextIsFedAsFarAsItFits) {
   Generator g = make({16, 4096});
   std::string prompt;
   for (int i = 0; i < 40; ++i) prompt += "Once upon a time ";
   GenerateOptions o = sampled(prompt.c_str(), 5);
-  Result<GenerationStats> stats = g.generate(o, nullptr, nullptr);
-  ASSERT_FALSE(stats.is_ok());
-  EXPECT_NE(std::string(stats.status().message()).find("longer than the context of 16"),
-            std::string::npos)
-      << stats.status().message();
+  Collected text;
+  Result<GenerationStats> stats = g.generate(o, collect, &text);
+  ASSERT_TRUE(stats.is_ok()) << stats.status().message();
+  EXPECT_EQ(stats->positions, 16);
+  EXPECT_EQ(stats->generated_tokens, 0);
+  EXPECT_GT(stats->prompt_tokens, 16);
+  // Each of the 16 positions prints the prompt token after it (BOS is never printed).
+  EXPECT_EQ(text.pieces, 16);
+  EXPECT_EQ(prompt.rfind(text.text, 0), 0u) << text.text;
+
+  // Steps shorter than the prompt: the same, up to the steps.
+  o.steps = 5;
+  Collected five;
+  stats = g.generate(o, collect, &five);
+  ASSERT_TRUE(stats.is_ok());
+  EXPECT_EQ(stats->positions, 5);
+  EXPECT_EQ(text.text.rfind(five.text, 0), 0u);
 }
 
 TEST_F(GeneratorTest, PromptBeyondThePlannedBytesIsAnError) {

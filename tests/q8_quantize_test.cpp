@@ -237,7 +237,7 @@ TEST(Q8Eval, WindowsScoreEveryTokenOnceAndReportEveryRow) {
   std::vector<uint8_t> arena(plan->arena_bytes + Arena::kAlignment);
   const std::vector<uint8_t> tok = make_tokenizer(c.vocab_size);
   Result<Generator> g = Generator::create(*m, tok, "tok", *plan, arena, nullptr);
-  ASSERT_TRUE(g.is_ok());
+  ASSERT_TRUE(g.is_ok()) << g.status().message();
   std::vector<int32_t> tokens;
   for (int i = 0; i < 20; ++i) tokens.push_back(1 + (i * 7) % 39);
   std::vector<int32_t> rows;

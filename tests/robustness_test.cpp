@@ -12,6 +12,7 @@
 
 #include "hostile_inputs.h"
 #include "llmcu/generator.h"
+#include "llmcu/model_check.h"
 #include "test_support.h"
 
 namespace llmcu::test {
@@ -132,9 +133,11 @@ TEST_F(Robustness, DefaultEmptyPromptIsSafe) {
   EXPECT_EQ(stats->prompt_tokens, 1);
 }
 
-// A checkpoint of the right shape whose weights are NaN or infinite runs on
-// garbage but must not crash, loop or emit an id outside the vocabulary.
-TEST_F(Robustness, NonFiniteWeightsGenerateWithoutCrashing) {
+// A checkpoint of the right shape whose weights are NaN or infinite, or so
+// large that its numbers overflow, loads (its structure is sound) but is
+// refused by check_weights_finite, and a generation on it ends with an error
+// before any text, never with text computed from NaN.
+TEST_F(Robustness, NonFiniteWeightsNeverGenerateText) {
   const float values[] = {std::numeric_limits<float>::quiet_NaN(),
                           std::numeric_limits<float>::infinity(),
                           -std::numeric_limits<float>::infinity(), 3.4e38f, 0.0f};
@@ -150,6 +153,12 @@ TEST_F(Robustness, NonFiniteWeightsGenerateWithoutCrashing) {
       for (size_t o = begin; o + 4 <= end; o += 4) memcpy(bytes.data() + o, &value, 4);
       Result<Model> model = load_model(bytes, "broken.bin");
       ASSERT_TRUE(model.is_ok()) << model.status().message();
+      const bool finite = std::isfinite(value);
+      const Status check = check_weights_finite(*model);
+      EXPECT_EQ(check.is_ok(), finite) << value << " " << region << " " << check.message();
+      if (!finite) {
+        EXPECT_NE(std::string(check.message()).find("is not finite"), std::string::npos);
+      }
       std::vector<uint8_t> arena;
       Result<Generator> g = make_session(*model, tokenizer_bytes_, "tok512.bin", &arena);
       ASSERT_TRUE(g.is_ok()) << g.status().message();
@@ -161,8 +170,18 @@ TEST_F(Robustness, NonFiniteWeightsGenerateWithoutCrashing) {
         options.seed = 9;
         Pieces pieces;
         Result<GenerationStats> stats = g->generate(options, collect, &pieces);
-        ASSERT_TRUE(stats.is_ok()) << stats.status().message();
-        EXPECT_LE(stats->positions, 24) << value << " " << region;
+        if (!finite) {
+          ASSERT_FALSE(stats.is_ok()) << value << " " << region;
+          EXPECT_NE(std::string(stats.status().message()).find("not finite"), std::string::npos)
+              << stats.status().message();
+          EXPECT_TRUE(pieces.count == 0 && pieces.text.empty()) << value << " " << region;
+        } else if (!stats.is_ok()) {
+          // Finite weights whose numbers overflow: refused the same way.
+          EXPECT_NE(std::string(stats.status().message()).find("not finite"), std::string::npos)
+              << stats.status().message();
+        } else {
+          EXPECT_LE(stats->positions, 24) << value << " " << region;
+        }
       }
     }
   }

@@ -189,6 +189,7 @@ chain_limits_h() {
 
 run_stage() {
   local name=$1
+  current_stage=$name
   if [[ -f "$WORK/stamp-$name" ]]; then
     echo "== $name: done already ($WORK/stamp-$name)"
     return
@@ -199,7 +200,13 @@ run_stage() {
   echo "== $name: finished $(date -u +%H:%M:%S)"
 }
 
+current_stage=
+# One line at the end whatever happens: which stage failed, or that both were done.
+trap 'rc=$?; [[ $rc -ne 0 && -n $current_stage ]] &&
+  echo "build-esp32s3-toolchain: stage $current_stage failed (exit $rc); log above"' EXIT
 run_stage binutils
 run_stage gcc
+current_stage=
 echo "toolchain in $PREFIX/bin:"
 "$PREFIX/bin/$TARGET-gcc" --version | head -1
+echo "build-esp32s3-toolchain: 2 stages done (binutils, gcc), 0 failed; $PREFIX/bin/$TARGET-gcc"

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "huge_page_copy.h"
+#include "llmcu/container.h"
 #include "llmcu/model.h"
 #include "llmcu/status.h"
 #include "mapped_file.h"
@@ -55,19 +56,42 @@ Registration register_plan(CLI::App& app);
 Registration register_quantize(CLI::App& app);
 Registration register_eval(CLI::App& app);
 Registration register_pack(CLI::App& app);
+Registration register_chat(CLI::App& app);
+
+// "llmcu VERSION (git REVISION), kernels FAMILY, COMPILER".
+std::string version_text();
 
 // ---- reading models -------------------------------------------------------
 
-// A model loaded in place from its mapping (or from a huge-page copy of it).
+struct LoadOptions {
+  // Copy a large model into huge pages for decoding (weights_for_decoding).
+  bool huge_pages = false;
+  // Refuse NaN or infinite weights (check_weights_finite): for every command
+  // that computes with them, so none prints text or a perplexity from them.
+  bool check_finite = true;
+};
+
+// A model loaded in place from its mapping (or from a huge-page copy of it),
+// from a bare checkpoint or from a `pack` container.
 struct LoadedModel {
   host::MappedFile file;
   host::HugePageCopy copy;      // when decoding a large model: where the weights live
   std::vector<uint8_t> memory;  // model_memory_bytes: a GGUF file's index and tables
   Model model;
+  bool packed = false;      // read from a container (llmcu/container.h)
+  ContainerHeader container;
+  std::span<const uint8_t> packed_tokenizer;  // the container's tokenizer
 };
-// `huge_pages`: copy a large model into huge pages for decoding (weights_for_decoding).
 Result<std::unique_ptr<LoadedModel>> load_model_file(const std::string& path,
-                                                     bool huge_pages = false);
+                                                     const LoadOptions& options = {});
+
+// ---- reading texts ---------------------------------------------------------
+
+// The text in the file at `path`, or on standard input for "-": a regular
+// file, a pipe or a terminal (not a directory), at most `max_bytes`, and
+// without a NUL byte (which would end it early in the tokenizer).
+Result<std::string> read_text(const std::string& path, size_t max_bytes);
+inline constexpr size_t kMaxPromptBytes = size_t{1} << 20;
 
 // The bytes to load a model from: for files of 16 MiB and more, when
 // `allowed` and the kernel has transparent huge pages, a copy in huge pages

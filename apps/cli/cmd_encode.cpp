@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "host_tokenizer.h"
 #include "model_store.h"
+#include "options.h"
 
 namespace llmcu::cli {
 namespace {
@@ -49,7 +50,7 @@ Outcome encode(const EncodeArgs& args) {
 Registration register_encode(CLI::App& app) {
   auto args = std::make_shared<EncodeArgs>();
   CLI::App* cmd = app.add_subcommand("encode", "print the token ids of a text");
-  cmd->add_option("-z,--tokenizer", args->tokenizer,
+  add_path_option(cmd, "-z,--tokenizer", &args->tokenizer,
                   "llama2.c tokenizer file or GGUF model (default: tok512.bin)");
   cmd->add_flag("--no-bos", args->no_bos, "do not start with BOS");
   cmd->add_flag("--eos", args->eos, "end with EOS");

@@ -5,8 +5,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <new>
 #include <string>
@@ -22,6 +20,7 @@
 #include "llmcu/transformer.h"
 #include "mapped_file.h"
 #include "model_store.h"
+#include "options.h"
 #include "output_file.h"
 
 namespace llmcu::cli {
@@ -48,16 +47,33 @@ Result<std::vector<int32_t>> parse_tokens(const std::string& text) {
   return ids;
 }
 
+// Texts to evaluate: a few MB of text is hours of teacher forcing on a large
+// model, and encoding takes 24 bytes of work per byte.
+constexpr size_t kMaxEvalTextBytes = size_t{16} << 20;
+
 // The ids of a text file, BOS first (as the vocabulary adds it, for GGUF).
 Result<std::vector<int32_t>> encode_text_file(const std::string& text_path,
                                               HostTokenizer& tokenizer) {
-  std::ifstream in(text_path, std::ios::binary);
-  if (!in) {
-    return Status::error(StatusCode::kIoError, "%s: cannot read: %s", text_path.c_str(),
-                         strerror(errno));
-  }
-  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  LLMCU_TRY_ASSIGN(const std::string text, read_text(text_path, kMaxEvalTextBytes));
   return tokenizer.encode(text, /*add_special=*/true);
+}
+
+// The same with a llama2.c tokenizer held in memory (a container's).
+Result<std::vector<int32_t>> encode_text_file(const std::string& text_path,
+                                              std::span<const uint8_t> tokenizer_bytes,
+                                              const std::string& tokenizer_name,
+                                              int32_t vocab_size) {
+  LLMCU_TRY_ASSIGN(const std::string text, read_text(text_path, kMaxEvalTextBytes));
+  std::vector<uint32_t> tables(Tokenizer::table_bytes(vocab_size) / sizeof(uint32_t) + 1);
+  LLMCU_TRY_ASSIGN(Tokenizer tokenizer, Tokenizer::load(tokenizer_bytes, vocab_size,
+                                                        {reinterpret_cast<uint8_t*>(tables.data()),
+                                                         tables.size() * sizeof(uint32_t)},
+                                                        tokenizer_name.c_str()));
+  std::vector<int32_t> work(Tokenizer::encode_work_ints(text.size()));
+  int32_t n = 0;
+  LLMCU_TRY(tokenizer.encode(text, /*bos=*/true, /*eos=*/false, work, &n));
+  work.resize(static_cast<size_t>(n));
+  return work;
 }
 
 Status write_logits_row(void* user, int32_t, const float* logits, int32_t vocab_size) {
@@ -91,10 +107,13 @@ Outcome eval(const EvalArgs& args) {
     LLMCU_TRY_ASSIGN(tokens, parse_tokens(args.tokens));
   } else {
     // A GGUF model's own vocabulary unless -z names another file (llama2.c
-    // tokenizer or GGUF) of the same size.
+    // tokenizer or GGUF) of the same size; a container's tokenizer.
     std::unique_ptr<HostTokenizer> tokenizer;
     if (model.gguf != nullptr && args.tokenizer.empty()) {
       LLMCU_TRY_ASSIGN(tokenizer, HostTokenizer::of_model(model));
+    } else if (args.tokenizer.empty() && loaded->packed) {
+      LLMCU_TRY_ASSIGN(tokens, encode_text_file(args.text_file, loaded->packed_tokenizer,
+                                                args.model, c.vocab_size));
     } else {
       std::string tokenizer_path = args.tokenizer;
       if (tokenizer_path.empty()) {
@@ -102,7 +121,9 @@ Outcome eval(const EvalArgs& args) {
       }
       LLMCU_TRY_ASSIGN(tokenizer, HostTokenizer::open(tokenizer_path, c.vocab_size));
     }
-    LLMCU_TRY_ASSIGN(tokens, encode_text_file(args.text_file, *tokenizer));
+    if (tokenizer != nullptr) {
+      LLMCU_TRY_ASSIGN(tokens, encode_text_file(args.text_file, *tokenizer));
+    }
   }
 
   // The transformer's buffers only: no sampler, tokenizer tables or prompt memory.
@@ -128,7 +149,9 @@ Outcome eval(const EvalArgs& args) {
     LLMCU_TRY(evaluate(nullptr, nullptr));
   } else {
     // Streamed into a file renamed into place when complete.
-    LLMCU_TRY(write_atomically(args.logits_out, [&](FILE* f, const std::string&) {
+    if (tokens.size() < 2) return evaluate(nullptr, nullptr);  // the error, before any file
+    const uint64_t bytes = uint64_t{tokens.size()} * static_cast<uint64_t>(c.vocab_size) * 4;
+    LLMCU_TRY(write_atomically(args.logits_out, bytes, [&](FILE* f, const std::string&) {
       return evaluate(write_logits_row, f);
     }));
   }
@@ -151,13 +174,13 @@ Registration register_eval(CLI::App& app) {
   CLI::App* cmd =
       app.add_subcommand("eval", "teacher-forced perplexity of a text or token sequence");
   cmd->add_option("model", args->model, "checkpoint")->required();
-  cmd->add_option("-z,--tokenizer", args->tokenizer, "tokenizer file (default: next to the model)");
-  cmd->add_option("--text", args->text_file, "text file to evaluate (BOS is prepended)");
+  add_path_option(cmd, "-z,--tokenizer", &args->tokenizer, "tokenizer file (default: next to the model)");
+  add_path_option(cmd, "--text", &args->text_file, "text file to evaluate (BOS is prepended)");
   cmd->add_option("--tokens", args->tokens, "token ids to evaluate, e.g. \"1 403 407\"");
-  cmd->add_option("--logits-out", args->logits_out,
+  add_path_option(cmd, "--logits-out", &args->logits_out,
                   "write every position's logits as float32 rows");
-  cmd->add_option("--seq-len", args->seq_len, "context window (default: the model's)")
-      ->check(CLI::NonNegativeNumber);
+  add_int_option(cmd, "--seq-len", &args->seq_len, 0, INT32_MAX,
+                 "context window (default: the model's)");
   return {cmd, [args] { return eval(*args); }};
 }
 

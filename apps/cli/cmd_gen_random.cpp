@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli.h"
+#include "options.h"
 #include "output_file.h"
 #include "random_gguf.h"
 
@@ -48,19 +49,50 @@ const Shape* named_shape(const std::string& text) {
   return nullptr;
 }
 
-bool parse_shape(const std::string& text, ModelConfig* out) {
+// Each --shape field: more than any published model, small enough that no
+// product of a few of them overflows 64 bits.
+constexpr int64_t kMaxShapeField = 1 << 24;
+
+// An empty string, or why `text` is not a shape.
+std::string parse_shape(const std::string& text, ModelConfig* out) {
   if (const Shape* s = named_shape(text)) {
     *out = s->config;
-    return true;
+    return std::string();
   }
-  int32_t v[7];
-  char tail = 0;
-  if (sscanf(text.c_str(), "%d,%d,%d,%d,%d,%d,%d%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-             &v[6], &tail) != 7) {
-    return false;
+  static const char* const kFields[] = {"dim", "hidden", "layers", "heads",
+                                        "kv_heads", "vocab", "seq_len"};
+  int64_t v[7];
+  size_t start = 0;
+  for (int i = 0; i < 7; ++i) {
+    const size_t comma = text.find(',', start);
+    if ((comma == std::string::npos) != (i == 6)) {
+      return "--shape: '" + text.substr(0, 64) +
+             "' is neither 15M, 42M, 110M, smollm2-135m, qwen2.5-0.5b nor "
+             "dim,hidden,layers,heads,kv_heads,vocab,seq_len";
+    }
+    const std::string field = text.substr(start, comma == std::string::npos ? comma : comma - start);
+    const std::string error =
+        parse_int(std::string("--shape ") + kFields[i], field, 1, kMaxShapeField, &v[i]);
+    if (!error.empty()) return error;
+    start = comma + 1;
   }
-  *out = ModelConfig{v[0], v[1], v[2], v[3], v[4], v[5], v[6], true};
-  return true;
+  *out = ModelConfig{static_cast<int32_t>(v[0]), static_cast<int32_t>(v[1]),
+                     static_cast<int32_t>(v[2]), static_cast<int32_t>(v[3]),
+                     static_cast<int32_t>(v[4]), static_cast<int32_t>(v[5]),
+                     static_cast<int32_t>(v[6]), true};
+  return std::string();
+}
+
+// Bytes of the version-0 checkpoint of `c`, or 0 if that overflows 64 bits.
+uint64_t checkpoint_bytes(const ModelConfig& c) {
+  const unsigned __int128 dim = c.dim, hidden = c.hidden_dim, layers = c.n_layers;
+  const unsigned __int128 kv_dim = c.kv_dim(), vocab = c.vocab_size;
+  const unsigned __int128 rope = static_cast<unsigned __int128>(c.seq_len) * c.head_size() / 2;
+  const unsigned __int128 floats = vocab * dim + layers * dim +
+                                   layers * (2 * dim * dim + 2 * kv_dim * dim) + layers * dim +
+                                   layers * 3 * hidden * dim + dim + 2 * rope;
+  const unsigned __int128 bytes = 28 + floats * 4;
+  return bytes > UINT64_MAX ? 0 : static_cast<uint64_t>(bytes);
 }
 
 // xorshift64*: reproducible weights for a seed, with no library dependence.
@@ -129,8 +161,14 @@ Outcome gen_random_gguf(const GenRandomArgs& args, const ModelConfig& c, const S
   spec.type = ggml_type_named(args.type);
   spec.seed = args.seed;
   spec.name = "random " + args.shape;
+  // The fp32 checkpoint's size bounds the file's tensors (any type is at most
+  // as large); the vocabulary adds about 16 bytes a token.
+  const uint64_t fp32_bytes = checkpoint_bytes(spec.config);
+  if (fp32_bytes == 0 || fp32_bytes > (uint64_t{1} << 50)) {
+    return Outcome::usage("--shape %s: a file of more than a petabyte", args.shape.c_str());
+  }
   GgufExportReport report;
-  LLMCU_TRY(write_atomically(args.out, [&](FILE* f, const std::string&) -> Status {
+  LLMCU_TRY(write_atomically(args.out, 0, [&](FILE* f, const std::string&) -> Status {
     LLMCU_TRY_ASSIGN(report, write_random_gguf(spec, f));
     return Status::ok();
   }));
@@ -151,11 +189,8 @@ Outcome gen_random_gguf(const GenRandomArgs& args, const ModelConfig& c, const S
 
 Outcome gen_random(const GenRandomArgs& args) {
   ModelConfig c;
-  if (!parse_shape(args.shape, &c)) {
-    return Outcome::usage(
-        "--shape: '%s' is neither 15M, 42M, 110M, smollm2-135m, qwen2.5-0.5b nor "
-        "dim,hidden,layers,heads,kv_heads,vocab,seq_len",
-        args.shape.c_str());
+  if (const std::string error = parse_shape(args.shape, &c); !error.empty()) {
+    return Outcome::usage("%s", error.c_str());
   }
   if (Status s = validate_config(c); !s.is_ok()) return Outcome::usage("--shape: %s", s.message());
   const Shape* shape = named_shape(args.shape);
@@ -166,6 +201,10 @@ Outcome gen_random(const GenRandomArgs& args) {
   }
   if (!args.arch.empty() || args.type != "f32" || args.tied != "auto") {
     return Outcome::usage("--arch, --type and --tied apply to --format gguf");
+  }
+  const uint64_t file_bytes = checkpoint_bytes(c);
+  if (file_bytes == 0 || file_bytes > (uint64_t{1} << 50)) {
+    return Outcome::usage("--shape %s: a checkpoint of more than a petabyte", args.shape.c_str());
   }
   // llama2.c's legacy (version 0) layout: 7 int32 header fields (a positive
   // vocab size means the classifier is the embedding table), then fp32
@@ -179,7 +218,7 @@ Outcome gen_random(const GenRandomArgs& args) {
   // the norms are 1 so the random text still exercises every code path.
   const float scale = 0.02f;
   Random rng{args.seed * 0x9E3779B97F4A7C15ull + 0xD1B54A32D192ED03ull};
-  LLMCU_TRY(write_atomically(args.out, [&](FILE* f, const std::string&) -> Status {
+  LLMCU_TRY(write_atomically(args.out, file_bytes, [&](FILE* f, const std::string&) -> Status {
     TensorWriter w(f);
     const bool ok =
         fwrite(header, sizeof(header), 1, f) == 1 && w.random(vocab * dim, rng, scale) &&
@@ -214,7 +253,7 @@ Registration register_gen_random(CLI::App& app) {
                   "15M, 42M, 110M, smollm2-135m, qwen2.5-0.5b (GGUF only) or "
                   "dim,hidden,layers,heads,kv_heads,vocab,seq_len")
       ->required();
-  cmd->add_option("--seed", args->seed, "random seed")->default_val(1);
+  add_uint64_option(cmd, "--seed", &args->seed, "random seed");
   cmd->add_option("--format", args->format, "llama2c (version 0) or gguf")
       ->check(CLI::IsMember({"llama2c", "gguf"}))
       ->default_val("llama2c");

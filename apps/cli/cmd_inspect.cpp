@@ -1,45 +1,58 @@
-// llmcu inspect MODEL: format, config, tensors and memory plan.
+// llmcu inspect FILE: a model's format, config, tensors and memory plan; a
+// pack container's header and both its parts; a tokenizer's vocabulary.
 // llmcu plan MODEL --ram BYTES: the plan against a RAM budget, and the longest
 // context that fits in it.
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "cli.h"
 #include "llmcu/llmcu_format.h"
 #include "llmcu/memory_plan.h"
+#include "llmcu/model_check.h"
+#include "llmcu/tokenizer.h"
+#include "mapped_file.h"
 #include "options.h"
 
 namespace llmcu::cli {
 namespace {
 
-double mib(size_t bytes) {
+double mib(uint64_t bytes) {
   return static_cast<double>(bytes) / (1024.0 * 1024.0);
 }
 
+// Sizes are printed from 64-bit values: a sum of size_t parts on a 32-bit
+// host, or of an arena near the limit and the weights, must not wrap.
+unsigned long long u64(size_t bytes) {
+  return static_cast<unsigned long long>(bytes);
+}
+
 void print_plan(const MemoryPlan& plan) {
-  printf("memory plan (seq_len %d, prompts up to %zu bytes):\n", plan.seq_len,
-         plan.max_prompt_bytes);
-  printf("  weights (in place) %12zu bytes\n", plan.weight_bytes);
+  printf("memory plan (seq_len %d, prompts up to %llu bytes):\n", plan.seq_len,
+         u64(plan.max_prompt_bytes));
+  printf("  weights (in place) %12llu bytes\n", u64(plan.weight_bytes));
   if (plan.model_memory > 0) {
-    printf("  model index        %12zu bytes (GGUF index and tables, outside the arena)\n",
-           plan.model_memory);
+    printf("  model index        %12llu bytes (GGUF index and tables, outside the arena)\n",
+           u64(plan.model_memory));
   }
-  printf("  kv cache           %12zu bytes\n", plan.kv_cache);
-  printf("  activations        %12zu bytes\n", plan.activations);
-  printf("  logits             %12zu bytes\n", plan.logits);
-  printf("  sampler            %12zu bytes\n", plan.sampler);
-  printf("  tokenizer tables   %12zu bytes\n", plan.tokenizer_tables);
-  printf("  prompt work        %12zu bytes\n", plan.prompt_work);
-  printf("  arena total        %12zu bytes (%.2f MiB)\n", plan.arena_bytes, mib(plan.arena_bytes));
+  printf("  kv cache           %12llu bytes\n", u64(plan.kv_cache));
+  printf("  activations        %12llu bytes\n", u64(plan.activations));
+  printf("  logits             %12llu bytes\n", u64(plan.logits));
+  printf("  sampler            %12llu bytes\n", u64(plan.sampler));
+  printf("  tokenizer tables   %12llu bytes\n", u64(plan.tokenizer_tables));
+  printf("  prompt work        %12llu bytes\n", u64(plan.prompt_work));
+  printf("  arena total        %12llu bytes (%.2f MiB)\n", u64(plan.arena_bytes),
+         mib(plan.arena_bytes));
   // What must stay in fast RAM if the KV cache is given slower memory of its own.
-  printf("  arena without kv   %12zu bytes\n", plan.hot_bytes());
+  printf("  arena without kv   %12llu bytes\n", u64(plan.arena_bytes) - u64(plan.kv_cache));
+  const unsigned long long ram = u64(plan.arena_bytes) + u64(plan.model_memory);
   if (plan.model_memory > 0) {
-    printf("  RAM (arena + index)%12zu bytes (%.2f MiB)\n", plan.ram_bytes(),
-           mib(plan.ram_bytes()));
+    printf("  RAM (arena + index)%12llu bytes (%.2f MiB)\n", ram, mib(ram));
   }
-  printf("  total              %12zu bytes (%.2f MiB)\n", plan.total_bytes(),
-         mib(plan.total_bytes()));
+  const unsigned long long total = ram + u64(plan.weight_bytes);
+  printf("  total              %12llu bytes (%.2f MiB)\n", total, mib(total));
 }
 
 // The llmcu tensor table as stored: type, shape, padded rows, offset, bytes.
@@ -75,8 +88,8 @@ void print_llmcu_table(const Model& m, std::span<const uint8_t> file) {
   if (m.config.shared_classifier) printf("  %-16s shared with token_embedding\n", "classifier");
   uint32_t crc = 0;
   memcpy(&crc, file.data() + file.size() - kLlmcuTrailerBytes, sizeof(crc));
-  printf("checksum:    CRC-32 0x%08x over bytes 0-%zu (verified)\n", crc,
-         file.size() - kLlmcuTrailerBytes - 1);
+  printf("checksum:    CRC-32 0x%08x over bytes 0-%llu (verified)\n", crc,
+         u64(file.size() - kLlmcuTrailerBytes - 1));
 }
 
 struct InspectArgs {
@@ -84,11 +97,9 @@ struct InspectArgs {
   int32_t seq_len = 0;
 };
 
-Outcome inspect(const InspectArgs& args) {
-  LLMCU_TRY_ASSIGN(std::unique_ptr<LoadedModel> loaded, load_model_file(args.model));
-  const Model& m = loaded->model;
+void print_model(const LoadedModel& loaded) {
+  const Model& m = loaded.model;
   const ModelConfig& c = m.config;
-  printf("file:        %s (%zu bytes)\n", args.model.c_str(), m.file_bytes);
   printf("format:      %s\n", model_format_name(m.format));
   printf(
       "config:      dim %d, hidden_dim %d, n_layers %d, n_heads %d, n_kv_heads %d, "
@@ -100,7 +111,98 @@ Outcome inspect(const InspectArgs& args) {
   printf("parameters:  %" PRIu64 "\n", m.parameter_count);
   if (m.weight_type == WeightType::kQ8) printf("group size:  %d\n", c.group_size);
   if (m.gguf != nullptr) print_gguf_summary(m);
-  print_tensor_bytes(m, loaded->file.bytes());
+  // Inspect shows a model that other commands refuse for its numbers, and says why.
+  const Status finite = check_weights_finite(m);
+  printf("numbers:     %s\n", finite.is_ok() ? "all finite" : finite.message());
+  const std::span<const uint8_t> model_bytes =
+      loaded.packed ? loaded.file.bytes().subspan(loaded.container.model_offset,
+                                                  loaded.container.model_bytes)
+                    : loaded.file.bytes();
+  print_tensor_bytes(m, model_bytes);
+}
+
+// What a llama2.c tokenizer file holds, for the model it goes with.
+Status print_tokenizer(std::span<const uint8_t> bytes, const char* name, int32_t vocab) {
+  std::vector<uint32_t> tables(Tokenizer::table_bytes(vocab) / sizeof(uint32_t) + 1);
+  LLMCU_TRY_ASSIGN(const Tokenizer t, Tokenizer::load(bytes, vocab,
+                                                      {reinterpret_cast<uint8_t*>(tables.data()),
+                                                       tables.size() * sizeof(uint32_t)},
+                                                      name));
+  uint32_t max_token_length = 0;
+  memcpy(&max_token_length, bytes.data(), sizeof(max_token_length));
+  int32_t longest = 0;
+  for (int32_t id = 1; id < vocab; ++id) {
+    if (t.piece(id).size() > t.piece(longest).size()) longest = id;
+  }
+  int bytes_covered = 0;
+  for (int b = 0; b < 256; ++b) {
+    char piece[8];
+    snprintf(piece, sizeof(piece), "<0x%02X>", b);
+    if (t.lookup(piece) >= 0) ++bytes_covered;
+  }
+  std::string shown;
+  for (const char ch : t.piece(longest)) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (u >= 0x20 && u < 0x7f && ch != '"' && ch != '\\') {
+      shown += ch;
+    } else {
+      char escape[8];
+      snprintf(escape, sizeof(escape), "\\x%02x", u);
+      shown += escape;
+    }
+  }
+  printf("vocabulary:  %d tokens (ids 0-2: <unk>, <s>, </s>)\n", vocab);
+  printf("longest:     token %d, %zu bytes: \"%s\" (header max_token_length %u)\n", longest,
+         t.piece(longest).size(), shown.c_str(), max_token_length);
+  printf("byte fallback: %d of 256 bytes have a <0xXX> token%s\n", bytes_covered,
+         bytes_covered == 256 ? " (any text encodes)" : "");
+  return Status::ok();
+}
+
+Outcome inspect_container(const LoadedModel& loaded, const InspectArgs& args) {
+  const ContainerHeader& h = loaded.container;
+  printf("file:        %s (%llu bytes)\n", args.model.c_str(), u64(loaded.file.bytes().size()));
+  printf("container:   llmcu pack version %u, %u bytes, checksums verified\n", h.version,
+         h.total_bytes);
+  printf("  model      %10u bytes at offset %u (crc32 %08x)\n", h.model_bytes, h.model_offset,
+         h.model_crc32);
+  printf("  tokenizer  %10u bytes at offset %u (crc32 %08x)\n", h.tokenizer_bytes,
+         h.tokenizer_offset, h.tokenizer_crc32);
+  printf("model part:\n");
+  print_model(loaded);
+  LLMCU_TRY_ASSIGN(const MemoryPlan plan, plan_memory(loaded.model, {args.seq_len, 0}));
+  print_plan(plan);
+  if (loaded.model.gguf != nullptr) {
+    printf("tokenizer part: none (the GGUF model's own vocabulary)\n");
+    return Outcome();
+  }
+  printf("tokenizer part:\n");
+  LLMCU_TRY(print_tokenizer(loaded.packed_tokenizer, args.model.c_str(),
+                            loaded.model.config.vocab_size));
+  return Outcome();
+}
+
+// Not a model: a tokenizer file, if it reads as one; else the model's error.
+Outcome inspect_tokenizer(const InspectArgs& args, const Status& model_error) {
+  Result<host::MappedFile> file = host::MappedFile::open(args.model);
+  if (!file.is_ok()) return model_error;
+  Result<int32_t> vocab = Tokenizer::count_tokens(file->bytes(), args.model.c_str());
+  if (!vocab.is_ok() || *vocab < 3) return model_error;
+  printf("file:        %s (%llu bytes)\n", args.model.c_str(), u64(file->bytes().size()));
+  printf("format:      llama2.c tokenizer (a vocabulary, not a model)\n");
+  LLMCU_TRY(print_tokenizer(file->bytes(), args.model.c_str(), *vocab));
+  return Outcome();
+}
+
+Outcome inspect(const InspectArgs& args) {
+  LoadOptions load;
+  load.check_finite = false;
+  Result<std::unique_ptr<LoadedModel>> loaded = load_model_file(args.model, load);
+  if (!loaded.is_ok()) return inspect_tokenizer(args, loaded.status());
+  if ((*loaded)->packed) return inspect_container(**loaded, args);
+  const Model& m = (*loaded)->model;
+  printf("file:        %s (%llu bytes)\n", args.model.c_str(), u64(m.file_bytes));
+  print_model(**loaded);
   LLMCU_TRY_ASSIGN(const MemoryPlan plan, plan_memory(m, {args.seq_len, 0}));
   print_plan(plan);
   return Outcome();
@@ -118,15 +220,17 @@ Outcome plan(const PlanArgs& args) {
     return Outcome::usage("--ram: '%s' is not a byte count (e.g. 1M, 512K, 2097152)",
                           args.ram.c_str());
   }
-  LLMCU_TRY_ASSIGN(std::unique_ptr<LoadedModel> loaded, load_model_file(args.model));
+  LoadOptions load;
+  load.check_finite = false;
+  LLMCU_TRY_ASSIGN(std::unique_ptr<LoadedModel> loaded, load_model_file(args.model, load));
   const Model& m = loaded->model;
   LLMCU_TRY_ASSIGN(const MemoryPlan plan, plan_memory(m, {args.seq_len, 0}));
   print_plan(plan);
   const size_t budget = ram_bytes > SIZE_MAX ? SIZE_MAX : static_cast<size_t>(ram_bytes);
-  printf("RAM budget:         %12zu bytes: the arena %s\n", budget,
+  printf("RAM budget:         %12llu bytes: the arena %s\n", u64(budget),
          plan.arena_bytes <= budget ? "fits" : "does NOT fit");
   if (plan.model_memory > 0) {
-    printf("                    with the model index (%zu bytes): %s\n", plan.model_memory,
+    printf("                    with the model index (%llu bytes): %s\n", u64(plan.model_memory),
            plan.ram_bytes() <= budget ? "fits" : "does NOT fit");
   }
   const int32_t longest = max_seq_len_for(m, budget);
@@ -162,11 +266,13 @@ void print_tensor_bytes(const Model& m, std::span<const uint8_t> file) {
                       {"w3", &w.w3, c.n_layers},
                       {"classifier", &w.classifier, c.shared_classifier ? 0 : 1}};
   printf("tensors (in place):\n");
-  const size_t norms = (2 * static_cast<size_t>(c.n_layers) + 1) * c.dim * sizeof(float);
-  printf("  %-16s %-6s %22s %12zu bytes\n", "rms norms", "f32", "", norms);
+  const unsigned long long norms =
+      (2 * static_cast<unsigned long long>(c.n_layers) + 1) * c.dim * sizeof(float);
+  printf("  %-16s %-6s %22s %12llu bytes\n", "rms norms", "f32", "", norms);
   if (w.bq.present()) {
-    const size_t biases = static_cast<size_t>(c.n_layers) * (c.dim + 2 * c.kv_dim()) * 4;
-    printf("  %-16s %-6s %22s %12zu bytes\n", "q/k/v biases", "f32", "", biases);
+    const unsigned long long biases =
+        static_cast<unsigned long long>(c.n_layers) * (c.dim + 2 * c.kv_dim()) * 4;
+    printf("  %-16s %-6s %22s %12llu bytes\n", "q/k/v biases", "f32", "", biases);
   }
   for (const Row& r : rows) {
     const Matrix& x = *r.matrix;
@@ -182,16 +288,17 @@ void print_tensor_bytes(const Model& m, std::span<const uint8_t> file) {
       printf("  %-16s shared with token_embedding\n", r.name);
       continue;
     }
-    printf("  %-16s %-6s %22s %12zu bytes\n", r.name, type, shape,
-           x.bytes_per_layer() * static_cast<size_t>(r.layers));
+    printf("  %-16s %-6s %22s %12llu bytes\n", r.name, type, shape,
+           u64(x.bytes_per_layer()) * static_cast<unsigned long long>(r.layers));
   }
 }
 
 Registration register_inspect(CLI::App& app) {
   auto args = std::make_shared<InspectArgs>();
-  CLI::App* cmd = app.add_subcommand("inspect", "format, config and memory plan of a model");
-  cmd->add_option("model", args->model, "checkpoint")->required();
-  cmd->add_option("--seq-len", args->seq_len, "context to plan for")->check(CLI::NonNegativeNumber);
+  CLI::App* cmd = app.add_subcommand(
+      "inspect", "format, config and memory plan of a model; a container's parts; a tokenizer");
+  cmd->add_option("model", args->model, "checkpoint, pack container or tokenizer")->required();
+  add_int_option(cmd, "--seq-len", &args->seq_len, 0, INT32_MAX, "context to plan for");
   return {cmd, [args] { return inspect(*args); }};
 }
 
@@ -202,7 +309,7 @@ Registration register_plan(CLI::App& app) {
   cmd->add_option("model", args->model, "checkpoint")->required();
   cmd->add_option("--ram", args->ram, "RAM budget for the arena, e.g. 1M, 512K, 2097152")
       ->required();
-  cmd->add_option("--seq-len", args->seq_len, "context to plan for")->check(CLI::NonNegativeNumber);
+  add_int_option(cmd, "--seq-len", &args->seq_len, 0, INT32_MAX, "context to plan for");
   return {cmd, [args] { return plan(*args); }};
 }
 

@@ -100,6 +100,10 @@ Outcome pack(const PackArgs& args) {
   const bool with_tokenizer = args.rest.size() == 2;
   const std::string& out = args.rest.back();
   LLMCU_TRY_ASSIGN(std::unique_ptr<LoadedModel> loaded, load_model_file(args.model));
+  if (loaded->packed) {
+    return Status::error(StatusCode::kInvalidArgument,
+                         "%s: is a container already; pack a bare checkpoint", args.model.c_str());
+  }
   const Model& model = loaded->model;
   if (model.gguf != nullptr && with_tokenizer) {
     return Outcome::usage("%s is a GGUF model and brings its own vocabulary: llmcu pack MODEL OUT",
@@ -124,7 +128,7 @@ Outcome pack(const PackArgs& args) {
   header.model_crc32 = crc32(model_bytes);
   header.tokenizer_crc32 = crc32(tokenizer_bytes);
   // Whole or not at all: OUT is either the old file or a complete container.
-  LLMCU_TRY(write_atomically(out, [&](FILE* f, const std::string&) {
+  LLMCU_TRY(write_atomically(out, header.total_bytes, [&](FILE* f, const std::string&) {
     return write_container(f, header, model_bytes, tokenizer_bytes);
   }));
   printf("wrote %s: %lu bytes\n", out.c_str(), static_cast<unsigned long>(header.total_bytes));

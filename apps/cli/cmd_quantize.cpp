@@ -18,6 +18,7 @@
 #include "llmcu/quantize.h"
 #include "mapped_file.h"
 #include "model_store.h"
+#include "options.h"
 #include "output_file.h"
 
 namespace llmcu::cli {
@@ -38,7 +39,7 @@ using ModelWriter = std::function<Result<QuantizeStats>(FILE*)>;
 Outcome write_checked(const QuantizeArgs& args, const Model& model, int32_t group_size,
                       uint64_t expected, const ModelWriter& writer) {
   QuantizeStats stats;
-  LLMCU_TRY(write_atomically(args.out, [&](FILE* f, const std::string& tmp) -> Status {
+  LLMCU_TRY(write_atomically(args.out, expected, [&](FILE* f, const std::string& tmp) -> Status {
     LLMCU_TRY_ASSIGN(stats, writer(f));
     if (stats.bytes_written != expected) {
       return Status::error(StatusCode::kIoError, "%s: wrote %llu bytes, expected %llu", tmp.c_str(),
@@ -133,7 +134,7 @@ Outcome quantize_to_gguf(const QuantizeArgs& args, const Model& model) {
     vocab = &vocabulary;
   }
   GgufExportReport report;
-  LLMCU_TRY(write_atomically(args.out, [&](FILE* f, const std::string&) -> Status {
+  LLMCU_TRY(write_atomically(args.out, 0, [&](FILE* f, const std::string&) -> Status {
     LLMCU_TRY_ASSIGN(report, write_model_gguf(model, type, vocab, f));
     return Status::ok();
   }));
@@ -174,11 +175,10 @@ Registration register_quantize(CLI::App& app) {
   cmd->add_option("in", args->in, "fp32 checkpoint (llama2.c version 0 or 1, llmcu, GGUF)")
       ->required();
   cmd->add_option("out", args->out, "int8 file to write")->required();
-  cmd->add_option("--group-size", args->group_size,
-                  "values per scale. llama2c-v2: must divide dim and hidden_dim (default: the "
-                  "largest power of two up to 64 that does); llmcu: any, rows are padded to "
-                  "whole groups (default 64)")
-      ->check(CLI::PositiveNumber);
+  add_int_option(cmd, "--group-size", &args->group_size, 1, kMaxGroupSize,
+                 "values per scale. llama2c-v2: must divide dim and hidden_dim (default: the "
+                 "largest power of two up to 64 that does); llmcu: any, rows are padded to "
+                 "whole groups (default 64)");
   cmd->add_option("--format", args->format, "output format: llama2c-v2, llmcu or gguf")
       ->check(CLI::IsMember({"llama2c-v2", "llmcu", "gguf"}))
       ->default_val("llama2c-v2");

@@ -68,11 +68,11 @@ void print_gguf_summary(const Model& m) {
                             : (s->add_bos != 0 ? "true" : "false"));
     }
   }
-  const ChatTemplate tmpl = model_chat_template(m);
+  const ChatTemplateKind tmpl = model_chat_template(m);
   const bool has_template = f.find("tokenizer.chat_template") != nullptr;
-  printf("chat template: %s\n", !has_template                 ? "none in the file"
-                                : tmpl == ChatTemplate::kNone ? "present, not one llmcu knows"
-                                                              : chat_template_name(tmpl));
+  printf("chat template: %s\n", !has_template                     ? "none in the file"
+                                : tmpl == ChatTemplateKind::kNone ? "present, not one llmcu knows"
+                                                                  : chat_template_name(tmpl));
   printf("model memory: %zu bytes (the file's index and per-layer tables, outside the arena)\n",
          m.memory_bytes);
 }

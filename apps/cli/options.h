@@ -1,4 +1,11 @@
-// Checks for option values that CLI11 alone would let through.
+// Numeric options checked where they are parsed. CLI11 alone converts "-1"
+// to 2^64 - 1 for an unsigned option, accepts NaN in a range check and
+// prints a 309-digit bound; every number an llmcu command takes goes through
+// these instead, with its own bounds, so no value that reaches a command can
+// overflow what it is used for. Errors read
+//   --threads must be between 0 and 256 (got -1)
+//   --steps: 'abc' is not a number
+// and are wrong usage (exit 2).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -7,9 +14,30 @@
 
 namespace llmcu::cli {
 
-// A whole number from 0 to 2^64 - 1. CLI11 converts "-1" and numbers past 64
-// bits to an unsigned option without complaint (both become 2^64 - 1).
-extern const CLI::Validator kUint64;
+// A whole number in [min, max] (digits, an optional sign; no fraction).
+CLI::Option* add_int_option(CLI::App* cmd, const std::string& names, int32_t* value, int32_t min,
+                            int32_t max, const std::string& help);
+CLI::Option* add_uint64_option(CLI::App* cmd, const std::string& names, uint64_t* value,
+                               const std::string& help);
+// A finite decimal number in [min, max]; "nan" is not a number, "inf" and
+// "1e309" are out of range.
+CLI::Option* add_real_option(CLI::App* cmd, const std::string& names, float* value, double min,
+                             double max, const std::string& help);
+
+// The checks above on their own, for numbers inside other values (such as
+// the fields of --shape): an empty string if `text` is a whole number in
+// [min, max] (stored in *out), else the message, naming it `name`.
+std::string parse_int(const std::string& name, const std::string& text, int64_t min, int64_t max,
+                      int64_t* out);
+
+// An option that names a file: "" is refused (an empty path would otherwise
+// read as "not given" and pick a default).
+CLI::Option* add_path_option(CLI::App* cmd, const std::string& names, std::string* value,
+                             const std::string& help);
+
+// Thread counts: 0 lets the command choose; more than this is refused (each
+// is an OS thread with its own stack, and past the CPU count they only wait).
+inline constexpr int32_t kMaxThreads = 256;
 
 // Byte counts such as 1M, 512K or 1048576; false if `text` is not one.
 bool parse_bytes(const std::string& text, uint64_t* out);

@@ -3,10 +3,12 @@
 # which builds the images in a fixture first.
 #
 # llmcu_mcu_app_tests(PREFIX <p> IMAGE <path> BOARD <qemu machine> SHARED_DIR <dir>
-#                     [WORK_DIR <dir>] [QUICK] [LABELS <l>...] [FIXTURES <f>...]
+#                     [WORK_DIR <dir>] [LOG_DIR <dir>] [QUICK] [LABELS <l>...] [FIXTURES <f>...]
 #                     [CONTAINER <good> <corrupted> <fixture that writes them>]
 #                     [INT8 <model> <expected text> <fixture that writes them>]
 #                     [GGUF <directory> <fixture that fills it>])
+#   LOG_DIR   where the counted runs (golden_greedy, int8_greedy) leave their output, for
+#             tools/readme_figures.py; they then set up the fixture <PREFIX>_logs
 #   QUICK     only the golden greedy run, the kernel self-test, one sampled case and one bad input
 #   FIXTURES  fixtures every test requires (e.g. the one that builds IMAGE)
 #   CONTAINER llmcu containers (`llmcu pack` of stories260K + tok512, and a copy with a damaged
@@ -22,7 +24,7 @@
 set(_LLMCU_MCU_APP_TESTS_DIR "${CMAKE_CURRENT_LIST_DIR}")
 
 function(llmcu_mcu_app_tests)
-  cmake_parse_arguments(A "QUICK" "PREFIX;IMAGE;BOARD;SHARED_DIR;WORK_DIR"
+  cmake_parse_arguments(A "QUICK" "PREFIX;IMAGE;BOARD;SHARED_DIR;WORK_DIR;LOG_DIR"
                         "LABELS;FIXTURES;CONTAINER;INT8;GGUF" ${ARGN})
   if(NOT A_WORK_DIR)
     set(A_WORK_DIR "${CMAKE_CURRENT_BINARY_DIR}/${A_PREFIX}_inputs")
@@ -30,9 +32,10 @@ function(llmcu_mcu_app_tests)
   set(dir "${_LLMCU_MCU_APP_TESTS_DIR}")
   set(models "${A_SHARED_DIR}/models")
 
-  # _test(<name> [STATUS n] [NO_ICOUNT] [EXPECT ere...] [ARGS program args...])
+  # _test(<name> [STATUS n] [NO_ICOUNT] [LOGGED] [EXPECT ere...] [ARGS program args...])
+  #   LOGGED: with LOG_DIR, the output goes to LOG_DIR/<prefix>_<name>.log too
   function(_test name)
-    cmake_parse_arguments(T "NO_ICOUNT" "STATUS" "EXPECT;ARGS;FIXTURES" ${ARGN})
+    cmake_parse_arguments(T "NO_ICOUNT;LOGGED" "STATUS" "EXPECT;ARGS;FIXTURES" ${ARGN})
     if(NOT DEFINED T_STATUS)
       set(T_STATUS 0)
     endif()
@@ -41,7 +44,11 @@ function(llmcu_mcu_app_tests)
       list(APPEND cmd --expect "${re}")
     endforeach()
     # A CPU fault or a runtime abort is never an acceptable way to fail.
-    list(APPEND cmd --reject "^fatal: " -- -M "${A_BOARD}" -t 60)
+    list(APPEND cmd --reject "^fatal: ")
+    if(T_LOGGED AND A_LOG_DIR)
+      list(APPEND cmd --log "${A_LOG_DIR}/${A_PREFIX}_${name}.log")
+    endif()
+    list(APPEND cmd -- -M "${A_BOARD}" -t 60)
     if(T_NO_ICOUNT)
       list(APPEND cmd --no-icount)
     endif()
@@ -51,10 +58,13 @@ function(llmcu_mcu_app_tests)
     if(fixtures)
       set_tests_properties(${A_PREFIX}_${name} PROPERTIES FIXTURES_REQUIRED "${fixtures}")
     endif()
+    if(T_LOGGED AND A_LOG_DIR)
+      set_tests_properties(${A_PREFIX}_${name} PROPERTIES FIXTURES_SETUP ${A_PREFIX}_logs)
+    endif()
   endfunction()
 
   # The benchmark case, counted with -icount: default arguments.
-  _test(golden_greedy EXPECT "golden: match .*llama2.c's text exactly" "instructions/token: [0-9]+"
+  _test(golden_greedy LOGGED EXPECT "golden: match .*llama2.c's text exactly" "instructions/token: [0-9]+"
         "arena \\+ stack high-water = [0-9]+ bytes .within the 1 MiB budget")
   _test(selftest NO_ICOUNT EXPECT ", 0 failed" ARGS --selftest)
   _test(golden_topp_seed42 NO_ICOUNT EXPECT "golden: match .*exactly"
@@ -86,7 +96,7 @@ function(llmcu_mcu_app_tests)
     list(GET A_INT8 2 fixture)
     # The benchmark case on int8 weights, counted with -icount (seq_len 511: the static arena
     # is planned for the fp32 model, and int8 activations need 256 bytes more at 512).
-    _test(int8_greedy FIXTURES ${fixture} EXPECT "expected text: match"
+    _test(int8_greedy LOGGED FIXTURES ${fixture} EXPECT "expected text: match"
           "int8 instructions/token: [0-9]+"
           ARGS -m "${int8_model}" -z "${models}/tok512.bin" --seq-len 511 --expect "${int8_text}")
   endif()

@@ -5,15 +5,17 @@
 #   --status N     the exit status the run must have (default 0)
 #   --expect ERE   a line of the output (stdout and stderr together) must match
 #   --reject ERE   no line may match
+#   --log FILE     also write the output to FILE (tools/readme_figures.py reads the figures there)
 # An argument "@EMPTY@" after -- is passed on as an empty string (CTest drops empty ones).
 set -uo pipefail
 
-status=0 expects=() rejects=()
+status=0 expects=() rejects=() log=
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --status) status=$2; shift 2 ;;
     --expect) expects+=("$2"); shift 2 ;;
     --reject) rejects+=("$2"); shift 2 ;;
+    --log) log=$2; shift 2 ;;
     --) shift; break ;;
     *) echo "qemu_check.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -28,6 +30,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=$("$here/run_qemu.sh" "${args[@]}" 2>&1)
 rc=$?
 printf '%s\n' "$out"
+if [[ -n $log ]]; then
+  mkdir -p "$(dirname "$log")"
+  printf '%s\n' "$out" >"$log"
+fi
 fail=0
 if [[ $rc -ne $status ]]; then
   echo "qemu_check: exit status $rc, expected $status"

@@ -9,6 +9,11 @@
 // encode it with the vocabulary's special tokens parsed (TextTokenizer does).
 // BOS is not part of it (the tokenizer adds it), except the <s> that the
 // Llama 2 "sys-bos" variant puts before every later turn.
+//
+// This is the GGUF side: recognizing a file's template and laying out a
+// whole conversation of role-tagged turns (ChatTurn). llmcu/chat.h's
+// ChatTemplate/ChatFormat render llama2.c's Llama 2 chat turn by turn for
+// the Chat loop; a chat mode for GGUF models maps a ChatTemplateKind onto it.
 #pragma once
 
 #include <cstddef>
@@ -20,7 +25,7 @@
 
 namespace llmcu {
 
-enum class ChatTemplate : uint8_t {
+enum class ChatTemplateKind : uint8_t {
   kNone,            // no template, or one llmcu does not know
   kChatML,          // <|im_start|>ROLE\nTEXT<|im_end|>\n (SmolLM2, Qwen2)
   kLlama2,          // [INST] TEXT [/INST]REPLY</s>; a system text is a plain first line
@@ -31,22 +36,22 @@ enum class ChatTemplate : uint8_t {
   kZephyr,          // <|ROLE|>\nTEXT<|endoftext|>\n (TinyLlama chat)
 };
 // "chatml", "llama2", "llama2-sys", ..., as llama.cpp names them; "none".
-const char* chat_template_name(ChatTemplate tmpl);
+const char* chat_template_name(ChatTemplateKind tmpl);
 
 // The template of a Jinja source or of a name (chat_template_name's, as
 // llama.cpp accepts them): markers decide, in llama.cpp's order, so a
 // template llama.cpp takes for another kind (Phi-3's <|assistant|> and
 // <|end|>, Mistral's [AVAILABLE_TOOLS], ...) is kNone here, not a lookalike.
-ChatTemplate detect_chat_template(std::string_view text);
+ChatTemplateKind detect_chat_template(std::string_view text);
 
 // A model's template: a GGUF file's tokenizer.chat_template, kNone when it
 // has none (llama2.c files carry none: their chat mode is Llama 2's).
-ChatTemplate model_chat_template(const Model& model);
+ChatTemplateKind model_chat_template(const Model& model);
 
 enum class ChatRole : uint8_t { kSystem, kUser, kAssistant };
 const char* chat_role_name(ChatRole role);  // "system", "user", "assistant"
 
-struct ChatMessage {
+struct ChatTurn {
   ChatRole role = ChatRole::kUser;
   std::string_view content;
 };
@@ -61,7 +66,7 @@ struct ChatMessage {
 // that keeps its KV cache feeds each new turn alone. (Render the history
 // without add_assistant when cutting it this way; the reply the model wrote
 // stands in for the assistant text and its end marker.)
-size_t render_chat(ChatTemplate tmpl, std::span<const ChatMessage> messages, bool add_assistant,
+size_t render_chat(ChatTemplateKind tmpl, std::span<const ChatTurn> messages, bool add_assistant,
                    std::span<char> out, size_t first = 0);
 
 }  // namespace llmcu

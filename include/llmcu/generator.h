@@ -4,6 +4,7 @@
 // generations back to back (each starts from position 0).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -25,6 +26,11 @@ struct GenerateOptions {
   float temperature = 1.0f;  // 0: greedy
   float topp = 0.9f;         // nucleus mass; <= 0 or >= 1: plain multinomial
   uint64_t seed = 0;         // 0: take one from the platform's entropy source
+  int32_t top_k = 0;         // keep the k most probable tokens; 0: all (llama2.c)
+  // Checked before every position: once true, the generation ends there (a
+  // signal handler or another thread may set it; a sink may set it to stop
+  // at a stop string).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct GenerationStats {
@@ -38,6 +44,7 @@ struct GenerationStats {
   // since the first one finished.
   double tokens_per_s = 0.0;
   size_t arena_bytes = 0;
+  bool cancelled = false;  // ended by GenerateOptions::cancel
 };
 
 // Receives each printable piece of text as it is produced.
@@ -65,14 +72,21 @@ class Generator {
                                   std::span<uint8_t> arena, Executor* executor,
                                   std::span<uint8_t> kv_cache_memory = {});
 
+  // Like llama2.c, a prompt longer than the steps (or the context) is fed as
+  // far as they reach, each forced token printed, and nothing is sampled.
+  // Logits that are not finite (a model whose numbers overflow) end it with
+  // an error instead of text.
   Result<GenerationStats> generate(const GenerateOptions& options, PieceSink sink, void* user);
 
   // Encodes `text` into the session's prompt memory, with BOS when the
-  // vocabulary adds one; a prompt of no tokens is BOS alone.
+  // vocabulary adds one (which may hold more tokens than the context); a
+  // prompt of no tokens is BOS alone.
   Result<std::span<const int32_t>> encode_prompt(std::string_view text);
 
   const TextTokenizer& tokenizer() const { return tokenizer_; }
+  TextTokenizer& tokenizer() { return tokenizer_; }  // decode() uses its piece buffer
   Transformer& transformer() { return transformer_; }
+  Sampler& sampler() { return sampler_; }
   const MemoryPlan& plan() const { return plan_; }
 
  private:

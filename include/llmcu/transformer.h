@@ -65,6 +65,9 @@ class Transformer {
 
   const Model& model() const { return *model_; }
   int32_t seq_len() const { return seq_len_; }
+  // After forward(): the final normalised hidden state, (dim) floats, the
+  // classifier's input (fp32 even in an int8 model).
+  const float* hidden_state() const { return b_.x; }
 
  private:
   // Runs fn(job, t) for t in [0, chunks), through the executor when chunks > 1.

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "llmcu/status.h"
@@ -74,5 +75,9 @@ struct IdWriter {
     return Status::ok();
   }
 };
+
+// The GGUF tokenizers' encode() preconditions: a text under 256 MiB (their
+// offsets are 28-bit) and `needed` bytes of int32-aligned work memory.
+Status check_encode_inputs(std::string_view text, std::span<const uint8_t> work, size_t needed);
 
 }  // namespace llmcu

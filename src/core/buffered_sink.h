@@ -84,7 +84,11 @@ inline void put_quantized(BufferedSink& out, const float* x, int32_t n, float sc
     const int32_t k_end = n - i < 64 ? n - i : 64;
     for (int32_t k = 0; k < k_end; ++k) {
       const float v = x[i + k];
-      const auto qv = static_cast<int8_t>(scale == 0.0f ? 0.0f : roundf(v / scale));
+      // With a denormal group maximum, wmax / 127 is rounded so coarsely
+      // that v / scale can exceed 127.5: clamp, or 128 would wrap to -128.
+      float r = scale == 0.0f ? 0.0f : roundf(v / scale);
+      r = r > 127.0f ? 127.0f : (r < -127.0f ? -127.0f : r);
+      const auto qv = static_cast<int8_t>(r);
       q[k] = qv;
       const float err = fabsf(static_cast<float>(qv) * scale - v);
       if (err > stats->max_abs_error) {

@@ -24,15 +24,15 @@ std::string_view trim(std::string_view s) {
 
 constexpr struct {
   const char* name;
-  ChatTemplate tmpl;
+  ChatTemplateKind tmpl;
 } kNames[] = {
-    {"chatml", ChatTemplate::kChatML},
-    {"llama2", ChatTemplate::kLlama2},
-    {"llama2-sys", ChatTemplate::kLlama2Sys},
-    {"llama2-sys-bos", ChatTemplate::kLlama2SysBos},
-    {"llama2-sys-strip", ChatTemplate::kLlama2SysStrip},
-    {"llama3", ChatTemplate::kLlama3},
-    {"zephyr", ChatTemplate::kZephyr},
+    {"chatml", ChatTemplateKind::kChatML},
+    {"llama2", ChatTemplateKind::kLlama2},
+    {"llama2-sys", ChatTemplateKind::kLlama2Sys},
+    {"llama2-sys-bos", ChatTemplateKind::kLlama2SysBos},
+    {"llama2-sys-strip", ChatTemplateKind::kLlama2SysStrip},
+    {"llama3", ChatTemplateKind::kLlama3},
+    {"zephyr", ChatTemplateKind::kZephyr},
 };
 
 // Appends to a caller buffer, counting what does not fit.
@@ -57,11 +57,11 @@ class Output {
   bool on_ = true;
 };
 
-void render_llama2(ChatTemplate tmpl, std::span<const ChatMessage> messages, Output& out,
+void render_llama2(ChatTemplateKind tmpl, std::span<const ChatTurn> messages, Output& out,
                    size_t first) {
-  const bool system_block = tmpl != ChatTemplate::kLlama2;
-  const bool bos_inside = tmpl == ChatTemplate::kLlama2SysBos;
-  const bool strip = tmpl == ChatTemplate::kLlama2SysStrip;
+  const bool system_block = tmpl != ChatTemplateKind::kLlama2;
+  const bool bos_inside = tmpl == ChatTemplateKind::kLlama2SysBos;
+  const bool strip = tmpl == ChatTemplateKind::kLlama2SysStrip;
   // The first turn's [INST] opens the text (BOS comes from the tokenizer); no
   // messages, no text (llama.cpp writes a lone "[INST] ").
   if (messages.empty()) return;
@@ -70,7 +70,7 @@ void render_llama2(ChatTemplate tmpl, std::span<const ChatMessage> messages, Out
   bool inside_turn = true;
   for (size_t i = 0; i < messages.size(); ++i) {
     out.enable(i >= first);
-    const ChatMessage& m = messages[i];
+    const ChatTurn& m = messages[i];
     const std::string_view content = strip ? trim(m.content) : m.content;
     if (!inside_turn) {
       inside_turn = true;
@@ -102,7 +102,7 @@ void render_llama2(ChatTemplate tmpl, std::span<const ChatMessage> messages, Out
 
 }  // namespace
 
-const char* chat_template_name(ChatTemplate tmpl) {
+const char* chat_template_name(ChatTemplateKind tmpl) {
   for (const auto& n : kNames) {
     if (n.tmpl == tmpl) return n.name;
   }
@@ -118,67 +118,68 @@ const char* chat_role_name(ChatRole role) {
   return "user";
 }
 
-ChatTemplate detect_chat_template(std::string_view text) {
+ChatTemplateKind detect_chat_template(std::string_view text) {
   for (const auto& n : kNames) {
     if (text == n.name) return n.tmpl;
   }
   auto has = [text](std::string_view marker) { return contains(text, marker); };
-  if (has("<|im_start|>")) return has("<|im_sep|>") ? ChatTemplate::kNone : ChatTemplate::kChatML;
+  if (has("<|im_start|>"))
+    return has("<|im_sep|>") ? ChatTemplateKind::kNone : ChatTemplateKind::kChatML;
   if (text.substr(0, 7) == "mistral" || has("[INST]")) {
     // Mistral's own layouts (v1, v3, v7) are not Llama 2's.
     if (has("[SYSTEM_PROMPT]") || has("' [INST] ' + system_message") || has("[AVAILABLE_TOOLS]")) {
-      return ChatTemplate::kNone;
+      return ChatTemplateKind::kNone;
     }
-    if (has("content.strip()")) return ChatTemplate::kLlama2SysStrip;
-    if (has("bos_token + '[INST]")) return ChatTemplate::kLlama2SysBos;
-    return has("<<SYS>>") ? ChatTemplate::kLlama2Sys : ChatTemplate::kLlama2;
+    if (has("content.strip()")) return ChatTemplateKind::kLlama2SysStrip;
+    if (has("bos_token + '[INST]")) return ChatTemplateKind::kLlama2SysBos;
+    return has("<<SYS>>") ? ChatTemplateKind::kLlama2Sys : ChatTemplateKind::kLlama2;
   }
   // Phi-3, Falcon 3 and GLM-Edge come before Zephyr and share its markers.
-  if (has("<|assistant|>") && (has("<|end|>") || has("<|user|>"))) return ChatTemplate::kNone;
-  if (has("<|user|>") && has("<|endoftext|>")) return ChatTemplate::kZephyr;
+  if (has("<|assistant|>") && (has("<|end|>") || has("<|user|>"))) return ChatTemplateKind::kNone;
+  if (has("<|user|>") && has("<|endoftext|>")) return ChatTemplateKind::kZephyr;
   // Layouts llama.cpp tries before Llama 3 whose markers could meet its own.
   if (has("bos_token + message['role']") || has("<start_of_turn>") ||
       has("'\\n\\nAssistant: ' + eos_token") || has("GPT4 Correct ") ||
       (has("USER: ") && has("ASSISTANT: ")) || (has("### Instruction:") && has("<|EOT|>")) ||
       (has("<|START_OF_TURN_TOKEN|>") && has("<|USER_TOKEN|>"))) {
-    return ChatTemplate::kNone;
+    return ChatTemplateKind::kNone;
   }
-  if (has("<|start_header_id|>") && has("<|end_header_id|>")) return ChatTemplate::kLlama3;
-  return ChatTemplate::kNone;
+  if (has("<|start_header_id|>") && has("<|end_header_id|>")) return ChatTemplateKind::kLlama3;
+  return ChatTemplateKind::kNone;
 }
 
-ChatTemplate model_chat_template(const Model& model) {
-  if (model.gguf == nullptr) return ChatTemplate::kNone;
+ChatTemplateKind model_chat_template(const Model& model) {
+  if (model.gguf == nullptr) return ChatTemplateKind::kNone;
   Result<std::string_view> text = model.gguf->get_string("tokenizer.chat_template", "");
-  return text.is_ok() ? detect_chat_template(*text) : ChatTemplate::kNone;
+  return text.is_ok() ? detect_chat_template(*text) : ChatTemplateKind::kNone;
 }
 
-size_t render_chat(ChatTemplate tmpl, std::span<const ChatMessage> messages, bool add_assistant,
+size_t render_chat(ChatTemplateKind tmpl, std::span<const ChatTurn> messages, bool add_assistant,
                    std::span<char> out_memory, size_t first) {
   Output out(out_memory);
   switch (tmpl) {
-    case ChatTemplate::kNone: return 0;
-    case ChatTemplate::kLlama2:
-    case ChatTemplate::kLlama2Sys:
-    case ChatTemplate::kLlama2SysBos:
-    case ChatTemplate::kLlama2SysStrip:
+    case ChatTemplateKind::kNone: return 0;
+    case ChatTemplateKind::kLlama2:
+    case ChatTemplateKind::kLlama2Sys:
+    case ChatTemplateKind::kLlama2SysBos:
+    case ChatTemplateKind::kLlama2SysStrip:
       render_llama2(tmpl, messages, out, first);
       return out.length();  // the reply follows [/INST] directly
-    case ChatTemplate::kChatML:
-    case ChatTemplate::kLlama3:
-    case ChatTemplate::kZephyr: break;
+    case ChatTemplateKind::kChatML:
+    case ChatTemplateKind::kLlama3:
+    case ChatTemplateKind::kZephyr: break;
   }
   for (size_t i = 0; i < messages.size(); ++i) {
     out.enable(i >= first);
     const std::string_view role = chat_role_name(messages[i].role);
     const std::string_view content = messages[i].content;
-    if (tmpl == ChatTemplate::kChatML) {
+    if (tmpl == ChatTemplateKind::kChatML) {
       out.put("<|im_start|>");
       out.put(role);
       out.put("\n");
       out.put(content);
       out.put("<|im_end|>\n");
-    } else if (tmpl == ChatTemplate::kLlama3) {
+    } else if (tmpl == ChatTemplateKind::kLlama3) {
       out.put("<|start_header_id|>");
       out.put(role);
       out.put("<|end_header_id|>\n\n");
@@ -194,9 +195,10 @@ size_t render_chat(ChatTemplate tmpl, std::span<const ChatMessage> messages, boo
   }
   out.enable(true);
   if (add_assistant) {
-    out.put(tmpl == ChatTemplate::kChatML   ? "<|im_start|>assistant\n"
-            : tmpl == ChatTemplate::kLlama3 ? "<|start_header_id|>assistant<|end_header_id|>\n\n"
-                                            : "<|assistant|>\n");
+    out.put(tmpl == ChatTemplateKind::kChatML ? "<|im_start|>assistant\n"
+            : tmpl == ChatTemplateKind::kLlama3
+                ? "<|start_header_id|>assistant<|end_header_id|>\n\n"
+                : "<|assistant|>\n");
   }
   return out.length();
 }

@@ -1,5 +1,6 @@
 #include "llmcu/evaluate.h"
 
+#include "llmcu/model_check.h"
 #include "llmcu/tokenizer.h"
 
 namespace llmcu {
@@ -18,8 +19,12 @@ Result<EvalStats> evaluate_tokens(Transformer& t, std::span<const int32_t> token
                                   void* user) {
   const int32_t vocab = t.model().config.vocab_size;
   const int32_t seq_len = t.seq_len();
-  if (tokens.empty()) {
-    return Status::error(StatusCode::kInvalidArgument, "no tokens to evaluate");
+  if (tokens.size() < 2) {
+    return Status::error(StatusCode::kInvalidArgument,
+                         "%llu token%s: nothing to score (each token is scored under the logits "
+                         "after the one before it, so it takes at least two)",
+                         static_cast<unsigned long long>(tokens.size()),
+                         tokens.size() == 1 ? "" : "s");
   }
   if (tokens.size() > static_cast<size_t>(INT32_MAX)) {
     return Status::error(StatusCode::kOutOfRange, "too many tokens to evaluate");
@@ -58,6 +63,7 @@ Result<EvalStats> evaluate_tokens(Transformer& t, std::span<const int32_t> token
         return Status::error(StatusCode::kOutOfRange, "forward failed at position %ld",
                              static_cast<long>(pos));
       }
+      LLMCU_TRY(check_forward_finite(t, logits, next));
       if (sink != nullptr) LLMCU_TRY(sink(user, next, logits, vocab));
       if (next + 1 < n) {
         stats.nll_sum += negative_log_likelihood(logits, vocab, tokens[next + 1]);

@@ -1,5 +1,6 @@
 #include "llmcu/generator.h"
 
+#include "llmcu/model_check.h"
 #include "llmcu/platform.h"
 #include "session_layout.h"
 
@@ -58,11 +59,6 @@ Result<std::span<const int32_t>> Generator::encode_prompt(std::string_view text)
     *first = tokenizer_.bos();
     ids = std::span<const int32_t>(first, 1);
   }
-  if (ids.size() > static_cast<size_t>(plan_.seq_len)) {
-    return Status::error(StatusCode::kOutOfRange,
-                         "prompt is %ld tokens, longer than the context of %ld positions",
-                         static_cast<long>(ids.size()), static_cast<long>(plan_.seq_len));
-  }
   return ids;
 }
 
@@ -84,7 +80,7 @@ Result<GenerationStats> Generator::generate(const GenerateOptions& options, Piec
   stats.prompt_tokens = n_prompt;
   stats.arena_bytes = plan_.arena_bytes;
   stats.seed = options.seed != 0 ? options.seed : platform::entropy_u64();
-  sampler_.configure(options.temperature, options.topp, stats.seed);
+  sampler_.configure(options.temperature, options.topp, stats.seed, options.top_k);
 
   // Position 0 starts a new story: the cache entries past it are rewritten
   // before they are read, so a reset needs no clearing.
@@ -92,7 +88,16 @@ Result<GenerationStats> Generator::generate(const GenerateOptions& options, Piec
   int32_t pos = 0;
   uint64_t first_done_us = 0;
   while (pos < steps) {
+    if (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed)) {
+      stats.cancelled = true;
+      break;
+    }
     float* logits = transformer_.forward(token, pos);
+    if (logits == nullptr) {
+      return Status::error(StatusCode::kOutOfRange, "forward failed at position %ld",
+                           static_cast<long>(pos));
+    }
+    LLMCU_TRY(check_forward_finite(transformer_, logits, pos));
     int32_t next;
     const bool forced = pos < n_prompt - 1;
     if (forced) {
@@ -104,7 +109,7 @@ Result<GenerationStats> Generator::generate(const GenerateOptions& options, Piec
     }
     ++pos;
     // A prompt may hold stop tokens (a chat template's end of turn); only a
-    // sampled one ends the generation.
+    // sampled one ends the generation (for llama2.c's vocabulary: BOS).
     if (!forced && tokenizer_.ends_generation(next)) break;
     if (next < 0 || next >= tokenizer_.vocab_size()) break;  // NaN logits in a broken model
     const std::string_view piece = tokenizer_.printable(tokenizer_.decode(token, next));

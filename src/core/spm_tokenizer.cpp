@@ -167,19 +167,7 @@ Status SpmTokenizer::encode_fragment(std::string_view raw, bool space_prefix,
 Status SpmTokenizer::encode(std::string_view text, bool add_special, bool parse_special,
                             std::span<uint8_t> work, std::span<int32_t> ids, int32_t* n_ids) const {
   *n_ids = 0;
-  if (text.size() > 0x0FFFFFFF) {
-    return Status::error(StatusCode::kOutOfRange, "text of %llu bytes: at most 256 MiB encode",
-                         static_cast<unsigned long long>(text.size()));
-  }
-  if (work.size() < encode_work_bytes(text.size()) ||
-      reinterpret_cast<uintptr_t>(work.data()) % alignof(int32_t) != 0) {
-    return Status::error(StatusCode::kResourceExhausted,
-                         "encoding %llu bytes of text needs %llu aligned bytes of work memory, "
-                         "got %llu",
-                         static_cast<unsigned long long>(text.size()),
-                         static_cast<unsigned long long>(encode_work_bytes(text.size())),
-                         static_cast<unsigned long long>(work.size()));
-  }
+  LLMCU_TRY(check_encode_inputs(text, work, encode_work_bytes(text.size())));
   auto* fragments = reinterpret_cast<Fragment*>(work.data());
   const size_t fragment_bytes = sizeof(Fragment) * SpecialTokens::max_fragments(text.size());
   const std::span<uint8_t> rest = work.subspan(fragment_bytes);

@@ -116,4 +116,20 @@ int32_t SpecialTokens::partition(std::string_view text, bool parse_special,
   return 0;
 }
 
+Status check_encode_inputs(std::string_view text, std::span<const uint8_t> work, size_t needed) {
+  if (text.size() > 0x0FFFFFFF) {
+    return Status::error(StatusCode::kOutOfRange, "text of %llu bytes: at most 256 MiB encode",
+                         static_cast<unsigned long long>(text.size()));
+  }
+  if (work.size() < needed || reinterpret_cast<uintptr_t>(work.data()) % alignof(int32_t) != 0) {
+    return Status::error(StatusCode::kResourceExhausted,
+                         "encoding %llu bytes of text needs %llu aligned bytes of work memory, "
+                         "got %llu",
+                         static_cast<unsigned long long>(text.size()),
+                         static_cast<unsigned long long>(needed),
+                         static_cast<unsigned long long>(work.size()));
+  }
+  return Status::ok();
+}
+
 }  // namespace llmcu

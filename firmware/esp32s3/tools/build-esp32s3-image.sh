@@ -36,7 +36,11 @@ JOBS=${JOBS:-2}
 if [[ -z "${PYTHON:-}" ]]; then
   if [[ -n "${IDF_PYTHON_ENV_PATH:-}" ]]; then PYTHON=$IDF_PYTHON_ENV_PATH/bin/python; else PYTHON=python3; fi
 fi
-fail() { echo "build-esp32s3-image: $*" >&2; exit 1; }
+fail() {
+  echo "build-esp32s3-image: $*" >&2
+  echo "build-esp32s3-image: failed: $*"
+  exit 1
+}
 [[ -f "$IDF/tools/cmake/project.cmake" ]] || fail "$IDF is not an ESP-IDF checkout"
 command -v xtensa-esp32s3-elf-gcc > /dev/null || fail "no xtensa-esp32s3-elf-gcc on PATH"
 export IDF_PATH=$IDF
@@ -78,3 +82,4 @@ done
 echo "== sizes:"
 "$PYTHON" -m esp_idf_size "$WORK/llmcu_esp32s3.map" 2>/dev/null ||
   xtensa-esp32s3-elf-size -A "$WORK/llmcu_esp32s3.elf"
+echo "build-esp32s3-image: built: bootloader, partition table, app ($(stat -c %s "$WORK/llmcu_esp32s3.bin") bytes); $(grep -c 'warning:' "$WORK/build.log" || true) warnings; in $WORK"

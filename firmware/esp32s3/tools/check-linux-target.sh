@@ -43,7 +43,11 @@ if [[ -z "${PYTHON:-}" ]]; then
   if [[ -n "${IDF_PYTHON_ENV_PATH:-}" ]]; then PYTHON=$IDF_PYTHON_ENV_PATH/bin/python; else PYTHON=python3; fi
 fi
 
-fail() { echo "check-linux-target: $*" >&2; exit 1; }
+fail() {
+  echo "check-linux-target: $*" >&2
+  echo "linux target: 0 passed, 1 failed (stopped before the runs: $*)"
+  exit 1
+}
 [[ -f "$IDF/tools/cmake/project.cmake" ]] || fail "$IDF is not an ESP-IDF checkout"
 for f in models/stories260K.bin models/tok512.bin golden/cases.json; do
   [[ -f "$SHARED/$f" ]] || fail "no $SHARED/$f (set LLMCU_SHARED_DIR)"

@@ -34,19 +34,14 @@ using ggml::kBlockValues;
 using ggml::kQ4_0BlockBytes;
 using ggml::kQ8_0BlockBytes;
 using ggml::kQsOffset;
-
-inline uint16_t load_half_bits(const uint8_t* p) {
-  uint16_t h;
-  memcpy(&h, p, sizeof h);
-  return h;
-}
+using ggml::load_fp16_bits;
 
 inline float32x4_t halves_to_floats(uint16x4_t h) {
   return vcvt_f32_f16(vreinterpret_f16_u16(h));
 }
 
 inline float load_half(const uint8_t* p) {
-  return vgetq_lane_f32(halves_to_floats(vdup_n_u16(load_half_bits(p))), 0);
+  return vgetq_lane_f32(halves_to_floats(vdup_n_u16(load_fp16_bits(p))), 0);
 }
 
 inline int8x16_t load16(const uint8_t* p) {
@@ -108,10 +103,10 @@ void block_rows(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, i
       const int32_t sum_x = vaddlvq_s8(x0) + vaddlvq_s8(x1);
       dots = vsubq_s32(dots, vdupq_n_s32(8 * sum_x));
     }
-    uint16x4_t halves = vdup_n_u16(load_half_bits(row[0] + at));
-    halves = vset_lane_u16(load_half_bits(row[1] + at), halves, 1);
-    halves = vset_lane_u16(load_half_bits(row[2] + at), halves, 2);
-    halves = vset_lane_u16(load_half_bits(row[3] + at), halves, 3);
+    uint16x4_t halves = vdup_n_u16(load_fp16_bits(row[0] + at));
+    halves = vset_lane_u16(load_fp16_bits(row[1] + at), halves, 1);
+    halves = vset_lane_u16(load_fp16_bits(row[2] + at), halves, 2);
+    halves = vset_lane_u16(load_fp16_bits(row[3] + at), halves, 3);
     const float32x4_t wd = halves_to_floats(halves);
     const float xd = load_half(xb);
     const float32x4_t fdots = vcvtq_f32_s32(dots);  // exact: |dot| < 2^24

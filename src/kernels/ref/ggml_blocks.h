@@ -106,10 +106,15 @@ inline uint16_t f32_to_fp16(float f) {
   return static_cast<uint16_t>(sign | h);
 }
 
-inline float load_fp16(const uint8_t* p) {
+// The fp16 at any address (scales sit 2 bytes into 34- and 18-byte blocks).
+inline uint16_t load_fp16_bits(const uint8_t* p) {
   uint16_t h;
   memcpy(&h, p, sizeof(h));
-  return fp16_to_f32(h);
+  return h;
+}
+
+inline float load_fp16(const uint8_t* p) {
+  return fp16_to_f32(load_fp16_bits(p));
 }
 
 }  // namespace llmcu::kernels::ggml

@@ -43,7 +43,11 @@ void quantize_q8(int8_t* q, float* scales, const float* x, int32_t n, int32_t gr
       continue;
     }
     for (int32_t i = 0; i < len; ++i) {
-      qg[i] = static_cast<int8_t>(roundf(xg[i] / scale));
+      // NaN (an activation that overflowed) has no int8 value; converting
+      // it would be undefined. 0 keeps going; the caller sees the NaN in the
+      // fp32 hidden state (check_forward_finite).
+      const float r = roundf(xg[i] / scale);
+      qg[i] = r == r ? static_cast<int8_t>(r) : 0;
     }
   }
 }

@@ -228,6 +228,46 @@ void check_dot_axpy(Context& ctx) {
   }
 }
 
+// The scratch of one matvec case over `rows` rows: got and want have a float
+// past the last row (it must stay untouched), pieces and bound one per row.
+// All null when the scratch ran out.
+struct MatvecOutputs {
+  float* got = nullptr;
+  float* want = nullptr;
+  float* pieces = nullptr;
+  float* bound = nullptr;
+};
+
+inline MatvecOutputs take_matvec_outputs(Context& ctx, int32_t rows) {
+  const auto n = static_cast<size_t>(rows);
+  MatvecOutputs o{ctx.take<float>(n + 1), ctx.take<float>(n + 1), ctx.take<float>(n),
+                  ctx.take<float>(n)};
+  if (o.bound == nullptr) return {};
+  return o;
+}
+
+// What every matvec must do, given run(out, begin, end) for the family and
+// run_ref for the reference: rows [1, rows) as the reference gives them
+// (within `bound` unless the kernel is exact), nothing written outside them,
+// and every row the same bits when the rows are split into ranges of `step`.
+template <class Run, class RunRef>
+void expect_matvec(Context& ctx, const char* family, const char* name, const char* shape,
+                   int32_t rows, int32_t step, const MatvecOutputs& o, const float* bound, Run run,
+                   RunRef run_ref) {
+  for (int32_t i = 0; i <= rows; ++i) o.got[i] = o.want[i] = -7.0f;
+  const int32_t begin = rows > 1 ? 1 : 0;
+  run(o.got, begin, rows);
+  run_ref(o.want, begin, rows);
+  ctx.expect(family, name, shape, o.got, o.want, bound, static_cast<size_t>(rows));
+  char what[64];
+  snprintf(what, sizeof what, "%s wrote outside its rows", name);
+  ctx.expect_true(o.got[rows] == -7.0f && (rows == 1 || o.got[0] == -7.0f), family, what, shape);
+  for (int32_t b = 0; b < rows; b += step) run(o.pieces, b, b + step < rows ? b + step : rows);
+  run(o.got, 0, rows);
+  snprintf(what, sizeof what, "%s in row ranges of %d", name, static_cast<int>(step));
+  ctx.expect(family, what, shape, o.pieces, o.got, nullptr, static_cast<size_t>(rows));
+}
+
 template <class F>
 void check_matvec_f32(Context& ctx) {
   // Around the 8/16-float blocks, the 256/384 register limits (AVX-512) and
@@ -241,37 +281,24 @@ void check_matvec_f32(Context& ctx) {
       const size_t n = static_cast<size_t>(rows) * static_cast<size_t>(cols);
       float* w = ctx.take<float>(n + 1);
       float* x = ctx.take<float>(cols);
-      float* got = ctx.take<float>(rows + 1);
-      float* want = ctx.take<float>(rows + 1);
-      float* pieces = ctx.take<float>(rows);
-      float* bound = ctx.take<float>(rows);
-      if (bound == nullptr) {
+      const MatvecOutputs o = take_matvec_outputs(ctx, rows);
+      if (o.bound == nullptr) {
         ctx.skip();
         continue;
       }
       ++w;  // rows 4 bytes past alignment
       ctx.fill(w, n, 0.5f);
       ctx.fill(x, cols, 2.0f);
-      for (int32_t i = 0; i <= rows; ++i) got[i] = want[i] = -7.0f;
-      // Rows [1, rows) only: the first and the one past the end stay as they were.
-      F::matvec_f32(got, w, x, cols, rows > 1 ? 1 : 0, rows);
-      ref::matvec_f32(want, w, x, cols, rows > 1 ? 1 : 0, rows);
       for (int32_t r = 0; r < rows; ++r) {
-        bound[r] = sum_bound(w + static_cast<size_t>(r) * cols, x, cols);
+        o.bound[r] = sum_bound(w + static_cast<size_t>(r) * cols, x, cols);
       }
       const Shape s = shape("%d x %d, rows from %d, unaligned", static_cast<int>(rows),
                             static_cast<int>(cols), rows > 1 ? 1 : 0);
-      ctx.expect(F::kName, "matvec_f32", s.text, got, want,
-                 bounds_unless_exact<F>(Kernel::kMatvecF32, bound), rows);
-      ctx.expect_true(got[rows] == -7.0f && (rows == 1 || got[0] == -7.0f), F::kName,
-                      "matvec_f32 wrote outside its rows", s.text);
-      // Every row the same bits in any split.
-      for (int32_t begin = 0; begin < rows; begin += 3) {
-        F::matvec_f32(pieces, w, x, cols, begin, begin + 3 < rows ? begin + 3 : rows);
-      }
-      F::matvec_f32(got, w, x, cols, 0, rows);
-      ctx.expect(F::kName, "matvec_f32 split into row ranges of 3", s.text, pieces, got, nullptr,
-                 rows);
+      expect_matvec(
+          ctx, F::kName, "matvec_f32", s.text, rows, 3, o,
+          bounds_unless_exact<F>(Kernel::kMatvecF32, o.bound),
+          [&](float* out, int32_t b, int32_t e) { F::matvec_f32(out, w, x, cols, b, e); },
+          [&](float* out, int32_t b, int32_t e) { ref::matvec_f32(out, w, x, cols, b, e); });
     }
   }
 }
@@ -507,11 +534,8 @@ void check_matvec_q8(Context& ctx) {
           uint8_t* w_scales = ctx.take<uint8_t>(row_groups * 4 + 4);
           int8_t* xq = ctx.take<int8_t>(static_cast<size_t>(cols) + 4);
           float* x_scales = ctx.take<float>(groups);
-          float* got = ctx.take<float>(rows + 1);
-          float* want = ctx.take<float>(rows + 1);
-          float* pieces = ctx.take<float>(rows);
-          float* bound = ctx.take<float>(rows);
-          if (bound == nullptr) {
+          const MatvecOutputs o = take_matvec_outputs(ctx, rows);
+          if (o.bound == nullptr) {
             ctx.skip();
             continue;
           }
@@ -523,10 +547,6 @@ void check_matvec_q8(Context& ctx) {
             memcpy(w_scales + i * sizeof(float), &scale, sizeof scale);
           }
           ctx.fill(x_scales, groups, 1.0f / 127.0f);
-          for (int32_t i = 0; i <= rows; ++i) got[i] = want[i] = -7.0f;
-          const int32_t begin = rows > 1 ? 1 : 0;
-          F::matvec_q8(got, w, w_scales, xq, x_scales, cols, gs, begin, rows);
-          ref::matvec_q8(want, w, w_scales, xq, x_scales, cols, gs, begin, rows);
           for (int32_t r = 0; r < rows; ++r) {
             double s = 0.0;
             for (int32_t c = 0; c < cols; ++c) {
@@ -534,22 +554,20 @@ void check_matvec_q8(Context& ctx) {
               s += std::fabs(static_cast<double>(w[static_cast<size_t>(r) * cols + c]) * xq[c] *
                              load_float(w_scales + g * 4) * x_scales[c / gs]);
             }
-            bound[r] = static_cast<float>(1e-5 * s) + 1e-30f;
+            o.bound[r] = static_cast<float>(1e-5 * s) + 1e-30f;
           }
           const Shape s =
               shape("%d x %d, group %d, offset %d", static_cast<int>(rows), static_cast<int>(cols),
                     static_cast<int>(gs), static_cast<int>(offset));
-          ctx.expect(F::kName, "matvec_q8", s.text, got, want,
-                     bounds_unless_exact<F>(Kernel::kMatvecQ8, bound), rows);
-          ctx.expect_true(got[rows] == -7.0f && (rows == 1 || got[0] == -7.0f), F::kName,
-                          "matvec_q8 wrote outside its rows", s.text);
-          for (int32_t b = 0; b < rows; b += 2) {
-            F::matvec_q8(pieces, w, w_scales, xq, x_scales, cols, gs, b,
-                         b + 2 < rows ? b + 2 : rows);
-          }
-          F::matvec_q8(got, w, w_scales, xq, x_scales, cols, gs, 0, rows);
-          ctx.expect(F::kName, "matvec_q8 split into row ranges of 2", s.text, pieces, got, nullptr,
-                     rows);
+          expect_matvec(
+              ctx, F::kName, "matvec_q8", s.text, rows, 2, o,
+              bounds_unless_exact<F>(Kernel::kMatvecQ8, o.bound),
+              [&](float* out, int32_t b, int32_t e) {
+                F::matvec_q8(out, w, w_scales, xq, x_scales, cols, gs, b, e);
+              },
+              [&](float* out, int32_t b, int32_t e) {
+                ref::matvec_q8(out, w, w_scales, xq, x_scales, cols, gs, b, e);
+              });
         }
       }
     }

@@ -297,11 +297,8 @@ void check_ggml_matvec(Context& ctx, ggml_detail::RowType t) {
         uint8_t* xq = ctx.take<uint8_t>(ggml::q8_0_row_bytes(cols) + 2);
         float* x_seen = ctx.take<float>(n_cols);  // x as the kernel sees it
         float* w_row = ctx.take<float>(n_cols);
-        float* got = ctx.take<float>(static_cast<size_t>(rows) + 1);
-        float* want = ctx.take<float>(static_cast<size_t>(rows) + 1);
-        float* pieces = ctx.take<float>(static_cast<size_t>(rows));
-        float* bound = ctx.take<float>(static_cast<size_t>(rows));
-        if (bound == nullptr) {
+        const MatvecOutputs o = take_matvec_outputs(ctx, rows);
+        if (o.bound == nullptr) {
           ctx.skip();
           continue;
         }
@@ -322,30 +319,21 @@ void check_ggml_matvec(Context& ctx, ggml_detail::RowType t) {
         }
         for (int32_t r = 0; r < rows; ++r) {
           dequantize_row<ref::Ref>(t, w_row, w + rb * static_cast<size_t>(r), cols);
-          bound[r] = row_bound(w_row, x_seen, cols);
+          o.bound[r] = row_bound(w_row, x_seen, cols);
         }
-        for (int32_t i = 0; i <= rows; ++i) got[i] = want[i] = -7.0f;
-        const int32_t begin = rows > 1 ? 1 : 0;
-        matvec<F>(t, got, w, x, xq, cols, begin, rows);
-        matvec<ref::Ref>(t, want, w, x, xq, cols, begin, rows);
         const Shape s = shape("%s, %d x %d, rows from %d, w at +%d, x at +%d%s", type_name(t),
-                              static_cast<int>(rows), static_cast<int>(cols),
-                              static_cast<int>(begin), static_cast<int>(w_offset),
+                              static_cast<int>(rows), static_cast<int>(cols), rows > 1 ? 1 : 0,
+                              static_cast<int>(w_offset),
                               static_cast<int>(t == RowType::kF16 ? 4 * (variant == 1) : x_offset),
                               hostile ? ", hostile" : "");
-        char what[32];
-        snprintf(what, sizeof what, "matvec_%s", type_name(t));
-        ctx.expect(F::kName, what, s.text, got, want, bounds_unless_exact<F>(kernel, bound),
-                   static_cast<size_t>(rows));
-        ctx.expect_true(got[rows] == -7.0f && (rows == 1 || got[0] == -7.0f), F::kName,
-                        "ggml matvec wrote outside its rows", s.text);
-        // Every row the same bits in any split.
-        for (int32_t b = 0; b < rows; b += 3) {
-          matvec<F>(t, pieces, w, x, xq, cols, b, b + 3 < rows ? b + 3 : rows);
-        }
-        matvec<F>(t, got, w, x, xq, cols, 0, rows);
-        snprintf(what, sizeof what, "matvec_%s in ranges of 3", type_name(t));
-        ctx.expect(F::kName, what, s.text, pieces, got, nullptr, static_cast<size_t>(rows));
+        char name[16];
+        snprintf(name, sizeof name, "matvec_%s", type_name(t));
+        expect_matvec(
+            ctx, F::kName, name, s.text, rows, 3, o, bounds_unless_exact<F>(kernel, o.bound),
+            [&](float* out, int32_t b, int32_t e) { matvec<F>(t, out, w, x, xq, cols, b, e); },
+            [&](float* out, int32_t b, int32_t e) {
+              matvec<ref::Ref>(t, out, w, x, xq, cols, b, e);
+            });
       }
     }
   }

@@ -37,15 +37,10 @@ using ggml::kBlockValues;
 using ggml::kQ4_0BlockBytes;
 using ggml::kQ8_0BlockBytes;
 using ggml::kQsOffset;
-
-inline uint16_t load_half_bits(const uint8_t* p) {
-  uint16_t h;
-  memcpy(&h, p, sizeof h);
-  return h;
-}
+using ggml::load_fp16_bits;
 
 inline float load_half(const uint8_t* p) {
-  return _cvtsh_ss(load_half_bits(p));
+  return _cvtsh_ss(load_fp16_bits(p));
 }
 
 inline __m256i load32(const uint8_t* p) {
@@ -141,14 +136,14 @@ void block_rows(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, i
     if constexpr (kType == BlockType::kQ4_0) {
       dots = _mm256_sub_epi32(dots, _mm256_set1_epi32(8 * sum_quants(x)));
     }
-    __m128i halves = _mm_cvtsi32_si128(load_half_bits(row[0] + at));
-    halves = _mm_insert_epi16(halves, load_half_bits(row[1] + at), 1);
-    halves = _mm_insert_epi16(halves, load_half_bits(row[2] + at), 2);
-    halves = _mm_insert_epi16(halves, load_half_bits(row[3] + at), 3);
-    halves = _mm_insert_epi16(halves, load_half_bits(row[4] + at), 4);
-    halves = _mm_insert_epi16(halves, load_half_bits(row[5] + at), 5);
-    halves = _mm_insert_epi16(halves, load_half_bits(row[6] + at), 6);
-    halves = _mm_insert_epi16(halves, load_half_bits(row[7] + at), 7);
+    __m128i halves = _mm_cvtsi32_si128(load_fp16_bits(row[0] + at));
+    halves = _mm_insert_epi16(halves, load_fp16_bits(row[1] + at), 1);
+    halves = _mm_insert_epi16(halves, load_fp16_bits(row[2] + at), 2);
+    halves = _mm_insert_epi16(halves, load_fp16_bits(row[3] + at), 3);
+    halves = _mm_insert_epi16(halves, load_fp16_bits(row[4] + at), 4);
+    halves = _mm_insert_epi16(halves, load_fp16_bits(row[5] + at), 5);
+    halves = _mm_insert_epi16(halves, load_fp16_bits(row[6] + at), 6);
+    halves = _mm_insert_epi16(halves, load_fp16_bits(row[7] + at), 7);
     const __m256 wd = _mm256_cvtph_ps(halves);
     const __m256 xd = _mm256_set1_ps(load_half(xb));
     const __m256 fdots = _mm256_cvtepi32_ps(dots);  // exact: |dot| < 2^24

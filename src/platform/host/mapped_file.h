@@ -27,6 +27,11 @@ class MappedFile {
   std::span<const uint8_t> bytes() const { return {data_, size_}; }
   const std::string& path() const { return path_; }
 
+  // The path of the live mapping that holds `address`, or nullptr. Safe in a
+  // signal handler: reading a page of a file truncated after it was mapped
+  // raises SIGBUS, and the handler can name the file.
+  static const char* path_holding(const void* address);
+
  private:
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;

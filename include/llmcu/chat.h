@@ -1,0 +1,108 @@
+// A conversation on one Generator: each user turn is rendered by a chat
+// template, encoded with BOS and fed after the positions already used (the
+// KV cache holds the whole conversation), then the answer is sampled and
+// streamed until the end-of-turn token, the step limit or a cancel request.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "llmcu/generator.h"
+#include "llmcu/status.h"
+
+namespace llmcu {
+
+// One user turn as a template sees it.
+struct ChatMessage {
+  std::string_view system;  // empty: none
+  std::string_view user;
+};
+
+// The chat formats a turn can be rendered in. Llama 2 chat, as llama2.c
+// renders it: the first turn with a system prompt is
+// "[INST] <<SYS>>\n{system}\n<</SYS>>\n\n{user} [/INST]", every other turn
+// "[INST] {user} [/INST]".
+enum class ChatFormat : uint8_t { kLlama2 };
+
+// Renders a turn into the text that is encoded and fed. A value, not a class
+// hierarchy: the core is built without RTTI, and code built with it (and
+// with UBSan's vptr check) calls into it.
+class ChatTemplate {
+ public:
+  constexpr explicit ChatTemplate(ChatFormat format) : format_(format) {}
+
+  // Writes the prompt for `message` into `out`, as much as fits, and returns
+  // its whole length (snprintf's contract, without a terminator).
+  // `first_turn`: the turn that opens the conversation.
+  size_t render(const ChatMessage& message, bool first_turn, std::span<char> out) const;
+  const char* name() const;
+
+ private:
+  ChatFormat format_;
+};
+
+struct ChatOptions {
+  int32_t steps = 256;  // positions for the whole conversation (resolve_steps)
+  float temperature = 1.0f;
+  float topp = 0.9f;
+  int32_t top_k = 0;
+  uint64_t seed = 0;  // 0: one from the platform's entropy source
+  // Checked before every position: once true, the current answer ends.
+  const std::atomic<bool>* cancel = nullptr;
+  // llama2.c's chat loop exactly: a token is sampled at every position, the
+  // prompt's included; an EOS sampled anywhere prints "\n"; the answer's EOS
+  // is then fed and the token sampled after it printed before the next turn.
+  // Otherwise an answer ends at its EOS or a BOS (printing nothing), and the
+  // next turn feeds that EOS before its prompt.
+  bool llama2c_compatible = true;
+};
+
+enum class TurnEnd : uint8_t {
+  kEndOfTurn,    // the model ended its answer
+  kContextFull,  // the steps ran out (the conversation is over)
+  kCancelled,    // ChatOptions::cancel
+};
+
+struct TurnStats {
+  TurnEnd end = TurnEnd::kEndOfTurn;
+  int32_t prompt_tokens = 0;     // the rendered turn's tokens, BOS included
+  int32_t fed_prompt_tokens = 0;  // as many of them as the steps had room for
+  int32_t generated_tokens = 0;  // answer tokens fed after the prompt
+};
+
+class Chat {
+ public:
+  Chat() = default;
+
+  // A conversation from position 0 on `generator`, which must outlive it.
+  static Result<Chat> start(Generator* generator, const ChatOptions& options);
+
+  // Feeds `prompt` (a rendered turn) and streams the answer to `sink`.
+  Result<TurnStats> turn(std::string_view prompt, PieceSink sink, void* user);
+
+  int32_t position() const { return pos_; }
+  int32_t steps() const { return steps_; }
+  bool finished() const { return pos_ >= steps_; }
+  uint64_t seed() const { return seed_; }
+
+ private:
+  Result<TurnStats> llama2c_turn(std::span<const int32_t> prompt, PieceSink sink, void* user);
+  Result<TurnStats> clean_turn(std::span<const int32_t> prompt, PieceSink sink, void* user);
+  Status feed(int32_t token);
+  bool cancelled() const;
+  void emit(PieceSink sink, void* user, int32_t prev, int32_t token) const;
+
+  Generator* generator_ = nullptr;
+  ChatOptions options_;
+  uint64_t seed_ = 0;
+  int32_t steps_ = 0;
+  int32_t pos_ = 0;
+  float* logits_ = nullptr;   // after the last token fed
+  int32_t next_ = 0;          // the last token sampled
+  bool eos_pending_ = false;  // an answer's EOS still to feed
+};
+
+}  // namespace llmcu

@@ -1,0 +1,174 @@
+#include "llmcu/chat.h"
+
+#include "llmcu/model_check.h"
+#include "llmcu/platform.h"
+
+namespace llmcu {
+namespace {
+
+// Appends to a span, counting what does not fit.
+struct Writer {
+  std::span<char> out;
+  size_t length = 0;
+  void put(std::string_view text) {
+    for (char c : text) {
+      if (length < out.size()) out[length] = c;
+      ++length;
+    }
+  }
+};
+
+size_t render_llama2(const ChatMessage& message, bool first_turn, std::span<char> out) {
+  Writer w{out};
+  if (first_turn && !message.system.empty()) {
+    w.put("[INST] <<SYS>>\n");
+    w.put(message.system);
+    w.put("\n<</SYS>>\n\n");
+  } else {
+    w.put("[INST] ");
+  }
+  w.put(message.user);
+  w.put(" [/INST]");
+  return w.length;
+}
+
+}  // namespace
+
+size_t ChatTemplate::render(const ChatMessage& message, bool first_turn,
+                            std::span<char> out) const {
+  switch (format_) {
+    case ChatFormat::kLlama2:
+      return render_llama2(message, first_turn, out);
+  }
+  return 0;
+}
+
+const char* ChatTemplate::name() const {
+  switch (format_) {
+    case ChatFormat::kLlama2:
+      return "llama2";
+  }
+  return "unknown";
+}
+
+Result<Chat> Chat::start(Generator* generator, const ChatOptions& options) {
+  if (!(options.temperature >= 0.0f) || !(options.topp >= 0.0f && options.topp <= 1.0f) ||
+      options.steps < 0) {
+    return Status::error(StatusCode::kInvalidArgument,
+                         "need temperature >= 0, topp in [0, 1] and steps >= 0; got %g, %g, %ld",
+                         static_cast<double>(options.temperature),
+                         static_cast<double>(options.topp), static_cast<long>(options.steps));
+  }
+  Chat chat;
+  chat.generator_ = generator;
+  chat.options_ = options;
+  chat.steps_ = generator->plan().positions(options.steps);
+  chat.seed_ = options.seed != 0 ? options.seed : platform::entropy_u64();
+  generator->sampler().configure(options.temperature, options.topp, chat.seed_, options.top_k);
+  return chat;
+}
+
+Status Chat::feed(int32_t token) {
+  logits_ = generator_->transformer().forward(token, pos_);
+  if (logits_ == nullptr) {
+    return Status::error(StatusCode::kOutOfRange, "forward failed at position %ld",
+                         static_cast<long>(pos_));
+  }
+  LLMCU_TRY(check_forward_finite(generator_->transformer(), logits_, pos_));
+  ++pos_;
+  return Status::ok();
+}
+
+bool Chat::cancelled() const {
+  return options_.cancel != nullptr && options_.cancel->load(std::memory_order_relaxed);
+}
+
+void Chat::emit(PieceSink sink, void* user, int32_t prev, int32_t token) const {
+  TextTokenizer& tokenizer = generator_->tokenizer();
+  const std::string_view piece = tokenizer.printable(tokenizer.decode(prev, token));
+  if (!piece.empty() && sink != nullptr) sink(user, piece);
+}
+
+Result<TurnStats> Chat::turn(std::string_view prompt, PieceSink sink, void* user) {
+  if (generator_ == nullptr) {
+    return Status::error(StatusCode::kInvalidArgument, "the chat was not started");
+  }
+  LLMCU_TRY_ASSIGN(const std::span<const int32_t> tokens, generator_->encode_prompt(prompt));
+  return options_.llama2c_compatible ? llama2c_turn(tokens, sink, user)
+                                     : clean_turn(tokens, sink, user);
+}
+
+// llama2.c's chat(), one user turn of its position loop.
+Result<TurnStats> Chat::llama2c_turn(std::span<const int32_t> prompt, PieceSink sink,
+                                     void* user) {
+  TurnStats stats;
+  stats.prompt_tokens = static_cast<int32_t>(prompt.size());
+  const size_t n = prompt.size();
+  size_t next_prompt = 0;
+  Sampler& sampler = generator_->sampler();
+  while (pos_ < steps_) {
+    if (cancelled()) {
+      stats.end = TurnEnd::kCancelled;
+      return stats;
+    }
+    int32_t token;
+    if (next_prompt < n) {
+      token = prompt[next_prompt++];
+      ++stats.fed_prompt_tokens;
+    } else {
+      token = next_;
+      ++stats.generated_tokens;
+    }
+    const bool end_of_turn = token == Tokenizer::kEos;
+    LLMCU_TRY(feed(token));
+    next_ = sampler.sample(logits_);
+    if (next_prompt >= n && next_ != Tokenizer::kEos) emit(sink, user, token, next_);
+    if (next_ == Tokenizer::kEos && sink != nullptr) sink(user, "\n");
+    if (end_of_turn) return stats;
+  }
+  stats.end = TurnEnd::kContextFull;
+  return stats;
+}
+
+Result<TurnStats> Chat::clean_turn(std::span<const int32_t> prompt, PieceSink sink, void* user) {
+  TurnStats stats;
+  stats.prompt_tokens = static_cast<int32_t>(prompt.size());
+  stats.end = TurnEnd::kContextFull;
+  // The previous answer's EOS closes it before this turn's BOS.
+  if (eos_pending_ && pos_ < steps_) LLMCU_TRY(feed(Tokenizer::kEos));
+  eos_pending_ = false;
+  int32_t token = Tokenizer::kBos;
+  for (const int32_t t : prompt) {
+    if (pos_ >= steps_) return stats;
+    if (cancelled()) {
+      stats.end = TurnEnd::kCancelled;
+      return stats;
+    }
+    LLMCU_TRY(feed(t));
+    token = t;
+    ++stats.fed_prompt_tokens;
+  }
+  Sampler& sampler = generator_->sampler();
+  while (true) {
+    next_ = sampler.sample(logits_);
+    // EOS ends a chat model's answer; BOS is where a base model (a story
+    // model) would start a new text, so its answer ends there too.
+    if (next_ == Tokenizer::kEos || next_ == Tokenizer::kBos) {
+      eos_pending_ = true;
+      stats.end = TurnEnd::kEndOfTurn;
+      return stats;
+    }
+    if (cancelled()) {
+      eos_pending_ = true;
+      stats.end = TurnEnd::kCancelled;
+      return stats;
+    }
+    emit(sink, user, token, next_);
+    if (pos_ >= steps_) return stats;
+    LLMCU_TRY(feed(next_));
+    token = next_;
+    ++stats.generated_tokens;
+  }
+}
+
+}  // namespace llmcu
