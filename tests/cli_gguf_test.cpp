@@ -9,6 +9,7 @@
 #include "llmcu/container.h"
 #include "llmcu/gguf.h"
 #include "llmcu/model.h"
+#include "llmcu/model_check.h"
 #include "test_support.h"
 
 namespace llmcu::test {
@@ -201,6 +202,40 @@ TEST(CliGguf, GenRandomRefusesWhatItCannotWrite) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("vocab_size 200"), std::string::npos) << r.err;
   EXPECT_NE(access(out.c_str(), F_OK), 0);
+}
+
+// A GGUF file whose fp16 values or block scales are infinite or NaN is
+// refused with the tensor named, as llama2.c files are.
+TEST(CliGguf, NonFiniteGgufWeightsAreNamed) {
+  const std::vector<uint8_t> good = read_file(gguf_path("stories260K-q8_0.gguf"));
+  Result<size_t> need = model_memory_bytes(good, "q8_0");
+  ASSERT_TRUE(need.is_ok()) << need.status().message();
+  std::vector<uint8_t> memory(*need);
+  Result<Model> m = load_model(good, "q8_0", memory);
+  ASSERT_TRUE(m.is_ok()) << m.status().message();
+  EXPECT_TRUE(check_weights_finite(*m).is_ok());
+  // Offsets of layer 1's wq (Q8_0: its third block's scale) and w2 (F16: its 5th value).
+  const size_t wq = static_cast<size_t>(m->weights.wq.layer(1) - good.data());
+  const size_t w2 = static_cast<size_t>(m->weights.w2.layer(1) - good.data());
+  ASSERT_EQ(m->weights.w2.type, WeightType::kF16);
+  struct Case {
+    size_t at;
+    uint16_t half;
+    const char* message;
+  } cases[] = {{wq + 2 * 34, 0x7c00, "tensor wq, layer 1: block scale 2 is not finite"},
+               {wq + 2 * 34, 0xfe00, "tensor wq, layer 1: block scale 2 is not finite"},
+               {w2 + 4 * 2, 0xfc00, "tensor w2, layer 1: weight 4 is not finite"}};
+  for (const Case& c : cases) {
+    std::vector<uint8_t> bad = good;
+    bad[c.at] = static_cast<uint8_t>(c.half & 0xff);
+    bad[c.at + 1] = static_cast<uint8_t>(c.half >> 8);
+    std::vector<uint8_t> bad_memory(*need);
+    Result<Model> b = load_model(bad, "bad", bad_memory);
+    ASSERT_TRUE(b.is_ok()) << b.status().message();
+    const Status s = check_weights_finite(*b);
+    EXPECT_FALSE(s.is_ok());
+    EXPECT_NE(std::string(s.message()).find(c.message), std::string::npos) << s.message();
+  }
 }
 
 }  // namespace
