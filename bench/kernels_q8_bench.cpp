@@ -47,8 +47,8 @@ void BM_matvec_q8(benchmark::State& state) {
   const std::vector<float> x_scales = random_floats(static_cast<size_t>(cols / gs), 4, 0.01f);
   std::vector<float> out(static_cast<size_t>(rows));
   for (auto _ : state) {
-    F::matvec_q8(out.data(), w.data(), reinterpret_cast<const uint8_t*>(w_scales.data()),
-                 xq.data(), x_scales.data(), cols, gs, 0, rows);
+    F::matvec_q8(out.data(), w.data(), reinterpret_cast<const uint8_t*>(w_scales.data()), xq.data(),
+                 x_scales.data(), cols, gs, 0, rows);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
@@ -91,7 +91,11 @@ void BM_quantize_q8(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_quantize_q8<Ref>)->Args({64, 4})->Args({288, 32})->Args({768, 64})->Args({2048, 64});
-BENCHMARK(BM_quantize_q8<Active>)->Args({64, 4})->Args({288, 32})->Args({768, 64})->Args({2048, 64});
+BENCHMARK(BM_quantize_q8<Active>)
+    ->Args({64, 4})
+    ->Args({288, 32})
+    ->Args({768, 64})
+    ->Args({2048, 64});
 
 }  // namespace
 

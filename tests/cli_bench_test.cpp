@@ -100,7 +100,8 @@ TEST(CliBench, LlamaBenchConventions) {
   EXPECT_EQ(j["decode_tok_s"], j["tests"][1]["avg_ts"]);
 
   // One repetition has no standard deviation.
-  r = run_cli("bench " + model + " --repeat 1 --prompt-tokens 32 --gen-tokens 16 -o json "
+  r = run_cli("bench " + model +
+              " --repeat 1 --prompt-tokens 32 --gen-tokens 16 -o json "
               "--no-bandwidth");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   j = nlohmann::json::parse(r.out);
@@ -108,7 +109,8 @@ TEST(CliBench, LlamaBenchConventions) {
   EXPECT_EQ(j["tests"][1]["name"], "tg16");
   EXPECT_TRUE(j["tests"][1]["stddev_ts"].is_null()) << r.out;
 
-  r = run_cli("bench " + model + " --repeat 2 --prompt-tokens 64 --gen-tokens 32 -o md "
+  r = run_cli("bench " + model +
+              " --repeat 2 --prompt-tokens 64 --gen-tokens 32 -o md "
               "--no-bandwidth --threads 1");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("| model | size | params | kernels | threads | test | t/s |\n", 0), 0u)

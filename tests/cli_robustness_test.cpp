@@ -104,16 +104,14 @@ TEST(CliNumbers, HostileValuesOfEveryNumericOptionAreWrongUsage) {
 TEST(CliNumbers, RangeErrorsNameTheOptionAndTheBounds) {
   CommandResult r = run_cli("run " + model() + " --threads -1");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("--threads must be between 0 and 256 (got -1)"), std::string::npos)
-      << r.err;
+  EXPECT_NE(r.err.find("--threads must be between 0 and 256 (got -1)"), std::string::npos) << r.err;
   r = run_cli("run " + model() + " -t 1e309");
   EXPECT_NE(r.err.find("--temperature must be between 0 and 100 (got 1e309)"), std::string::npos)
       << r.err;
   r = run_cli("run " + model() + " -n abc");
   EXPECT_NE(r.err.find("--steps: 'abc' is not a number"), std::string::npos) << r.err;
   r = run_cli("bench " + model() + " --gen-tokens 2147483647");
-  EXPECT_NE(r.err.find("--gen-tokens must be between 1 and 16777216"), std::string::npos)
-      << r.err;
+  EXPECT_NE(r.err.find("--gen-tokens must be between 1 and 16777216"), std::string::npos) << r.err;
 }
 
 // Values inside the bounds that used to overflow or divide by zero further on.
@@ -122,7 +120,8 @@ TEST(CliNumbers, ExtremeButValidValuesWork) {
   // A vocabulary of just <unk>, <s>, </s>: bench's prompt spread divided by zero.
   ModelConfig c{8, 16, 1, 2, 2, 3, 16, true};
   const std::string tiny = dir.file("tiny.bin", make_v0_model(c));
-  CommandResult r = run_cli("bench " + q(tiny) + " --prompt-tokens 4 --gen-tokens 4 --repeat 1 "
+  CommandResult r = run_cli("bench " + q(tiny) +
+                            " --prompt-tokens 4 --gen-tokens 4 --repeat 1 "
                             "--no-bandwidth");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   // More positions than the context: a usage error, not an int overflow.
@@ -174,12 +173,10 @@ TEST(CliTexts, TextFilesThatAreNotTextAreRefused) {
     std::string path;
     std::string expect;
   } cases[] = {
-      {dir.path(), "not a text file"},
-      {"/dev/zero", "longer than"},
+      {dir.path(), "not a text file"},   {"/dev/zero", "longer than"},
       {"/dev/null", "nothing to score"},  // empty: BOS alone
       {fifo, "nothing to score"},         // no writer: empty
-      {nul, "NUL byte at offset 4"},
-      {dir.path() + "/missing.txt", "cannot open"},
+      {nul, "NUL byte at offset 4"},     {dir.path() + "/missing.txt", "cannot open"},
   };
   for (const auto& c : cases) {
     const std::string command = "eval " + model() + " -z " + tok() + " --text " + q(c.path);
@@ -198,17 +195,17 @@ TEST(CliTexts, TextFilesThatAreNotTextAreRefused) {
   // A NUL byte from standard input (-i -) is refused too.
   const CommandResult r = run_cli_input("run " + model() + " -z " + tok() + " -n 4 -i -", nul);
   expect_clean_failure(r, 1, "-i - with NUL");
-  EXPECT_NE(r.err.find("standard input: holds a NUL byte at offset 4"), std::string::npos)
-      << r.err;
+  EXPECT_NE(r.err.find("standard input: holds a NUL byte at offset 4"), std::string::npos) << r.err;
 }
 
 TEST(CliTexts, EmptyPathsAreRefusedNotDefaulted) {
   for (const std::string& command :
        {std::string("run '' -n 4"), std::string("run '' -z ") + tok() + " -n 4",
-        "run " + model() + " -z '' -n 4", std::string("inspect ''"), std::string("plan '' --ram 1M"),
-        "eval " + model() + " --text ''", "eval " + model() + " -z '' --text /dev/null",
-        std::string("encode -z '' hello"), "run " + model() + " -z " + tok() + " -f ''",
-        std::string("chat ''"), "quantize " + model() + " ''", "pack " + model() + " " + tok() + " ''",
+        "run " + model() + " -z '' -n 4", std::string("inspect ''"),
+        std::string("plan '' --ram 1M"), "eval " + model() + " --text ''",
+        "eval " + model() + " -z '' --text /dev/null", std::string("encode -z '' hello"),
+        "run " + model() + " -z " + tok() + " -f ''", std::string("chat ''"),
+        "quantize " + model() + " ''", "pack " + model() + " " + tok() + " ''",
         std::string("gen-random '' --shape 15M")}) {
     const CommandResult r = run_cli(command);
     EXPECT_TRUE(r.exit_code == 1 || r.exit_code == 2) << command;
@@ -251,9 +248,9 @@ TEST(CliOutput, SpecialFilesAreNeverReplaced) {
     const std::string dangling = dir.path() + "/dangling";
     ASSERT_EQ(symlink((dir.path() + "/nowhere").c_str(), dangling.c_str()), 0);
     mkdir((dir.path() + "/sub").c_str(), 0755);
-    for (const std::string& out : {std::string("/dev/null"), std::string("/dev/stdout"),
-                                   std::string("/dev/full"), fifo, to_null, dangling,
-                                   dir.path() + "/sub", dir.path() + "/sub/"}) {
+    for (const std::string& out :
+         {std::string("/dev/null"), std::string("/dev/stdout"), std::string("/dev/full"), fifo,
+          to_null, dangling, dir.path() + "/sub", dir.path() + "/sub/"}) {
       const CommandResult r = run_cli(with_out(w.args, out));
       expect_clean_failure(r, 1, w.name + " -> " + out);
       EXPECT_NE(r.err.find("is "), std::string::npos) << r.err;
@@ -423,13 +420,14 @@ TEST(CliNumericHonesty, NonFiniteModelsComputeNothing) {
         "pack " + q(broken) + " " + tok() + " " + q(dir.path() + "/p.bin")}) {
     const CommandResult r = run_cli(command);
     expect_clean_failure(r, 1, command);
-    EXPECT_NE(r.err.find("token_embedding, layer 0: weight 1000 is not finite"),
-              std::string::npos)
-        << command << "\n" << r.err;
+    EXPECT_NE(r.err.find("token_embedding, layer 0: weight 1000 is not finite"), std::string::npos)
+        << command << "\n"
+        << r.err;
     EXPECT_EQ(r.out, "") << command;
   }
-  for (const std::string& command : {"run " + q(overflow) + " -z " + tok() + " -n 8 -i Once",
-                                     "eval " + q(overflow) + " -z " + tok() + " --tokens '1 403'"}) {
+  for (const std::string& command :
+       {"run " + q(overflow) + " -z " + tok() + " -n 8 -i Once",
+        "eval " + q(overflow) + " -z " + tok() + " --tokens '1 403'"}) {
     const CommandResult r = run_cli(command);
     expect_clean_failure(r, 1, command);
     EXPECT_NE(r.err.find("not finite"), std::string::npos) << command << "\n" << r.err;
@@ -462,15 +460,15 @@ TEST(CliNumericHonesty, ATemperatureTooSmallToInvertIsGreedy) {
 }
 
 TEST(CliNumericHonesty, SeedsWrapPastTheLargestWithoutBecomingRandom) {
-  const CommandResult r = run_cli("run " + model() + " -z " + tok() +
-                                  " -n 8 -s 18446744073709551615 --generations 3");
+  const CommandResult r =
+      run_cli("run " + model() + " -z " + tok() + " -n 8 -s 18446744073709551615 --generations 3");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("seed: 18446744073709551615\n"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("seed: 1\n"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("seed: 2\n"), std::string::npos) << r.err;
   // The same text each time it is run: no seed came from the OS.
-  const CommandResult again = run_cli("run " + model() + " -z " + tok() +
-                                      " -n 8 -s 18446744073709551615 --generations 3");
+  const CommandResult again =
+      run_cli("run " + model() + " -z " + tok() + " -n 8 -s 18446744073709551615 --generations 3");
   EXPECT_EQ(r.out, again.out);
 }
 
@@ -511,9 +509,9 @@ TEST(CliTruncation, AModelTruncatedDuringARunEndsWithAMessage) {
     ASSERT_EQ(made.exit_code, 0) << made.err;
     std::string tokens;
     for (int i = 0; i < 4000; ++i) tokens += std::to_string(3 + i % 500) + " ";
-    const std::string args =
-        command == "run" ? "run " + q(path) + " -z " + tok() + " -t 0 -n 0 --no-huge-pages"
-                         : "eval " + q(path) + " --tokens " + q(tokens);
+    const std::string args = command == "run"
+                                 ? "run " + q(path) + " -z " + tok() + " -t 0 -n 0 --no-huge-pages"
+                                 : "eval " + q(path) + " --tokens " + q(tokens);
     FILE* pipe = popen((cli() + " " + args + " 2>&1").c_str(), "r");
     ASSERT_NE(pipe, nullptr);
     // Once it computes (text or nothing yet: give it a moment), cut the file.
@@ -528,7 +526,8 @@ TEST(CliTruncation, AModelTruncatedDuringARunEndsWithAMessage) {
     EXPECT_EQ(WEXITSTATUS(status), 1) << command << "\n" << output;
     EXPECT_NE(output.find("error: " + path + ": the file changed while it was being read"),
               std::string::npos)
-        << command << "\n" << output.substr(output.size() > 2000 ? output.size() - 2000 : 0);
+        << command << "\n"
+        << output.substr(output.size() > 2000 ? output.size() - 2000 : 0);
   }
 }
 

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "test_internals.h"
 #include "llmcu/crc32.h"
 #include "llmcu/gguf.h"
+#include "test_internals.h"
 #include "test_support.h"
 
 namespace llmcu {

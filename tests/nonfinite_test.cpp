@@ -62,7 +62,8 @@ struct Session {
     o.temperature = 0.0f;
     o.steps = 16;
     return g->generate(
-        o, [](void* user, std::string_view piece) { static_cast<std::string*>(user)->append(piece); },
+        o,
+        [](void* user, std::string_view piece) { static_cast<std::string*>(user)->append(piece); },
         text);
   }
   Result<EvalStats> evaluate() {
@@ -80,8 +81,8 @@ struct Session {
 void expect_no_text(Session& s, const std::string& what) {
   std::string text;
   Result<GenerationStats> g = s.generate(&text);
-  ASSERT_FALSE(g.is_ok()) << what << " generated \"" << text << "\" with "
-                          << kernel_family_name() << " kernels";
+  ASSERT_FALSE(g.is_ok()) << what << " generated \"" << text << "\" with " << kernel_family_name()
+                          << " kernels";
   EXPECT_NE(std::string(g.status().message()).find("not finite"), std::string::npos)
       << g.status().message();
   EXPECT_EQ(text, "") << what;

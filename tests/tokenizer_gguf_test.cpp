@@ -13,11 +13,11 @@
 #include <string>
 #include <vector>
 
-#include "test_internals.h"
 #include "llmcu/bpe_tokenizer.h"
 #include "llmcu/pretokenizer.h"
 #include "llmcu/spm_tokenizer.h"
 #include "llmcu/vocab.h"
+#include "test_internals.h"
 
 namespace llmcu::test {
 namespace {

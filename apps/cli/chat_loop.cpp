@@ -39,8 +39,8 @@ Status write_failed() {
                        strerror(errno != 0 ? errno : EIO));
 }
 
-Outcome llama2c_session(Chat& chat, const ChatTemplate& t, const ChatSettings& s,
-                        TextOut& out, std::atomic<bool>& cancel) {
+Outcome llama2c_session(Chat& chat, const ChatTemplate& t, const ChatSettings& s, TextOut& out,
+                        std::atomic<bool>& cancel) {
   std::string system = s.system;
   std::string user;
   if (!s.has_system) read_like_llama2c("Enter system prompt (optional): ", &system);
@@ -62,8 +62,8 @@ Outcome llama2c_session(Chat& chat, const ChatTemplate& t, const ChatSettings& s
   return Outcome();
 }
 
-Outcome interactive_session(Chat& chat, const ChatTemplate& t, const ChatSettings& s,
-                            TextOut& out, std::atomic<bool>& cancel) {
+Outcome interactive_session(Chat& chat, const ChatTemplate& t, const ChatSettings& s, TextOut& out,
+                            std::atomic<bool>& cancel) {
   LineReader reader(s.line_editing);
   std::string system = s.system;
   if (!s.has_system && s.ask_system) {

@@ -26,14 +26,14 @@ enum class ChatStyle {
 
 struct ChatSettings {
   ChatStyle style = ChatStyle::kLlama2c;
-  bool line_editing = false;        // kInteractive on a terminal
-  bool ask_system = true;           // ask for a system prompt when none was given
-  bool has_system = false;          // -y given
+  bool line_editing = false;  // kInteractive on a terminal
+  bool ask_system = true;     // ask for a system prompt when none was given
+  bool has_system = false;    // -y given
   std::string system;
-  bool has_first_user = false;      // -i given: the first user turn
+  bool has_first_user = false;  // -i given: the first user turn
   std::string first_user;
-  std::vector<std::string> stops;   // --stop
-  ChatOptions chat;                 // steps, sampling, seed
+  std::vector<std::string> stops;  // --stop
+  ChatOptions chat;                // steps, sampling, seed
 };
 
 // The prompt bytes a chat session must be planned for (SessionOptions).

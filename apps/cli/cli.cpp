@@ -173,8 +173,7 @@ std::span<const uint8_t> weights_for_decoding(std::span<const uint8_t> file, boo
   Result<size_t> memory = model_memory_bytes(model, "model");
   if (!memory.is_ok()) return file;
   std::vector<uint8_t> scratch(*memory);
-  if (!load_model(model, "model", scratch).is_ok() ||
-      file.size() > available_memory_bytes() / 2) {
+  if (!load_model(model, "model", scratch).is_ok() || file.size() > available_memory_bytes() / 2) {
     return file;
   }
   Result<host::HugePageCopy> made = host::HugePageCopy::of(file, "model", /*release_source=*/true);

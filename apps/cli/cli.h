@@ -78,7 +78,7 @@ struct LoadedModel {
   host::HugePageCopy copy;      // when decoding a large model: where the weights live
   std::vector<uint8_t> memory;  // model_memory_bytes: a GGUF file's index and tables
   Model model;
-  bool packed = false;      // read from a container (llmcu/container.h)
+  bool packed = false;  // read from a container (llmcu/container.h)
   ContainerHeader container;
   std::span<const uint8_t> packed_tokenizer;  // the container's tokenizer
 };

@@ -241,16 +241,16 @@ const char* base_name(const std::string& path) {
 
 // Where decoding's weight reads come from, as far as the figures can say.
 struct BandwidthVerdict {
-  double implied = 0.0;    // bytes/s: weights per token x decode tok/s
-  double measured = NAN;   // bytes/s of a buffer far larger than the caches; NaN: not measured
-  uint64_t cache = 0;      // bytes of the largest cache; 0: unknown
+  double implied = 0.0;     // bytes/s: weights per token x decode tok/s
+  double measured = NAN;    // bytes/s of a buffer far larger than the caches; NaN: not measured
+  uint64_t cache = 0;       // bytes of the largest cache; 0: unknown
   bool from_cache = false;  // the weights fit in it, or the reads beat DRAM
   // Of DRAM's measured bandwidth; text shows it only when not from cache.
   double fraction() const { return implied / measured; }
 };
 
 Outcome bench(const BenchArgs& args) {
-  const Format format = args.json                ? Format::kJson
+  const Format format = args.json               ? Format::kJson
                         : args.output == "json" ? Format::kJson
                         : args.output == "md"   ? Format::kMarkdown
                                                 : Format::kText;
@@ -274,8 +274,8 @@ Outcome bench(const BenchArgs& args) {
   }
 
   // Each test starts from position 0, so each fits the context on its own.
-  const int32_t n_prompt = args.prompt_given ? args.prompt_tokens
-                                              : std::min(args.prompt_tokens, c.seq_len);
+  const int32_t n_prompt =
+      args.prompt_given ? args.prompt_tokens : std::min(args.prompt_tokens, c.seq_len);
   const int32_t n_gen = args.gen_given ? args.gen_tokens : std::min(args.gen_tokens, c.seq_len);
   if (n_prompt > c.seq_len || n_gen > c.seq_len) {
     return Outcome::usage("bench: --%s %d exceeds the context of %d positions",
@@ -313,8 +313,8 @@ Outcome bench(const BenchArgs& args) {
     for (int32_t pos = 0; pos < n_prompt; ++pos) {
       logits = transformer.forward(prompt[static_cast<size_t>(pos)], pos);
     }
-    LLMCU_TRY(check_forward_finite(transformer, logits, n_prompt - 1)
-                  .with_context(args.model.c_str()));
+    LLMCU_TRY(
+        check_forward_finite(transformer, logits, n_prompt - 1).with_context(args.model.c_str()));
     (void)greedy.sample(logits);
     const double prefill_s = seconds_since(start);
 
@@ -325,8 +325,8 @@ Outcome bench(const BenchArgs& args) {
       token = greedy.sample(logits);
     }
     const double decode_s = seconds_since(decode_start);
-    LLMCU_TRY(check_forward_finite(transformer, logits, n_gen - 1)
-                  .with_context(args.model.c_str()));
+    LLMCU_TRY(
+        check_forward_finite(transformer, logits, n_gen - 1).with_context(args.model.c_str()));
     if (r == 0) continue;
     pp.samples.push_back(n_prompt / prefill_s);
     tg.samples.push_back(n_gen / decode_s);
@@ -355,22 +355,22 @@ Outcome bench(const BenchArgs& args) {
                ", \"stddev_ts\": " + json_number(s->sd(), "%.2f") +
                ", \"samples_ts\": " + json_samples(s->samples) + "}";
     }
-    printf("{\"model\": %s, \"kernels\": \"%s\", \"threads\": %d, \"huge_pages\": %s, "
-           "\"prompt_tokens\": %d, \"gen_tokens\": %d, \"repeat\": %d, \"tests\": [%s], "
-           "\"prefill_tok_s\": %s, \"prefill_tok_s_sd\": %s, \"decode_tok_s\": %s, "
-           "\"decode_tok_s_sd\": %s, \"ttft_ms\": %s, \"peak_rss_bytes\": %ld, "
-           "\"weight_bytes_per_token\": %" PRIu64 ", \"implied_bandwidth_gb_s\": %s, "
-           "\"cache_bytes\": %s, \"weights_served_from_cache\": %s, "
-           "\"measured_read_bandwidth_gb_s\": %s, \"bandwidth_fraction\": %s}\n",
-           json_string(args.model).c_str(), kernel_family_name(), threads,
-           copy.empty() ? "false" : "true", n_prompt, n_gen, args.repeat, tests.c_str(),
-           json_number(pp.mean(), "%.2f").c_str(), json_number(pp.sd(), "%.2f").c_str(),
-           json_number(tg.mean(), "%.2f").c_str(), json_number(tg.sd(), "%.2f").c_str(),
-           json_number(ttft).c_str(), rss, bytes_per_token,
-           json_number(bw.implied / 1e9).c_str(),
-           bw.cache != 0 ? std::to_string(bw.cache).c_str() : "null",
-           bw.from_cache ? "true" : "false", json_number(bw.measured / 1e9).c_str(),
-           json_number(bw.fraction(), "%.4f").c_str());
+    printf(
+        "{\"model\": %s, \"kernels\": \"%s\", \"threads\": %d, \"huge_pages\": %s, "
+        "\"prompt_tokens\": %d, \"gen_tokens\": %d, \"repeat\": %d, \"tests\": [%s], "
+        "\"prefill_tok_s\": %s, \"prefill_tok_s_sd\": %s, \"decode_tok_s\": %s, "
+        "\"decode_tok_s_sd\": %s, \"ttft_ms\": %s, \"peak_rss_bytes\": %ld, "
+        "\"weight_bytes_per_token\": %" PRIu64
+        ", \"implied_bandwidth_gb_s\": %s, "
+        "\"cache_bytes\": %s, \"weights_served_from_cache\": %s, "
+        "\"measured_read_bandwidth_gb_s\": %s, \"bandwidth_fraction\": %s}\n",
+        json_string(args.model).c_str(), kernel_family_name(), threads,
+        copy.empty() ? "false" : "true", n_prompt, n_gen, args.repeat, tests.c_str(),
+        json_number(pp.mean(), "%.2f").c_str(), json_number(pp.sd(), "%.2f").c_str(),
+        json_number(tg.mean(), "%.2f").c_str(), json_number(tg.sd(), "%.2f").c_str(),
+        json_number(ttft).c_str(), rss, bytes_per_token, json_number(bw.implied / 1e9).c_str(),
+        bw.cache != 0 ? std::to_string(bw.cache).c_str() : "null", bw.from_cache ? "true" : "false",
+        json_number(bw.measured / 1e9).c_str(), json_number(bw.fraction(), "%.4f").c_str());
     return Outcome();
   }
   if (format == Format::kMarkdown) {

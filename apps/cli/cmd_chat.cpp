@@ -50,11 +50,12 @@ Outcome chat(const ChatArgs& args, bool has_system) {
 Registration register_chat(CLI::App& app) {
   auto args = std::make_shared<ChatArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "chat", "talk with a model: line editing and history on a terminal, Ctrl-C stops an "
-              "answer, Ctrl-D ends");
-  CLI::Option* model = cmd->add_option(
-      "model", args->session.model,
-      "checkpoint or pack container (default: stories260K from LLMCU_MODELS)");
+      "chat",
+      "talk with a model: line editing and history on a terminal, Ctrl-C stops an "
+      "answer, Ctrl-D ends");
+  CLI::Option* model =
+      cmd->add_option("model", args->session.model,
+                      "checkpoint or pack container (default: stories260K from LLMCU_MODELS)");
   add_sampling_options(cmd, &args->temperature, &args->topp, &args->seed, &args->top_k,
                        &args->stops);
   add_int_option(cmd, "-n,--steps", &args->steps, 0, INT32_MAX,

@@ -174,7 +174,8 @@ Registration register_eval(CLI::App& app) {
   CLI::App* cmd =
       app.add_subcommand("eval", "teacher-forced perplexity of a text or token sequence");
   cmd->add_option("model", args->model, "checkpoint")->required();
-  add_path_option(cmd, "-z,--tokenizer", &args->tokenizer, "tokenizer file (default: next to the model)");
+  add_path_option(cmd, "-z,--tokenizer", &args->tokenizer,
+                  "tokenizer file (default: next to the model)");
   add_path_option(cmd, "--text", &args->text_file, "text file to evaluate (BOS is prepended)");
   cmd->add_option("--tokens", args->tokens, "token ids to evaluate, e.g. \"1 403 407\"");
   add_path_option(cmd, "--logits-out", &args->logits_out,

@@ -59,8 +59,8 @@ std::string parse_shape(const std::string& text, ModelConfig* out) {
     *out = s->config;
     return std::string();
   }
-  static const char* const kFields[] = {"dim", "hidden", "layers", "heads",
-                                        "kv_heads", "vocab", "seq_len"};
+  static const char* const kFields[] = {"dim",      "hidden", "layers", "heads",
+                                        "kv_heads", "vocab",  "seq_len"};
   int64_t v[7];
   size_t start = 0;
   for (int i = 0; i < 7; ++i) {
@@ -70,7 +70,8 @@ std::string parse_shape(const std::string& text, ModelConfig* out) {
              "' is neither 15M, 42M, 110M, smollm2-135m, qwen2.5-0.5b nor "
              "dim,hidden,layers,heads,kv_heads,vocab,seq_len";
     }
-    const std::string field = text.substr(start, comma == std::string::npos ? comma : comma - start);
+    const std::string field =
+        text.substr(start, comma == std::string::npos ? comma : comma - start);
     const std::string error =
         parse_int(std::string("--shape ") + kFields[i], field, 1, kMaxShapeField, &v[i]);
     if (!error.empty()) return error;

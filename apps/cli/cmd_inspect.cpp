@@ -115,9 +115,9 @@ void print_model(const LoadedModel& loaded) {
   const Status finite = check_weights_finite(m);
   printf("numbers:     %s\n", finite.is_ok() ? "all finite" : finite.message());
   const std::span<const uint8_t> model_bytes =
-      loaded.packed ? loaded.file.bytes().subspan(loaded.container.model_offset,
-                                                  loaded.container.model_bytes)
-                    : loaded.file.bytes();
+      loaded.packed
+          ? loaded.file.bytes().subspan(loaded.container.model_offset, loaded.container.model_bytes)
+          : loaded.file.bytes();
   print_tensor_bytes(m, model_bytes);
 }
 
@@ -177,8 +177,8 @@ Outcome inspect_container(const LoadedModel& loaded, const InspectArgs& args) {
     return Outcome();
   }
   printf("tokenizer part:\n");
-  LLMCU_TRY(print_tokenizer(loaded.packed_tokenizer, args.model.c_str(),
-                            loaded.model.config.vocab_size));
+  LLMCU_TRY(
+      print_tokenizer(loaded.packed_tokenizer, args.model.c_str(), loaded.model.config.vocab_size));
   return Outcome();
 }
 

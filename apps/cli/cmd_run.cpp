@@ -184,15 +184,17 @@ void add_session_options(CLI::App* cmd, SessionArgs* session, bool* no_huge_page
 
 Registration register_run(CLI::App& app) {
   auto args = std::make_shared<RunArgs>();
-  CLI::App* cmd = app.add_subcommand("run", "generate text or chat (llama2.c's flags and defaults)");
-  CLI::Option* model = cmd->add_option(
-      "model", args->session.model,
-      "checkpoint or pack container (default: stories260K from LLMCU_MODELS)");
+  CLI::App* cmd =
+      app.add_subcommand("run", "generate text or chat (llama2.c's flags and defaults)");
+  CLI::Option* model =
+      cmd->add_option("model", args->session.model,
+                      "checkpoint or pack container (default: stories260K from LLMCU_MODELS)");
   add_sampling_options(cmd, &args->temperature, &args->topp, &args->seed, &args->top_k,
                        &args->stops);
   add_int_option(cmd, "-n,--steps", &args->steps, 0, INT32_MAX,
                  "positions to run; 0 means the whole context");
-  CLI::Option* prompt = cmd->add_option("-i,--prompt", args->prompt, "prompt text; - reads it "
+  CLI::Option* prompt = cmd->add_option("-i,--prompt", args->prompt,
+                                        "prompt text; - reads it "
                                         "from standard input");
   add_path_option(cmd, "-f,--prompt-file", &args->prompt_file, "read the prompt from a file");
   cmd->add_option("-m,--mode", args->mode, "generate or chat")

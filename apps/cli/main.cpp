@@ -55,13 +55,13 @@ int check_standard_output(int code) {
 int run(int argc, char** argv) {
   CLI::App app{"llmcu: Llama-architecture language models on microcontrollers and the host"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", version_text(), "print the version, git revision, kernels "
-                                                    "and compiler");
+  app.set_version_flag("--version", version_text(),
+                       "print the version, git revision, kernels "
+                       "and compiler");
   const Registration commands[] = {
-      register_run(app),      register_chat(app),    register_bench(app),
-      register_gen_random(app), register_encode(app), register_inspect(app),
-      register_plan(app),     register_pack(app),    register_quantize(app),
-      register_eval(app),
+      register_run(app),      register_chat(app),    register_bench(app), register_gen_random(app),
+      register_encode(app),   register_inspect(app), register_plan(app),  register_pack(app),
+      register_quantize(app), register_eval(app),
   };
   // CLI11 says only "A subcommand is required" for `llmcu genrate`.
   if (argc > 1 && argv[1][0] != '-') {
@@ -72,8 +72,10 @@ int run(int argc, char** argv) {
       names += (names.empty() ? "" : ", ") + command.subcommand->get_name();
     }
     if (!known) {
-      fprintf(stderr, "llmcu: unknown command '%s' (commands: %s)\nRun with --help for more "
-                      "information.\n", argv[1], names.c_str());
+      fprintf(stderr,
+              "llmcu: unknown command '%s' (commands: %s)\nRun with --help for more "
+              "information.\n",
+              argv[1], names.c_str());
       return kExitUsage;
     }
   }

@@ -1,9 +1,9 @@
 #include "options.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cctype>
 #include <cstdlib>
 
 namespace llmcu::cli {
@@ -132,8 +132,9 @@ CLI::Option* add_real_option(CLI::App* cmd, const std::string& names, float* val
     snprintf(hi, sizeof(hi), "%g", max);
     if (is_infinity(text)) return between(name, lo, hi, text);
     // strtod also reads "nan", hexadecimal and leading blanks: a number here is decimal.
-    const bool decimal = !text.empty() && (text[0] == '-' || text[0] == '+' || text[0] == '.' ||
-                                           (text[0] >= '0' && text[0] <= '9')) &&
+    const bool decimal = !text.empty() &&
+                         (text[0] == '-' || text[0] == '+' || text[0] == '.' ||
+                          (text[0] >= '0' && text[0] <= '9')) &&
                          text.find_first_not_of("0123456789+-.eE") == std::string::npos;
     char* end = nullptr;
     errno = 0;

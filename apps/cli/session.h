@@ -15,9 +15,9 @@
 namespace llmcu::cli {
 
 struct SessionArgs {
-  std::string model;        // "" with !model_given: the default model
+  std::string model;  // "" with !model_given: the default model
   bool model_given = false;
-  std::string tokenizer;    // "": the container's, else next to the model
+  std::string tokenizer;  // "": the container's, else next to the model
   int32_t seq_len = 0;
   int32_t threads = 0;
   bool huge_pages = true;

@@ -68,9 +68,9 @@ enum class TurnEnd : uint8_t {
 
 struct TurnStats {
   TurnEnd end = TurnEnd::kEndOfTurn;
-  int32_t prompt_tokens = 0;     // the rendered turn's tokens, BOS included
+  int32_t prompt_tokens = 0;      // the rendered turn's tokens, BOS included
   int32_t fed_prompt_tokens = 0;  // as many of them as the steps had room for
-  int32_t generated_tokens = 0;  // answer tokens fed after the prompt
+  int32_t generated_tokens = 0;   // answer tokens fed after the prompt
 };
 
 class Chat {

@@ -37,16 +37,14 @@ size_t render_llama2(const ChatMessage& message, bool first_turn, std::span<char
 size_t ChatTemplate::render(const ChatMessage& message, bool first_turn,
                             std::span<char> out) const {
   switch (format_) {
-    case ChatFormat::kLlama2:
-      return render_llama2(message, first_turn, out);
+    case ChatFormat::kLlama2: return render_llama2(message, first_turn, out);
   }
   return 0;
 }
 
 const char* ChatTemplate::name() const {
   switch (format_) {
-    case ChatFormat::kLlama2:
-      return "llama2";
+    case ChatFormat::kLlama2: return "llama2";
   }
   return "unknown";
 }
@@ -99,8 +97,7 @@ Result<TurnStats> Chat::turn(std::string_view prompt, PieceSink sink, void* user
 }
 
 // llama2.c's chat(), one user turn of its position loop.
-Result<TurnStats> Chat::llama2c_turn(std::span<const int32_t> prompt, PieceSink sink,
-                                     void* user) {
+Result<TurnStats> Chat::llama2c_turn(std::span<const int32_t> prompt, PieceSink sink, void* user) {
   TurnStats stats;
   stats.prompt_tokens = static_cast<int32_t>(prompt.size());
   const size_t n = prompt.size();

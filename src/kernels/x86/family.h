@@ -77,11 +77,11 @@ void matvec_q4_0(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, 
 struct Avx2 : ReferenceKernels<Avx2> {
   static constexpr const char kName[] = "avx2";
   // Other orders of summation, FMA, a polynomial exp.
-  static constexpr KernelSet kApproximate = {
-      Kernel::kMatvecF32,       Kernel::kDotF32,          Kernel::kAxpyF32,
-      Kernel::kRmsnorm,         Kernel::kSoftmax,         Kernel::kSwiglu,
-      Kernel::kAttentionScores, Kernel::kAttentionValues, Kernel::kAttentionHeads,
-      Kernel::kMatvecF16};
+  static constexpr KernelSet kApproximate = {Kernel::kMatvecF32,       Kernel::kDotF32,
+                                             Kernel::kAxpyF32,         Kernel::kRmsnorm,
+                                             Kernel::kSoftmax,         Kernel::kSwiglu,
+                                             Kernel::kAttentionScores, Kernel::kAttentionValues,
+                                             Kernel::kAttentionHeads,  Kernel::kMatvecF16};
   // Tiled keys make stories260K's head-size-8 attention scores several times
   // cheaper: no horizontal sums.
   static constexpr bool kTiledKeys = true;
