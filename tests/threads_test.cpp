@@ -85,15 +85,21 @@ TEST(ThreadPool, SleepingWorkersWakeUp) {
 }
 
 struct Spread {
-  std::atomic<int> workers_seen{0};
+  std::atomic<int> tasks_started{0};
   std::vector<std::thread::id> ids;
 };
 
 void record_thread(void* context, int task) {
   auto* s = static_cast<Spread*>(context);
   s->ids[static_cast<size_t>(task)] = std::this_thread::get_id();
-  // Long enough that the caller cannot take every task before a worker wakes.
-  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  s->tasks_started.fetch_add(1);
+  // Held until a second task has started, so the caller cannot take every
+  // task alone however late a worker wakes on a loaded machine; a pool whose
+  // workers never help still fails, after 10 s.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (s->tasks_started.load() < 2 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 TEST(ThreadPool, WorkersShareTheWork) {
