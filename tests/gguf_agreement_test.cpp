@@ -81,36 +81,12 @@ std::unique_ptr<test::FileModel> quantized(const std::string& type, uint32_t lla
   return test::load_bytes_model(std::move(bytes), out.c_str());
 }
 
-// llama.cpp's greedy continuation (argmax, float32 cache) of its prompt ids.
-std::vector<int32_t> greedy(const Model& model, const std::vector<int32_t>& prompt, int steps) {
-  SessionOptions options;
-  options.purpose = SessionPurpose::kForward;
-  Result<MemoryPlan> plan = plan_memory(model, options);
-  EXPECT_TRUE(plan.is_ok()) << plan.status().message();
-  std::vector<uint8_t> arena(plan->arena_bytes + Arena::kAlignment);
-  Result<Transformer> t = Transformer::create(model, *plan, arena, nullptr);
-  EXPECT_TRUE(t.is_ok()) << t.status().message();
-  std::vector<int32_t> out;
-  int32_t token = prompt[0];
-  for (int32_t pos = 0; pos + 1 < static_cast<int32_t>(prompt.size()) + steps; ++pos) {
-    const float* logits = t->forward(token, pos);
-    const int32_t next = static_cast<int32_t>(std::max_element(logits, logits + kVocab) - logits);
-    if (pos + 1 < static_cast<int32_t>(prompt.size())) {
-      token = prompt[pos + 1];
-    } else {
-      out.push_back(next);
-      token = next;
-    }
-  }
-  return out;
-}
-
 // How many of llama.cpp's greedy tokens ours reproduce before the first difference.
 size_t greedy_agreement(const Model& model, const std::string& variant) {
   const nlohmann::json g = read_json("stories260K-" + variant + ".json")["greedy"];
   const auto want = g["tokens"].get<std::vector<int32_t>>();
-  const std::vector<int32_t> got =
-      greedy(model, g["prompt_tokens"].get<std::vector<int32_t>>(), static_cast<int>(want.size()));
+  const std::vector<int32_t> got = test::greedy(
+      model, g["prompt_tokens"].get<std::vector<int32_t>>(), static_cast<int>(want.size()));
   size_t same = 0;
   while (same < want.size() && got[same] == want[same]) ++same;
   printf("%s: greedy %zu of llama.cpp's %zu tokens\n", variant.c_str(), same, want.size());

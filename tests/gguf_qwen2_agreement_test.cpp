@@ -47,29 +47,6 @@ std::string write_model(const std::string& type, uint32_t crc) {
   return out;
 }
 
-std::vector<int32_t> greedy(const Model& model, const std::vector<int32_t>& prompt, int steps) {
-  SessionOptions options;
-  options.purpose = SessionPurpose::kForward;
-  Result<MemoryPlan> plan = plan_memory(model, options);
-  EXPECT_TRUE(plan.is_ok()) << plan.status().message();
-  std::vector<uint8_t> arena(plan->arena_bytes + Arena::kAlignment);
-  Result<Transformer> t = Transformer::create(model, *plan, arena, nullptr);
-  EXPECT_TRUE(t.is_ok()) << t.status().message();
-  std::vector<int32_t> out;
-  int32_t token = prompt[0];
-  for (int32_t pos = 0; pos + 1 < static_cast<int32_t>(prompt.size()) + steps; ++pos) {
-    const float* logits = t->forward(token, pos);
-    const int32_t next = static_cast<int32_t>(std::max_element(logits, logits + kVocab) - logits);
-    if (pos + 1 < static_cast<int32_t>(prompt.size())) {
-      token = prompt[pos + 1];
-    } else {
-      out.push_back(next);
-      token = next;
-    }
-  }
-  return out;
-}
-
 struct Agreement {
   float max_full_diff = 0.0f;  // the full rows of the first 4 positions
   float max_top_diff = 0.0f;   // llama.cpp's top 5 of all 16 positions
@@ -108,7 +85,7 @@ Agreement compare(const std::string& type, uint32_t crc) {
   a.prompt_same = r.exit_code == 0 && r.out == ids.str() + "\n";
   EXPECT_TRUE(a.prompt_same) << r.out << " vs " << ids.str() << "\n" << r.err;
   const auto want = oracle["greedy"]["tokens"].get<std::vector<int32_t>>();
-  const std::vector<int32_t> got = greedy(m->model, prompt, static_cast<int>(want.size()));
+  const std::vector<int32_t> got = test::greedy(m->model, prompt, static_cast<int>(want.size()));
   while (a.greedy_same < want.size() && got[a.greedy_same] == want[a.greedy_same]) ++a.greedy_same;
   printf(
       "qwen2 %s: max |diff| %.3g (4 full rows), %.3g (top 5 of 16 rows); argmax %d/16; "

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -205,6 +206,30 @@ std::vector<float> logits_at(const Model& model, const std::vector<int32_t>& tok
   for (size_t pos = 0; pos < tokens.size(); ++pos) {
     const float* l = t->forward(tokens[pos], static_cast<int32_t>(pos));
     out.insert(out.end(), l, l + model.config.vocab_size);
+  }
+  return out;
+}
+
+std::vector<int32_t> greedy(const Model& model, const std::vector<int32_t>& prompt, int steps) {
+  SessionOptions options;
+  options.purpose = SessionPurpose::kForward;
+  Result<MemoryPlan> plan = plan_memory(model, options);
+  EXPECT_TRUE(plan.is_ok()) << plan.status().message();
+  std::vector<uint8_t> arena(plan->arena_bytes + Arena::kAlignment);
+  Result<Transformer> t = Transformer::create(model, *plan, arena, nullptr);
+  EXPECT_TRUE(t.is_ok()) << t.status().message();
+  const int32_t vocab = model.config.vocab_size;
+  std::vector<int32_t> out;
+  int32_t token = prompt[0];
+  for (int32_t pos = 0; pos + 1 < static_cast<int32_t>(prompt.size()) + steps; ++pos) {
+    const float* logits = t->forward(token, pos);
+    const int32_t next = static_cast<int32_t>(std::max_element(logits, logits + vocab) - logits);
+    if (pos + 1 < static_cast<int32_t>(prompt.size())) {
+      token = prompt[pos + 1];
+    } else {
+      out.push_back(next);
+      token = next;
+    }
   }
   return out;
 }

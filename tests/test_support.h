@@ -47,6 +47,10 @@ Status append_to_vector(void* user, const uint8_t* data, size_t size);
 // (tokens.size() rows of vocab_size), with a synthetic tokenizer.
 std::vector<float> logits_at(const Model& model, const std::vector<int32_t>& tokens);
 
+// The argmax continuation of `prompt` (fed from position 0) for `steps`
+// tokens, through a forward-only session: what llama.cpp's greedy oracle does.
+std::vector<int32_t> greedy(const Model& model, const std::vector<int32_t>& prompt, int steps);
+
 // A model file read into memory and loaded in place, with the model memory
 // GGUF files need; failures fail the test (model is then default).
 struct FileModel {
