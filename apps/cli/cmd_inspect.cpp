@@ -30,8 +30,13 @@ unsigned long long u64(size_t bytes) {
 }
 
 void print_plan(const MemoryPlan& plan) {
-  printf("memory plan (seq_len %d, prompts up to %llu bytes):\n", plan.seq_len,
-         u64(plan.max_prompt_bytes));
+  if (plan.batch > 1) {
+    printf("memory plan (seq_len %d, batches of %d, prompts up to %llu bytes):\n", plan.seq_len,
+           plan.batch, u64(plan.max_prompt_bytes));
+  } else {
+    printf("memory plan (seq_len %d, prompts up to %llu bytes):\n", plan.seq_len,
+           u64(plan.max_prompt_bytes));
+  }
   printf("  weights (in place) %12llu bytes\n", u64(plan.weight_bytes));
   if (plan.model_memory > 0) {
     printf("  model index        %12llu bytes (GGUF index and tables, outside the arena)\n",
@@ -212,6 +217,7 @@ struct PlanArgs {
   std::string model;
   std::string ram;
   int32_t seq_len = 0;
+  int32_t batch = 1;
 };
 
 Outcome plan(const PlanArgs& args) {
@@ -224,7 +230,10 @@ Outcome plan(const PlanArgs& args) {
   load.check_finite = false;
   LLMCU_TRY_ASSIGN(std::unique_ptr<LoadedModel> loaded, load_model_file(args.model, load));
   const Model& m = loaded->model;
-  LLMCU_TRY_ASSIGN(const MemoryPlan plan, plan_memory(m, {args.seq_len, 0}));
+  SessionOptions session;
+  session.seq_len = args.seq_len;
+  session.batch = args.batch;
+  LLMCU_TRY_ASSIGN(const MemoryPlan plan, plan_memory(m, session));
   print_plan(plan);
   const size_t budget = ram_bytes > SIZE_MAX ? SIZE_MAX : static_cast<size_t>(ram_bytes);
   printf("RAM budget:         %12llu bytes: the arena %s\n", u64(budget),
@@ -233,7 +242,7 @@ Outcome plan(const PlanArgs& args) {
     printf("                    with the model index (%llu bytes): %s\n", u64(plan.model_memory),
            plan.ram_bytes() <= budget ? "fits" : "does NOT fit");
   }
-  const int32_t longest = max_seq_len_for(m, budget);
+  const int32_t longest = max_seq_len_for(m, budget, session);
   if (longest == 0) {
     printf("longest seq_len that fits: none\n");
   } else {
@@ -310,6 +319,9 @@ Registration register_plan(CLI::App& app) {
   cmd->add_option("--ram", args->ram, "RAM budget for the arena, e.g. 1M, 512K, 2097152")
       ->required();
   add_int_option(cmd, "--seq-len", &args->seq_len, 0, INT32_MAX, "context to plan for");
+  add_int_option(cmd, "-b,--batch", &args->batch, 1, kMaxBatch,
+                 "prompt tokens fed together (default 1, as the firmware runs; run's is " +
+                     std::to_string(kDefaultBatch) + ")");
   return {cmd, [args] { return plan(*args); }};
 }
 

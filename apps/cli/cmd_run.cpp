@@ -178,6 +178,7 @@ void add_session_options(CLI::App* cmd, SessionArgs* session, bool* no_huge_page
                  "context to plan for (default: the model's)");
   add_int_option(cmd, "--threads", &session->threads, 0, kMaxThreads,
                  "worker threads (default: 1 for tiny models, else every CPU)");
+  add_batch_option(cmd, &session->batch);
   cmd->add_flag("--no-huge-pages", *no_huge_pages,
                 "read the weights from the file mapping, not a huge-page copy");
 }

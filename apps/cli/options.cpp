@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "llmcu/memory_plan.h"
+
 namespace llmcu::cli {
 namespace {
 
@@ -170,6 +172,12 @@ bool parse_bytes(const std::string& text, uint64_t* out) {
   if (value > UINT64_MAX / scale) return false;
   *out = value * scale;
   return true;
+}
+
+CLI::Option* add_batch_option(CLI::App* cmd, int32_t* batch) {
+  return add_int_option(cmd, "-b,--batch", batch, 1, kMaxBatch,
+                        "prompt tokens fed through the layers together (default " +
+                            std::to_string(kDefaultBatch) + "; 1: one at a time)");
 }
 
 }  // namespace llmcu::cli

@@ -39,6 +39,14 @@ CLI::Option* add_path_option(CLI::App* cmd, const std::string& names, std::strin
 // is an OS thread with its own stack, and past the CPU count they only wait).
 inline constexpr int32_t kMaxThreads = 256;
 
+// Prompt tokens fed through the layers together (SessionOptions::batch): a
+// 64-token batch reads each weight once where token by token reads it 64
+// times, for 63 more rows of the per-token buffers (llmcu plan shows them).
+inline constexpr int32_t kDefaultBatch = 64;
+
+// Adds -b,--batch (1 to kMaxBatch) to `cmd`.
+CLI::Option* add_batch_option(CLI::App* cmd, int32_t* batch);
+
 // Byte counts such as 1M, 512K or 1048576; false if `text` is not one.
 bool parse_bytes(const std::string& text, uint64_t* out);
 

@@ -46,6 +46,7 @@ Result<std::unique_ptr<Session>> open_session(const SessionArgs& args) {
   SessionOptions session;
   session.seq_len = args.seq_len;
   session.prompt_bytes = args.prompt_bytes;
+  session.batch = args.batch;
   LLMCU_TRY_ASSIGN(s->plan, plan_memory(model, session));
   LLMCU_TRY_ASSIGN(s->arena, ArenaMemory::allocate(s->plan.arena_bytes, s->model_path));
   // Touch the arena now: its pages (mostly KV cache) would otherwise fault in

@@ -10,6 +10,7 @@
 #include "llmcu/generator.h"
 #include "llmcu/memory_plan.h"
 #include "mapped_file.h"
+#include "options.h"
 #include "thread_pool.h"
 
 namespace llmcu::cli {
@@ -20,6 +21,7 @@ struct SessionArgs {
   std::string tokenizer;  // "": the container's, else next to the model
   int32_t seq_len = 0;
   int32_t threads = 0;
+  int32_t batch = kDefaultBatch;
   bool huge_pages = true;
   size_t prompt_bytes = 0;  // the longest prompt text the session must encode
 };

@@ -36,12 +36,13 @@ struct GenerateOptions {
 struct GenerationStats {
   int32_t prompt_tokens = 0;     // including BOS (when the vocabulary adds one)
   int32_t generated_tokens = 0;  // sampled, not forced
-  int32_t positions = 0;         // forward() calls
+  int32_t positions = 0;         // positions fed
   uint64_t seed = 0;             // the seed actually used
   uint64_t prefill_us = 0;       // start to the first sampled token
   uint64_t total_us = 0;
-  // llama2.c's "achieved tok/s": positions after the first, over the time
-  // since the first one finished.
+  // llama2.c's "achieved tok/s": positions after the first forward pass
+  // (the first position, or the prompt's first batch), over the time since
+  // it finished.
   double tokens_per_s = 0.0;
   size_t arena_bytes = 0;
   bool cancelled = false;  // ended by GenerateOptions::cancel

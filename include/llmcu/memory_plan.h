@@ -27,7 +27,15 @@ struct SessionOptions {
   size_t max_prompt_bytes = 0;  // longest prompt text; 0: kPromptBytesPerPosition per position
   size_t prompt_bytes = 0;      // a prompt known now: max_prompt_bytes is at least this
   SessionPurpose purpose = SessionPurpose::kGenerate;
+  // Prompt tokens that go through the layers together (Transformer::
+  // forward_batch): each weight is then read once per batch instead of once
+  // per token, for (batch - 1) more rows of the per-token buffers. 0 or 1:
+  // one at a time; more than seq_len or kMaxBatch: the smaller of the two.
+  int32_t batch = 0;
 };
+
+// The largest batch a session plans for.
+inline constexpr int32_t kMaxBatch = 4096;
 
 // Positions a generation of `steps` runs in a context of `seq_len`: 0 or
 // more than seq_len means seq_len (llama2.c's -n).
@@ -40,6 +48,7 @@ struct MemoryPlan {
   int32_t seq_len = 0;
   size_t max_prompt_bytes = 0;  // 0 for SessionPurpose::kForward
   SessionPurpose purpose = SessionPurpose::kGenerate;
+  int32_t batch = 1;  // in [1, seq_len]
   // Read in place from the model bytes; not part of the arena.
   size_t weight_bytes = 0;
   // The memory load_model was given (GGUF: the file's index and per-layer
@@ -47,10 +56,11 @@ struct MemoryPlan {
   // llama2.c and llmcu files and for plans made from a config alone.
   size_t model_memory = 0;
   // Arena parts, each rounded up to Arena::kAlignment.
-  size_t kv_cache = 0;     // keys and values, about (2, n_layers, seq_len, kv_dim) floats
-  size_t activations = 0;  // x, xb, xb2, q, hb, hb2, att, RoPE angles, int8/Q8_0 input
-  size_t logits = 0;       // (vocab_size) floats
-  size_t sampler = 0;      // (vocab_size) candidates for top-p
+  size_t kv_cache = 0;  // keys and values, about (2, n_layers, seq_len, kv_dim) floats
+  // x, xb, xb2, q, hb, hb2 and the matvec inputs (batch rows each), att, RoPE angles
+  size_t activations = 0;
+  size_t logits = 0;   // (vocab_size) floats
+  size_t sampler = 0;  // (vocab_size) candidates for top-p
   // The tokenizer's tables: (2, vocab_size) uint32 for llama2.c's; a GGUF
   // vocabulary's offsets, sorted ids, special tokens and merges.
   size_t tokenizer_tables = 0;

@@ -26,5 +26,9 @@ Status check_weights_finite(const Model& model);
 // checked because an int8 model quantizes the hidden state before the
 // classifier, and that can turn NaN into finite garbage.
 Status check_forward_finite(const Transformer& transformer, const float* logits, int32_t pos);
+// The same after forward_batch() of n tokens from `pos`: every token's final
+// hidden state, and the logits (the last token's).
+Status check_batch_finite(const Transformer& transformer, const float* logits, int32_t pos,
+                          int32_t n);
 
 }  // namespace llmcu

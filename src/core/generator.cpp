@@ -87,41 +87,62 @@ Result<GenerationStats> Generator::generate(const GenerateOptions& options, Piec
   int32_t token = prompt[0];
   int32_t pos = 0;
   uint64_t first_done_us = 0;
-  while (pos < steps) {
+  int32_t first_positions = 0;  // positions the first forward pass fed
+  bool done = false;
+  while (pos < steps && !done) {
     if (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed)) {
       stats.cancelled = true;
       break;
     }
-    float* logits = transformer_.forward(token, pos);
+    // The prompt's known tokens go through the layers in batches; from its
+    // last token on, one position at a time.
+    int32_t n = 1;
+    if (pos < n_prompt) {
+      n = n_prompt - pos;
+      if (n > steps - pos) n = steps - pos;
+      if (n > transformer_.batch()) n = transformer_.batch();
+    }
+    float* logits = n > 1 ? transformer_.forward_batch(&prompt[static_cast<size_t>(pos)], n, pos)
+                          : transformer_.forward(token, pos);
     if (logits == nullptr) {
       return Status::error(StatusCode::kOutOfRange, "forward failed at position %ld",
                            static_cast<long>(pos));
     }
-    LLMCU_TRY(check_forward_finite(transformer_, logits, pos));
-    int32_t next;
-    const bool forced = pos < n_prompt - 1;
-    if (forced) {
-      next = prompt[pos + 1];
-    } else {
-      if (stats.generated_tokens == 0) stats.prefill_us = platform::now_us() - start_us;
-      next = sampler_.sample(logits);
-      ++stats.generated_tokens;
+    LLMCU_TRY(check_batch_finite(transformer_, logits, pos, n));
+    for (int32_t i = 0; i < n; ++i) {
+      int32_t next;
+      const bool forced = pos < n_prompt - 1;
+      if (forced) {
+        next = prompt[static_cast<size_t>(pos) + 1];
+      } else {
+        if (stats.generated_tokens == 0) stats.prefill_us = platform::now_us() - start_us;
+        next = sampler_.sample(logits);
+        ++stats.generated_tokens;
+      }
+      ++pos;
+      // A prompt may hold stop tokens (a chat template's end of turn); only a
+      // sampled one ends the generation (for llama2.c's vocabulary: BOS).
+      // NaN logits in a broken model sample no valid token.
+      if ((!forced && tokenizer_.ends_generation(next)) || next < 0 ||
+          next >= tokenizer_.vocab_size()) {
+        done = true;
+        break;
+      }
+      const std::string_view piece = tokenizer_.printable(tokenizer_.decode(token, next));
+      if (!piece.empty() && sink != nullptr) sink(user, piece);
+      token = next;
     }
-    ++pos;
-    // A prompt may hold stop tokens (a chat template's end of turn); only a
-    // sampled one ends the generation (for llama2.c's vocabulary: BOS).
-    if (!forced && tokenizer_.ends_generation(next)) break;
-    if (next < 0 || next >= tokenizer_.vocab_size()) break;  // NaN logits in a broken model
-    const std::string_view piece = tokenizer_.printable(tokenizer_.decode(token, next));
-    if (!piece.empty() && sink != nullptr) sink(user, piece);
-    token = next;
-    if (first_done_us == 0) first_done_us = platform::now_us();
+    if (first_done_us == 0) {
+      first_done_us = platform::now_us();
+      first_positions = n;
+    }
   }
   const uint64_t end_us = platform::now_us();
   stats.positions = pos;
   stats.total_us = end_us - start_us;
-  if (pos > 1 && end_us > first_done_us) {
-    stats.tokens_per_s = (pos - 1) / (static_cast<double>(end_us - first_done_us) / 1e6);
+  if (pos > first_positions && end_us > first_done_us) {
+    stats.tokens_per_s =
+        (pos - first_positions) / (static_cast<double>(end_us - first_done_us) / 1e6);
   }
   return stats;
 }

@@ -14,6 +14,9 @@ void resolve_options(const ModelConfig& c, const SessionOptions& options, Memory
   plan->purpose = options.purpose;
   plan->seq_len =
       (options.seq_len <= 0 || options.seq_len > c.seq_len) ? c.seq_len : options.seq_len;
+  int32_t batch = options.batch < 1 ? 1 : options.batch;
+  if (batch > kMaxBatch) batch = kMaxBatch;
+  plan->batch = batch < plan->seq_len ? batch : plan->seq_len;
   if (options.purpose == SessionPurpose::kForward) {
     plan->max_prompt_bytes = 0;
     return;
@@ -41,8 +44,8 @@ Result<MemoryPlan> plan_valid_config(const ModelConfig& c, const TokenizerSpec& 
       checked_product(&att, {static_cast<uint64_t>(c.n_heads), seq, sizeof(float)}) &&
       // Work per prompt byte: 24 for llama2.c's encoder, up to ~130 for byte-level BPE.
       checked_product(&prompt, {256, plan.max_prompt_bytes}) && checked_add(&bound, kv) &&
-      checked_add(&bound, att) &&
-      checked_add(&bound, 64ull * 1024 + 16ull * c.vocab_size + 48ull * (c.dim + c.hidden_dim)) &&
+      checked_add(&bound, att) && checked_add(&bound, 64ull * 1024 + 16ull * c.vocab_size) &&
+      checked_add(&bound, 48ull * static_cast<uint64_t>(plan.batch) * (c.dim + c.hidden_dim)) &&
       checked_add(&bound, prompt) && checked_add(&bound, tokenizer_table_bytes(tokenizer));
   if (!fits || bound > SIZE_MAX / 2) {
     return Status::error(StatusCode::kOutOfRange,
@@ -71,7 +74,7 @@ void carve_session(const ModelConfig& c, const TokenizerSpec& tokenizer, Arena& 
     *bytes = arena.used() - mark;
     mark = arena.used();
   };
-  layout->run.carve_activations(c, plan->seq_len, arena);
+  layout->run.carve_activations(c, plan->seq_len, plan->batch, arena);
   part(&plan->activations);
   layout->run.carve_logits(c, arena);
   part(&plan->logits);
@@ -92,10 +95,11 @@ Status carve_planned_session(const ModelConfig& c, const TokenizerSpec& tokenize
                              const MemoryPlan& plan, std::span<uint8_t> arena_memory,
                              std::span<uint8_t> kv_cache_memory, SessionLayout* layout) {
   // A plan is a value the caller can edit or mix up: it must be this model's.
-  Result<MemoryPlan> expected =
-      plan_valid_config(c, tokenizer, {plan.seq_len, plan.max_prompt_bytes, 0, plan.purpose});
+  Result<MemoryPlan> expected = plan_valid_config(
+      c, tokenizer, {plan.seq_len, plan.max_prompt_bytes, 0, plan.purpose, plan.batch});
   if (!expected.is_ok() || expected->arena_bytes != plan.arena_bytes ||
-      expected->kv_cache != plan.kv_cache || expected->max_prompt_bytes != plan.max_prompt_bytes) {
+      expected->kv_cache != plan.kv_cache || expected->max_prompt_bytes != plan.max_prompt_bytes ||
+      expected->batch != plan.batch) {
     return Status::error(StatusCode::kInvalidArgument,
                          "the memory plan was not made for this model");
   }

@@ -103,16 +103,33 @@ Status check_weights_finite(const Model& model) {
   return Status::ok();
 }
 
+namespace {
+
+Status not_finite_at(int32_t pos) {
+  return Status::error(StatusCode::kInvalidFormat,
+                       "the numbers at position %ld are not finite (NaN or infinity): the model's "
+                       "weights hold such values or its activations overflow",
+                       static_cast<long>(pos));
+}
+
+}  // namespace
+
 Status check_forward_finite(const Transformer& transformer, const float* logits, int32_t pos) {
   const ModelConfig& c = transformer.model().config;
   if (all_finite(transformer.hidden_state(), static_cast<size_t>(c.dim)) &&
       all_finite(logits, static_cast<size_t>(c.vocab_size))) {
     return Status::ok();
   }
-  return Status::error(StatusCode::kInvalidFormat,
-                       "the numbers at position %ld are not finite (NaN or infinity): the model's "
-                       "weights hold such values or its activations overflow",
-                       static_cast<long>(pos));
+  return not_finite_at(pos);
+}
+
+Status check_batch_finite(const Transformer& transformer, const float* logits, int32_t pos,
+                          int32_t n) {
+  const auto dim = static_cast<size_t>(transformer.model().config.dim);
+  for (int32_t i = 0; i + 1 < n; ++i) {
+    if (!all_finite(transformer.hidden_state(i), dim)) return not_finite_at(pos + i);
+  }
+  return check_forward_finite(transformer, logits, pos + n - 1);
 }
 
 }  // namespace llmcu
