@@ -27,6 +27,7 @@ struct TinyChatModel {
   int32_t eot = -1;  // tokenizer.ggml.eot_token_id, when >= 0
   std::string chat_template;
   int32_t favourite = 2;  // the token greedy decoding always picks
+  bool add_bos = true;    // tokenizer.ggml.add_bos_token
 };
 
 int32_t byte_token(const TinyChatModel& m, unsigned char byte) {
@@ -62,6 +63,7 @@ std::vector<uint8_t> build(const TinyChatModel& m) {
   b.array("tokenizer.ggml.token_type", GgufBuilder::kI32, types);
   b.u32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(m.bos));
   b.u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(m.eos));
+  if (!m.add_bos) b.boolean("tokenizer.ggml.add_bos_token", false);
   if (m.eot >= 0) b.u32("tokenizer.ggml.eot_token_id", static_cast<uint32_t>(m.eot));
   if (!m.chat_template.empty()) b.string("tokenizer.chat_template", m.chat_template);
   // Every weight 0.5: the hidden state is a positive multiple of all-ones,
@@ -254,6 +256,60 @@ TEST(ChatGguf, Llama3AnswersStayInTheCacheBetweenTurns) {
   EXPECT_EQ(fed_tokens, encode(model, whole));
 }
 
+// Every layout, forced by name, on a vocabulary with and without BOS added:
+// answers end at once at EOS (</s>), and what is fed is the tokens of the
+// whole conversation with empty answers (whitespace around a user text
+// kept or stripped as the layout does).
+TEST(ChatGguf, EveryLayoutFeedsTheWholeConversation) {
+  TempDir dir;
+  const std::string input = dir.text("turns.in", "Hi\n  A story? \nMore.\n");
+  const std::vector<ChatTurn> conversation = {
+      {ChatRole::kSystem, "Be brief."}, {ChatRole::kUser, "Hi"},    {ChatRole::kAssistant, ""},
+      {ChatRole::kUser, "  A story? "}, {ChatRole::kAssistant, ""}, {ChatRole::kUser, "More."}};
+  for (bool add_bos : {true, false}) {
+    TinyChatModel m;
+    // Every layout's markers are special tokens here. (Where one is plain
+    // text, as Zephyr's <|endoftext|> in TinyLlama's vocabulary, a turn
+    // that starts with it is encoded as a text of its own, with the
+    // SentencePiece space prefix in front, as llama.cpp encodes it.)
+    m.specials = {"<unk>",
+                  "<s>",
+                  "</s>",
+                  "<|im_start|>",
+                  "<|im_end|>",
+                  "<|start_header_id|>",
+                  "<|end_header_id|>",
+                  "<|eot_id|>",
+                  "<|endoftext|>"};
+    m.favourite = 2;
+    m.add_bos = add_bos;
+    const std::string model = dir.file(add_bos ? "bos.gguf" : "no_bos.gguf", build(m));
+    for (ChatTemplateKind t :
+         {ChatTemplateKind::kChatML, ChatTemplateKind::kLlama2, ChatTemplateKind::kLlama2Sys,
+          ChatTemplateKind::kLlama2SysBos, ChatTemplateKind::kLlama2SysStrip,
+          ChatTemplateKind::kLlama3, ChatTemplateKind::kZephyr}) {
+      const std::string name = chat_template_name(t);
+      const CommandResult r = run_cli_input("chat " + q(model) + " --chat-template " + name +
+                                                " -y " + q("Be brief.") + " -t 0 --verbose-prompt",
+                                            input);
+      ASSERT_EQ(r.exit_code, 0) << name << "\n" << r.err;
+      EXPECT_EQ(count(r.err, "[answer: 0 tokens, ended by token 2 </s>]"), 3u) << r.err;
+      const std::vector<FedTurn> turns = fed_turns(r.err);
+      ASSERT_EQ(turns.size(), 3u) << name << "\n" << r.err;
+      std::string fed_text;
+      std::vector<int32_t> fed_tokens;
+      for (const FedTurn& turn : turns) {
+        fed_text += turn.text;
+        fed_tokens.insert(fed_tokens.end(), turn.tokens.begin(), turn.tokens.end());
+      }
+      const std::string whole = render(t, conversation);
+      EXPECT_EQ(fed_text, whole) << name;
+      EXPECT_EQ(fed_tokens, encode(model, whole)) << name << (add_bos ? " with BOS" : "");
+      EXPECT_EQ(!fed_tokens.empty() && fed_tokens[0] == m.bos, add_bos) << name;
+    }
+  }
+}
+
 TEST(ChatGguf, ChatTemplateForcesALayout) {
   TempDir dir;
   TinyChatModel m = chatml_model();
@@ -287,6 +343,25 @@ TEST(ChatGguf, ChatTemplateForcesALayout) {
   r = run_cli("run " + q(model) + " -i Hi --chat-template chatml");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("are for -m chat"), std::string::npos) << r.err;
+}
+
+// llama2.c models keep llama2.c's chat to the byte; --verbose-prompt only
+// adds to standard error.
+TEST(ChatGguf, Llama2cModelsKeepTheirChat) {
+  TempDir dir;
+  const std::string input = dir.text("turns.in", "\nOnce upon a time\n");
+  const std::string run = "run " + q(models() + "/stories260K.bin") + " -z " +
+                          q(models() + "/tok512.bin") + " -m chat -s 42 -n 120";
+  const CommandResult plain = run_cli_input(run, input);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  const CommandResult verbose = run_cli_input(run + " --verbose-prompt", input);
+  ASSERT_EQ(verbose.exit_code, 0) << verbose.err;
+  EXPECT_EQ(verbose.out, plain.out);
+  EXPECT_EQ(plain.err.find("[prompt: "), std::string::npos) << plain.err;
+  const std::vector<FedTurn> turns = fed_turns(verbose.err);
+  ASSERT_EQ(turns.size(), 1u) << verbose.err;  // the story fills the steps
+  EXPECT_EQ(turns[0].text, "[INST] Once upon a time [/INST]");
+  EXPECT_EQ(turns[0].tokens.front(), 1);  // BOS
 }
 
 // The end of a reply that a chat feeds before the next turn is what the
