@@ -65,7 +65,10 @@ struct ChatOptions {
   // (its EOS, EOT, <|im_end|>, <|eot_id|>, ...). That token is not fed: the
   // next turn's prompt starts with the template's own end of a reply
   // (chat_reply_end), so the cache holds the conversation exactly as the
-  // template renders it whole.
+  // template renders it whole. (Each turn is encoded as a text of its own:
+  // one that starts with a marker the vocabulary has no special token for,
+  // as Zephyr's <|endoftext|> in a Llama 2 vocabulary, gets a SentencePiece
+  // vocabulary's space prefix there, which the whole text does not have.)
   bool template_turns = false;
 };
 
