@@ -100,14 +100,19 @@ void show_end(const TurnStats& stats, const TextTokenizer& tokenizer) {
           stats.end_token, piece.c_str());
 }
 
-// Encodes and feeds one turn, showing it with --verbose-prompt.
+// Encodes one turn, shows it with --verbose-prompt, prints "Assistant: "
+// (then `*answering` is true) and feeds it.
 Result<TurnStats> take_turn(Chat& chat, Generator& generator, const std::string& prompt,
-                            const ChatSettings& s, TextOut& out) {
+                            const ChatSettings& s, TextOut& out, bool* answering) {
+  *answering = false;
   LLMCU_TRY_ASSIGN(const std::span<const int32_t> tokens, chat.encode(prompt));
   if (s.verbose_prompt) {
     fflush(stdout);
     show_prompt(prompt, tokens);
   }
+  fputs("Assistant: ", stdout);
+  *answering = true;
+  if (s.style == ChatStyle::kInteractive) fflush(stdout);
   LLMCU_TRY_ASSIGN(const TurnStats stats, chat.turn_tokens(tokens, TextOut::sink, &out));
   if (s.verbose_prompt) show_end(stats, generator.tokenizer());
   return stats;
@@ -130,10 +135,10 @@ Outcome llama2c_session(Chat& chat, Generator& generator, const TurnText& text,
       read_like_llama2c("User: ", &user);
     }
     const std::string prompt = text.render(system, user, chat.position() == 0);
-    fputs("Assistant: ", stdout);
     out.reset();
     cancel.store(false);  // a --stop string ends one answer, not the session
-    LLMCU_TRY(take_turn(chat, generator, prompt, s, out).status());
+    bool answering = false;
+    LLMCU_TRY(take_turn(chat, generator, prompt, s, out, &answering).status());
     out.finish();
     if (out.failed()) return write_failed();
   }
@@ -163,15 +168,14 @@ Outcome interactive_session(Chat& chat, Generator& generator, TurnText& text, co
     }
     first = false;
     const std::string prompt = text.render(system, user, chat.position() == 0);
-    fputs("Assistant: ", stdout);
-    fflush(stdout);
     out.reset();
     cancel.store(false);
     const int32_t position = chat.position();
-    Result<TurnStats> turn = take_turn(chat, generator, prompt, s, out);
+    bool answering = false;
+    Result<TurnStats> turn = take_turn(chat, generator, prompt, s, out, &answering);
     if (chat.position() != position) text.fed(system, user);
     out.finish();
-    fputs("\n", stdout);
+    if (answering) fputs("\n", stdout);
     fflush(stdout);
     if (out.failed()) return write_failed();
     if (!turn.is_ok()) {
