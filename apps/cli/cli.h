@@ -32,6 +32,7 @@ class Outcome {
   Outcome(Status status) : status_(status) {}  // NOLINT: implicit by design
   static Outcome usage(const char* format, ...) __attribute__((format(printf, 1, 2)));
 
+  bool ok() const { return status_.is_ok(); }
   // Prints the error, if any, to standard error and returns the exit status.
   int finish() const;
 

@@ -21,6 +21,8 @@ struct ChatArgs {
   int32_t steps = 0;
   std::string system;
   std::vector<std::string> stops;
+  std::string chat_template;  // --chat-template
+  bool verbose_prompt = false;
   bool no_huge_pages = false;
 };
 
@@ -37,10 +39,17 @@ Outcome chat(const ChatArgs& args, bool has_system) {
   settings.chat.topp = args.topp;
   settings.chat.top_k = args.top_k;
   settings.chat.seed = args.seed;
+  settings.verbose_prompt = args.verbose_prompt;
   SessionArgs session_args = args.session;
   session_args.huge_pages = !args.no_huge_pages;
   session_args.prompt_bytes = chat_prompt_bytes(settings);
+  session_args.gguf_prompt_bytes = chat_template_prompt_bytes(settings);
   LLMCU_TRY_ASSIGN(std::unique_ptr<Session> s, open_session(session_args));
+  if (Outcome o =
+          choose_chat_template(s->loaded->model, s->model_path, args.chat_template, &settings.tmpl);
+      !o.ok()) {
+    return o;
+  }
   const ChatTemplate llama2(ChatFormat::kLlama2);
   return run_chat(s->generator, llama2, settings);
 }
@@ -61,6 +70,7 @@ Registration register_chat(CLI::App& app) {
   add_int_option(cmd, "-n,--steps", &args->steps, 0, INT32_MAX,
                  "positions for the whole conversation; 0 means the whole context");
   CLI::Option* system = cmd->add_option("-y,--system", args->system, "system prompt");
+  add_chat_template_options(cmd, &args->chat_template, &args->verbose_prompt);
   add_session_options(cmd, &args->session, &args->no_huge_pages);
   return {cmd, [args, model, system]() -> Outcome {
             args->session.model_given = model->count() > 0;

@@ -32,6 +32,8 @@ struct RunArgs {
   int32_t generations = 1;
   int32_t top_k = 0;
   std::vector<std::string> stops;
+  std::string chat_template;  // --chat-template
+  bool verbose_prompt = false;
   bool no_huge_pages = false;  // read the mapping, not a huge-page copy (weights_for_decoding)
 };
 
@@ -125,9 +127,18 @@ Outcome chat(const RunArgs& args) {
   settings.chat.topp = args.topp;
   settings.chat.top_k = args.top_k;
   settings.chat.seed = args.seed;
+  settings.verbose_prompt = args.verbose_prompt;
   SessionArgs session_args = args.session;
   session_args.prompt_bytes = chat_prompt_bytes(settings);
+  session_args.gguf_prompt_bytes = chat_template_prompt_bytes(settings);
   LLMCU_TRY_ASSIGN(std::unique_ptr<Session> s, open_session(session_args));
+  if (Outcome o =
+          choose_chat_template(s->loaded->model, s->model_path, args.chat_template, &settings.tmpl);
+      !o.ok()) {
+    return o;
+  }
+  // A template's chat reads its turns as `llmcu chat` does, piped or not.
+  if (settings.tmpl != ChatTemplateKind::kNone) settings.style = ChatStyle::kInteractive;
   const ChatTemplate llama2(ChatFormat::kLlama2);
   Outcome outcome = run_chat(s->generator, llama2, settings);
   return outcome;
@@ -142,6 +153,9 @@ Outcome run(RunArgs args) {
   }
   if (args.mode != "chat" && args.has_system) {
     return Outcome::usage("run: -y (a system prompt) is for -m chat");
+  }
+  if (args.mode != "chat" && (!args.chat_template.empty() || args.verbose_prompt)) {
+    return Outcome::usage("run: --chat-template and --verbose-prompt are for -m chat");
   }
   args.session.huge_pages = !args.no_huge_pages;
   if (args.has_prompt && args.prompt == "-") {
@@ -169,6 +183,20 @@ void add_sampling_options(CLI::App* cmd, float* temperature, float* topp, uint64
             return text.empty() ? std::string("a stop string cannot be empty") : std::string();
           },
           "TEXT"));
+}
+
+void add_chat_template_options(CLI::App* cmd, std::string* chat_template, bool* verbose_prompt) {
+  cmd->add_option("--chat-template", *chat_template,
+                  "chat in this template, not the GGUF file's own: " + chat_template_names())
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            return detect_chat_template(text) != ChatTemplateKind::kNone
+                       ? std::string()
+                       : "no template llmcu knows; the names: " + chat_template_names();
+          },
+          "NAME"));
+  cmd->add_flag("--verbose-prompt", *verbose_prompt,
+                "print each chat turn's text and tokens, as fed, to standard error");
 }
 
 void add_session_options(CLI::App* cmd, SessionArgs* session, bool* no_huge_pages) {
@@ -202,6 +230,7 @@ Registration register_run(CLI::App& app) {
       ->check(CLI::IsMember({"generate", "chat"}))
       ->capture_default_str();
   CLI::Option* system = cmd->add_option("-y,--system", args->system, "system prompt (chat mode)");
+  add_chat_template_options(cmd, &args->chat_template, &args->verbose_prompt);
   add_int_option(cmd, "--generations", &args->generations, 1, 1000000,
                  "stories to generate back to back (seeds s, s+1, ...)");
   add_session_options(cmd, &args->session, &args->no_huge_pages);

@@ -45,7 +45,9 @@ Result<std::unique_ptr<Session>> open_session(const SessionArgs& args) {
 
   SessionOptions session;
   session.seq_len = args.seq_len;
-  session.prompt_bytes = args.prompt_bytes;
+  session.prompt_bytes = model.gguf != nullptr && args.gguf_prompt_bytes > args.prompt_bytes
+                             ? args.gguf_prompt_bytes
+                             : args.prompt_bytes;
   session.batch = args.batch;
   LLMCU_TRY_ASSIGN(s->plan, plan_memory(model, session));
   LLMCU_TRY_ASSIGN(s->arena, ArenaMemory::allocate(s->plan.arena_bytes, s->model_path));

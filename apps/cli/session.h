@@ -23,7 +23,8 @@ struct SessionArgs {
   int32_t threads = 0;
   int32_t batch = kDefaultBatch;
   bool huge_pages = true;
-  size_t prompt_bytes = 0;  // the longest prompt text the session must encode
+  size_t prompt_bytes = 0;       // the longest prompt text the session must encode
+  size_t gguf_prompt_bytes = 0;  // ... when the model is a GGUF file, if more
 };
 
 struct Session {
@@ -43,5 +44,7 @@ Result<std::unique_ptr<Session>> open_session(const SessionArgs& args);
 void add_sampling_options(CLI::App* cmd, float* temperature, float* topp, uint64_t* seed,
                           int32_t* top_k, std::vector<std::string>* stops);
 void add_session_options(CLI::App* cmd, SessionArgs* session, bool* no_huge_pages);
+// --chat-template NAME and --verbose-prompt (chat modes).
+void add_chat_template_options(CLI::App* cmd, std::string* chat_template, bool* verbose_prompt);
 
 }  // namespace llmcu::cli

@@ -1,7 +1,7 @@
 // A conversation on one Generator: each user turn is rendered by a chat
-// template, encoded with BOS and fed after the positions already used (the
-// KV cache holds the whole conversation), then the answer is sampled and
-// streamed until the end-of-turn token, the step limit or a cancel request.
+// template, encoded and fed after the positions already used (the KV cache
+// holds the whole conversation), then the answer is sampled and streamed
+// until the end-of-turn token, the step limit or a cancel request.
 #pragma once
 
 #include <atomic>
@@ -58,6 +58,18 @@ struct ChatOptions {
   // Otherwise an answer ends at its EOS or a BOS (printing nothing), and the
   // next turn feeds that EOS before its prompt.
   bool llama2c_compatible = true;
+  // A GGUF chat template's turns (llmcu/chat_template.h), which takes
+  // precedence over llama2c_compatible: only the first turn's prompt starts
+  // with BOS (when the vocabulary adds one; later turns go on the same text),
+  // and an answer ends before any token the vocabulary ends generation with
+  // (its EOS, EOT, <|im_end|>, <|eot_id|>, ...). That token is not fed: the
+  // next turn's prompt starts with the template's own end of a reply
+  // (chat_reply_end), so the cache holds the conversation exactly as the
+  // template renders it whole. (Each turn is encoded as a text of its own:
+  // one that starts with a marker the vocabulary has no special token for,
+  // as Zephyr's <|endoftext|> in a Llama 2 vocabulary, gets a SentencePiece
+  // vocabulary's space prefix there, which the whole text does not have.)
+  bool template_turns = false;
 };
 
 enum class TurnEnd : uint8_t {
@@ -71,6 +83,7 @@ struct TurnStats {
   int32_t prompt_tokens = 0;      // the rendered turn's tokens, BOS included
   int32_t fed_prompt_tokens = 0;  // as many of them as the steps had room for
   int32_t generated_tokens = 0;   // answer tokens fed after the prompt
+  int32_t end_token = -1;         // the token that ended the answer (kEndOfTurn)
 };
 
 class Chat {
@@ -80,8 +93,15 @@ class Chat {
   // A conversation from position 0 on `generator`, which must outlive it.
   static Result<Chat> start(Generator* generator, const ChatOptions& options);
 
-  // Feeds `prompt` (a rendered turn) and streams the answer to `sink`.
+  // Feeds `prompt` (a rendered turn) and streams the answer to `sink`:
+  // turn_tokens(encode(prompt)).
   Result<TurnStats> turn(std::string_view prompt, PieceSink sink, void* user);
+
+  // The tokens turn() would feed for `prompt` (BOS as the turn needs it), in
+  // the generator's prompt memory: valid until the next encode.
+  Result<std::span<const int32_t>> encode(std::string_view prompt);
+  // Feeds tokens encode() returned and streams the answer to `sink`.
+  Result<TurnStats> turn_tokens(std::span<const int32_t> tokens, PieceSink sink, void* user);
 
   int32_t position() const { return pos_; }
   int32_t steps() const { return steps_; }
@@ -91,6 +111,7 @@ class Chat {
  private:
   Result<TurnStats> llama2c_turn(std::span<const int32_t> prompt, PieceSink sink, void* user);
   Result<TurnStats> clean_turn(std::span<const int32_t> prompt, PieceSink sink, void* user);
+  Result<TurnStats> template_turn(std::span<const int32_t> prompt, PieceSink sink, void* user);
   Status feed(int32_t token);
   bool cancelled() const;
   void emit(PieceSink sink, void* user, int32_t prev, int32_t token) const;
@@ -103,6 +124,7 @@ class Chat {
   float* logits_ = nullptr;   // after the last token fed
   int32_t next_ = 0;          // the last token sampled
   bool eos_pending_ = false;  // an answer's EOS still to feed
+  bool bos_added_ = false;    // template_turns: the first prompt started with BOS
 };
 
 }  // namespace llmcu

@@ -12,8 +12,9 @@
 //
 // This is the GGUF side: recognizing a file's template and laying out a
 // whole conversation of role-tagged turns (ChatTurn). llmcu/chat.h's
-// ChatTemplate/ChatFormat render llama2.c's Llama 2 chat turn by turn for
-// the Chat loop; a chat mode for GGUF models maps a ChatTemplateKind onto it.
+// ChatTemplate/ChatFormat render llama2.c's Llama 2 chat turn by turn; a
+// GGUF model's chat renders its turns with render_chat and runs the Chat loop
+// with ChatOptions::template_turns.
 #pragma once
 
 #include <cstddef>
@@ -68,5 +69,12 @@ struct ChatTurn {
 // stands in for the assistant text and its end marker.)
 size_t render_chat(ChatTemplateKind tmpl, std::span<const ChatTurn> messages, bool add_assistant,
                    std::span<char> out, size_t first = 0);
+
+// What the template writes after an assistant's text: "<|im_end|>\n",
+// "</s>", "<|eot_id|>", "<|endoftext|>\n"; "" for kNone. A chat that ends an
+// answer at the model's end-of-turn token feeds this before the next turn
+// (render_chat from the next message on), which keeps the conversation in
+// the cache exactly as render_chat lays it out whole.
+const char* chat_reply_end(ChatTemplateKind tmpl);
 
 }  // namespace llmcu

@@ -88,10 +88,34 @@ void Chat::emit(PieceSink sink, void* user, int32_t prev, int32_t token) const {
 }
 
 Result<TurnStats> Chat::turn(std::string_view prompt, PieceSink sink, void* user) {
+  LLMCU_TRY_ASSIGN(const std::span<const int32_t> tokens, encode(prompt));
+  return turn_tokens(tokens, sink, user);
+}
+
+Result<std::span<const int32_t>> Chat::encode(std::string_view prompt) {
   if (generator_ == nullptr) {
     return Status::error(StatusCode::kInvalidArgument, "the chat was not started");
   }
-  LLMCU_TRY_ASSIGN(const std::span<const int32_t> tokens, generator_->encode_prompt(prompt));
+  LLMCU_TRY_ASSIGN(std::span<const int32_t> tokens, generator_->encode_prompt(prompt));
+  if (!options_.template_turns) return tokens;
+  // The Generator encodes every prompt as a text of its own, BOS first when
+  // the vocabulary adds one. A later turn continues the first one's text:
+  // that BOS goes (a BOS the template writes, as "<s>[INST]", stays).
+  const int32_t bos = generator_->tokenizer().bos();
+  const bool starts_with_bos = bos >= 0 && !tokens.empty() && tokens[0] == bos;
+  if (pos_ == 0) {
+    bos_added_ = starts_with_bos;
+  } else if (bos_added_ && starts_with_bos) {
+    tokens = tokens.subspan(1);
+  }
+  return tokens;
+}
+
+Result<TurnStats> Chat::turn_tokens(std::span<const int32_t> tokens, PieceSink sink, void* user) {
+  if (generator_ == nullptr) {
+    return Status::error(StatusCode::kInvalidArgument, "the chat was not started");
+  }
+  if (options_.template_turns) return template_turn(tokens, sink, user);
   return options_.llama2c_compatible ? llama2c_turn(tokens, sink, user)
                                      : clean_turn(tokens, sink, user);
 }
@@ -157,6 +181,44 @@ Result<TurnStats> Chat::clean_turn(std::span<const int32_t> prompt, PieceSink si
     }
     if (cancelled()) {
       eos_pending_ = true;
+      stats.end = TurnEnd::kCancelled;
+      return stats;
+    }
+    emit(sink, user, token, next_);
+    if (pos_ >= steps_) return stats;
+    LLMCU_TRY(feed(next_));
+    token = next_;
+    ++stats.generated_tokens;
+  }
+}
+
+Result<TurnStats> Chat::template_turn(std::span<const int32_t> prompt, PieceSink sink, void* user) {
+  TurnStats stats;
+  stats.prompt_tokens = static_cast<int32_t>(prompt.size());
+  stats.end = TurnEnd::kContextFull;
+  if (prompt.empty() && pos_ == 0) {
+    return Status::error(StatusCode::kInvalidArgument, "the first turn of a chat has no tokens");
+  }
+  for (const int32_t t : prompt) {
+    if (pos_ >= steps_) return stats;
+    if (cancelled()) {
+      stats.end = TurnEnd::kCancelled;
+      return stats;
+    }
+    LLMCU_TRY(feed(t));
+    ++stats.fed_prompt_tokens;
+  }
+  const TextTokenizer& tokenizer = generator_->tokenizer();
+  Sampler& sampler = generator_->sampler();
+  int32_t token = prompt.empty() ? -1 : prompt.back();
+  while (true) {
+    next_ = sampler.sample(logits_);
+    if (tokenizer.ends_generation(next_)) {
+      stats.end = TurnEnd::kEndOfTurn;
+      stats.end_token = next_;
+      return stats;
+    }
+    if (cancelled()) {
       stats.end = TurnEnd::kCancelled;
       return stats;
     }

@@ -154,6 +154,20 @@ ChatTemplateKind model_chat_template(const Model& model) {
   return text.is_ok() ? detect_chat_template(*text) : ChatTemplateKind::kNone;
 }
 
+const char* chat_reply_end(ChatTemplateKind tmpl) {
+  switch (tmpl) {
+    case ChatTemplateKind::kNone: return "";
+    case ChatTemplateKind::kChatML: return "<|im_end|>\n";
+    case ChatTemplateKind::kLlama2:
+    case ChatTemplateKind::kLlama2Sys:
+    case ChatTemplateKind::kLlama2SysBos:
+    case ChatTemplateKind::kLlama2SysStrip: return "</s>";
+    case ChatTemplateKind::kLlama3: return "<|eot_id|>";
+    case ChatTemplateKind::kZephyr: return "<|endoftext|>\n";
+  }
+  return "";
+}
+
 size_t render_chat(ChatTemplateKind tmpl, std::span<const ChatTurn> messages, bool add_assistant,
                    std::span<char> out_memory, size_t first) {
   Output out(out_memory);
