@@ -144,11 +144,66 @@ inline void dot2_16(const int8_t*& a, const int8_t*& b, const uint32_t*& xe, int
 }
 #undef LLMCU_Q8_STEP
 
+// As LLMCU_Q8_STEP for 8 values, when rows a and b are word-aligned: one LDRD
+// per row brings 8 weights, two LDRD the 8 extended inputs; 20 instructions
+// for 16 multiply-adds (LDRD faults on an unaligned address, LDR does not).
+#define LLMCU_Q8_STEP8_ALIGNED                \
+  "ldrd %[x0], %[x1], [%[xe]], #8\n\t"        \
+  "ldrd %[x2], %[x3], [%[xe]], #8\n\t"        \
+  "ldrd %[w0], %[w1], [%[a]], #8\n\t"         \
+  "sxtb16 %[t], %[w0]\n\t"                    \
+  "smlad %[acc_a], %[t], %[x0], %[acc_a]\n\t" \
+  "sxtb16 %[t], %[w0], ror #8\n\t"            \
+  "smlad %[acc_a], %[t], %[x1], %[acc_a]\n\t" \
+  "sxtb16 %[t], %[w1]\n\t"                    \
+  "smlad %[acc_a], %[t], %[x2], %[acc_a]\n\t" \
+  "sxtb16 %[t], %[w1], ror #8\n\t"            \
+  "smlad %[acc_a], %[t], %[x3], %[acc_a]\n\t" \
+  "ldrd %[w0], %[w1], [%[b]], #8\n\t"         \
+  "sxtb16 %[t], %[w0]\n\t"                    \
+  "smlad %[acc_b], %[t], %[x0], %[acc_b]\n\t" \
+  "sxtb16 %[t], %[w0], ror #8\n\t"            \
+  "smlad %[acc_b], %[t], %[x1], %[acc_b]\n\t" \
+  "sxtb16 %[t], %[w1]\n\t"                    \
+  "smlad %[acc_b], %[t], %[x2], %[acc_b]\n\t" \
+  "sxtb16 %[t], %[w1], ror #8\n\t"            \
+  "smlad %[acc_b], %[t], %[x3], %[acc_b]\n\t"
+
+// dot2_16 for word-aligned a and b.
+inline void dot2_16_aligned(const int8_t*& a, const int8_t*& b, const uint32_t*& xe, int32_t& acc_a,
+                            int32_t& acc_b) {
+  uint32_t x0, x1, x2, x3, w0, w1, t;
+  __asm__(LLMCU_Q8_STEP8_ALIGNED LLMCU_Q8_STEP8_ALIGNED
+          : [a] "+r"(a), [b] "+r"(b), [xe] "+r"(xe), [acc_a] "+r"(acc_a), [acc_b] "+r"(acc_b),
+            [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [w0] "=&r"(w0),
+            [w1] "=&r"(w1), [t] "=&r"(t)
+          :
+          : "memory");
+}
+#undef LLMCU_Q8_STEP8_ALIGNED
+
+// The integer dot products of one group of kGs values of rows a and b (a
+// and b move to the next group, xe past the group).
+template <int kGs, bool kAligned>
+inline void dot2_group(const int8_t*& a, const int8_t*& b, const uint32_t*& xe, int32_t& acc_a,
+                       int32_t& acc_b) {
+  acc_a = 0;
+  acc_b = 0;
+  for (int i = 0; i < kGs / 16; ++i) {
+    if constexpr (kAligned) {
+      dot2_16_aligned(a, b, xe, acc_a, acc_b);
+    } else {
+      dot2_16(a, b, xe, acc_a, acc_b);
+    }
+  }
+}
+
 // Row pairs [r, r_end) over the groups [g0, g_end) of one extended chunk,
 // for a group size known at compile time; first: the chunk starts the rows.
-// Pointers move by increments: the loop keeps few values live besides the
-// assembly's nine registers.
-template <int kGs>
+// Each row's float work per group is ref's: convert, two multiplies, an add.
+// Pointers move by increments, so the loop keeps few values live besides
+// the assembly's registers.
+template <int kGs, bool kAligned>
 int32_t row_pairs(float* out, const int8_t* w, const uint8_t* w_scales, const uint32_t* xe,
                   const float* x_scales, int32_t cols, int32_t groups, int32_t g0, int32_t g_end,
                   int32_t r, int32_t r_end, bool first) {
@@ -156,39 +211,176 @@ int32_t row_pairs(float* out, const int8_t* w, const uint8_t* w_scales, const ui
   const int8_t* wa =
       w + static_cast<size_t>(r) * static_cast<size_t>(cols) + static_cast<size_t>(g0) * kGs;
   const uint8_t* sa = w_scales + static_cast<size_t>(r) * row_scales + static_cast<size_t>(g0) * 4;
+  float* o = out + r;
+  const int32_t pairs = (r_end - r) / 2;
+  const size_t pair_step = 2 * static_cast<size_t>(cols);
   if (g_end - g0 == 1) {
     // One group per row in this chunk (rows of 64 with groups of 64): one scale per row.
     const float xs = x_scales[g0];
-    for (; r + 2 <= r_end; r += 2, wa += 2 * cols, sa += 2 * row_scales) {
+    for (int32_t p = 0; p < pairs; ++p, wa += pair_step, sa += 2 * row_scales, o += 2) {
       const int8_t* pa = wa;
       const int8_t* pb = wa + cols;
       const uint32_t* px = xe;
-      int32_t acc_a = 0, acc_b = 0;
-      for (int i = 0; i < kGs / 16; ++i) dot2_16(pa, pb, px, acc_a, acc_b);
+      int32_t acc_a, acc_b;
+      dot2_group<kGs, kAligned>(pa, pb, px, acc_a, acc_b);
       const float pa_sum = static_cast<float>(acc_a) * load_scale(sa, 0) * xs;
       const float pb_sum = static_cast<float>(acc_b) * load_scale(sa + row_scales, 0) * xs;
-      out[r] = (first ? 0.0f : out[r]) + pa_sum;
-      out[r + 1] = (first ? 0.0f : out[r + 1]) + pb_sum;
+      o[0] = (first ? 0.0f : o[0]) + pa_sum;
+      o[1] = (first ? 0.0f : o[1]) + pb_sum;
     }
-    return r;
+    return r + 2 * pairs;
   }
-  for (; r + 2 <= r_end; r += 2, wa += 2 * cols, sa += 2 * row_scales) {
+  const int32_t n_groups = g_end - g0;
+  for (int32_t p = 0; p < pairs; ++p, wa += pair_step, sa += 2 * row_scales, o += 2) {
     const int8_t* pa = wa;
     const int8_t* pb = wa + cols;
     const uint32_t* px = xe;
     const uint8_t* ps = sa;
-    float ta = first ? 0.0f : out[r], tb = first ? 0.0f : out[r + 1];
-    for (int32_t g = g0; g < g_end; ++g, ps += 4) {
-      int32_t acc_a = 0, acc_b = 0;
-      for (int i = 0; i < kGs / 16; ++i) dot2_16(pa, pb, px, acc_a, acc_b);
-      const float xs = x_scales[g];
-      ta += static_cast<float>(acc_a) * load_scale(ps, 0) * xs;
-      tb += static_cast<float>(acc_b) * load_scale(ps + row_scales, 0) * xs;
+    const float* xs = x_scales + g0;
+    float ta = first ? 0.0f : o[0], tb = first ? 0.0f : o[1];
+    for (int32_t g = 0; g < n_groups; ++g, ps += 4, ++xs) {
+      int32_t acc_a, acc_b;
+      dot2_group<kGs, kAligned>(pa, pb, px, acc_a, acc_b);
+      ta += static_cast<float>(acc_a) * load_scale(ps, 0) * *xs;
+      tb += static_cast<float>(acc_b) * load_scale(ps + row_scales, 0) * *xs;
     }
-    out[r] = ta;
-    out[r + 1] = tb;
+    o[0] = ta;
+    o[1] = tb;
   }
-  return r;
+  return r + 2 * pairs;
+}
+
+// Rows of exactly one group (cols == group size, 16, 32 or 64: every matrix
+// of stories260K but w2), word-aligned, in pairs: the whole loop in
+// assembly, so that its fourteen registers stay in registers.
+//   llmcu_q8_pairs_gN(out, w, w_scales, xe, pairs, x_scale)
+// out[2p], out[2p + 1] = 0.0f + ((float)dot * w_scale) * x_scale for rows 2p
+// and 2p + 1 of w, pairs >= 1; r0 out, r1 row a, r2 scales, r3 xe, r4 row
+// b, r5/r6 the sums, r7-r10 four words of extended input, r11/r12 eight
+// weights, lr the extended pair. Per pair: 20 instructions per 8 columns
+// (the first SMLAD of each sum an SMUAD, so no zeroing), 15 of float work
+// (ref's: convert, two multiplies, the add to 0.0f), 6 of loop.
+extern "C" {
+void llmcu_q8_pairs_g16(float* out, const int8_t* w, const uint8_t* w_scales, const uint32_t* xe,
+                        int32_t pairs, float x_scale);
+void llmcu_q8_pairs_g32(float* out, const int8_t* w, const uint8_t* w_scales, const uint32_t* xe,
+                        int32_t pairs, float x_scale);
+void llmcu_q8_pairs_g64(float* out, const int8_t* w, const uint8_t* w_scales, const uint32_t* xe,
+                        int32_t pairs, float x_scale);
+}
+__asm__(
+    ".macro LLMCU_Q8_ROWS8 op\n"
+    "  ldrd r7, r8, [r3], #8\n"
+    "  ldrd r9, r10, [r3], #8\n"
+    "  ldrd r11, r12, [r1], #8\n"
+    "  sxtb16 lr, r11\n"
+    "  .ifc \\op, smuad\n"
+    "  smuad r5, lr, r7\n"
+    "  .else\n"
+    "  smlad r5, lr, r7, r5\n"
+    "  .endif\n"
+    "  sxtb16 lr, r11, ror #8\n"
+    "  smlad r5, lr, r8, r5\n"
+    "  sxtb16 lr, r12\n"
+    "  smlad r5, lr, r9, r5\n"
+    "  sxtb16 lr, r12, ror #8\n"
+    "  smlad r5, lr, r10, r5\n"
+    "  ldrd r11, r12, [r4], #8\n"
+    "  sxtb16 lr, r11\n"
+    "  .ifc \\op, smuad\n"
+    "  smuad r6, lr, r7\n"
+    "  .else\n"
+    "  smlad r6, lr, r7, r6\n"
+    "  .endif\n"
+    "  sxtb16 lr, r11, ror #8\n"
+    "  smlad r6, lr, r8, r6\n"
+    "  sxtb16 lr, r12\n"
+    "  smlad r6, lr, r9, r6\n"
+    "  sxtb16 lr, r12, ror #8\n"
+    "  smlad r6, lr, r10, r6\n"
+    ".endm\n"
+    ".macro LLMCU_Q8_PAIRS name, gs\n"
+    "  .section .text.\\name,\"ax\",%progbits\n"
+    "  .syntax unified\n"
+    "  .thumb\n"
+    "  .align 2\n"
+    "  .global \\name\n"
+    "  .hidden \\name\n"
+    "  .type \\name, %function\n"
+    "  .thumb_func\n"
+    "\\name:\n"
+    "  push {r4-r11, lr}\n"
+    "  ldr r4, [sp, #36]\n"       // pairs
+    "  add r4, r0, r4, lsl #3\n"  // out + 2 * pairs
+    "  vmov s1, r4\n"
+    "  movs r4, #0\n"
+    "  vmov s6, r4\n"        // +0.0f
+    "  add r4, r1, #\\gs\n"  // row b
+    "1:\n"
+    "  LLMCU_Q8_ROWS8 smuad\n"
+    "  .rept \\gs / 8 - 1\n"
+    "  LLMCU_Q8_ROWS8 smlad\n"
+    "  .endr\n"
+    "  vmov s2, r5\n"
+    "  vmov s4, r6\n"
+    "  ldr r5, [r2], #4\n"
+    "  ldr r6, [r2], #4\n"
+    "  vcvt.f32.s32 s2, s2\n"
+    "  vcvt.f32.s32 s4, s4\n"
+    "  vmov s3, r5\n"
+    "  vmov s5, r6\n"
+    "  vmul.f32 s2, s2, s3\n"
+    "  vmul.f32 s4, s4, s5\n"
+    "  vmul.f32 s2, s2, s0\n"
+    "  vmul.f32 s3, s4, s0\n"
+    "  vadd.f32 s2, s6, s2\n"
+    "  vadd.f32 s3, s6, s3\n"
+    "  vstmia r0!, {s2-s3}\n"
+    "  sub r3, r3, #2 * \\gs\n"  // xe back to the group's start
+    "  mov r1, r4\n"             // the next pair follows row b
+    "  add r4, r4, #\\gs\n"
+    "  vmov r5, s1\n"
+    "  cmp r0, r5\n"
+    "  bne 1b\n"
+    "  pop {r4-r11, pc}\n"
+    "  .size \\name, . - \\name\n"
+    "  .text\n"
+    ".endm\n"
+    "LLMCU_Q8_PAIRS llmcu_q8_pairs_g16, 16\n"
+    "LLMCU_Q8_PAIRS llmcu_q8_pairs_g32, 32\n"
+    "LLMCU_Q8_PAIRS llmcu_q8_pairs_g64, 64\n"
+    ".purgem LLMCU_Q8_PAIRS\n"
+    ".purgem LLMCU_Q8_ROWS8\n");
+
+template <int kGs>
+void q8_pairs_asm(float* out, const int8_t* w, const uint8_t* w_scales, const uint32_t* xe,
+                  int32_t pairs, float x_scale) {
+  if constexpr (kGs == 16) {
+    llmcu_q8_pairs_g16(out, w, w_scales, xe, pairs, x_scale);
+  } else if constexpr (kGs == 32) {
+    llmcu_q8_pairs_g32(out, w, w_scales, xe, pairs, x_scale);
+  } else {
+    llmcu_q8_pairs_g64(out, w, w_scales, xe, pairs, x_scale);
+  }
+}
+
+// row_pairs with LDRD weights when every row starts on a word.
+template <int kGs>
+int32_t row_pairs_any(float* out, const int8_t* w, const uint8_t* w_scales, const uint32_t* xe,
+                      const float* x_scales, int32_t cols, int32_t groups, int32_t g0,
+                      int32_t g_end, int32_t r, int32_t r_end, bool first) {
+  if (((reinterpret_cast<uintptr_t>(w) | static_cast<uintptr_t>(cols)) & 3) == 0) {
+    if (groups == 1 && r_end - r >= 2) {
+      const int32_t pairs = (r_end - r) / 2;
+      q8_pairs_asm<kGs>(out + r, w + static_cast<size_t>(r) * kGs,
+                        w_scales + static_cast<size_t>(r) * 4, xe, pairs, x_scales[0]);
+      return r + 2 * pairs;
+    }
+    return row_pairs<kGs, true>(out, w, w_scales, xe, x_scales, cols, groups, g0, g_end, r, r_end,
+                                first);
+  }
+  return row_pairs<kGs, false>(out, w, w_scales, xe, x_scales, cols, groups, g0, g_end, r, r_end,
+                               first);
 }
 
 inline int32_t dot1(const int8_t* a, const uint32_t* xe, int32_t gs) {
@@ -219,16 +411,16 @@ void matvec_extended(float* out, const int8_t* w, const uint8_t* w_scales, const
     const bool first = c0 == 0;
     switch (gs) {
       case 16:
-        r = row_pairs<16>(out, w, w_scales, xe, x_scales, cols, groups, g0, g_end, r, row_end,
-                          first);
+        r = row_pairs_any<16>(out, w, w_scales, xe, x_scales, cols, groups, g0, g_end, r, row_end,
+                              first);
         break;
       case 32:
-        r = row_pairs<32>(out, w, w_scales, xe, x_scales, cols, groups, g0, g_end, r, row_end,
-                          first);
+        r = row_pairs_any<32>(out, w, w_scales, xe, x_scales, cols, groups, g0, g_end, r, row_end,
+                              first);
         break;
       case 64:
-        r = row_pairs<64>(out, w, w_scales, xe, x_scales, cols, groups, g0, g_end, r, row_end,
-                          first);
+        r = row_pairs_any<64>(out, w, w_scales, xe, x_scales, cols, groups, g0, g_end, r, row_end,
+                              first);
         break;
       default:
         for (; r + 2 <= row_end; r += 2) {
@@ -265,14 +457,15 @@ void matvec_extended(float* out, const int8_t* w, const uint8_t* w_scales, const
   }
 }
 
-// roundf(v) for |v| < 2^31: truncation (VCVT rounds toward zero), then one
-// step away from zero when the dropped fraction (exact in float) is >= 0.5.
+// roundf(v) for |v| < 2^29, from one truncation: t = trunc(2v) (2v is exact;
+// VCVT rounds toward zero), and
+//   v >= 0: roundf(v) = floor(v + 1/2) = floor((floor(2v) + 1) / 2) = (t + 1) >> 1
+//   v < 0:  roundf(v) = -((-t + 1) >> 1) = t >> 1   (arithmetic shifts)
+// so roundf(v) = (t + 1 + (t >> 31)) >> 1: VCVT, VMOV and three integer
+// instructions. NaN converts to 0, as ref maps it.
 inline int32_t round_half_away(float v) {
-  const auto t = static_cast<int32_t>(v);
-  const float frac = v - static_cast<float>(t);
-  if (frac >= 0.5f) return t + 1;
-  if (frac <= -0.5f) return t - 1;
-  return t;
+  const auto t = static_cast<int32_t>(v + v);
+  return (t + 1 + (t >> 31)) >> 1;
 }
 
 }  // namespace
