@@ -11,13 +11,17 @@
 // instruction per multiply-add. Everything else is amortised:
 //   - the input is sign-extended once per matvec (per chunk of columns, on
 //     the stack), not once per row: words (x0, x2) and (x1, x3) per 4 values;
-//   - two rows go together, so each load of the extended input serves both,
-//     and a row's 8 weights come in two word loads;
+//   - two rows go together, so each load of the extended input serves both;
+//     word-aligned rows load 8 weights with one LDRD (else two LDR);
+//   - rows of one group (cols == group size: stories260K's matrices but w2)
+//     run a loop written whole in assembly (llmcu_q8_pairs_gN): 19
+//     instructions per 16 multiply-adds, ~21 per pair and row of float work
+//     and loop, so ~1.45 instructions per multiply-add at 64 columns;
 //   - group sizes that are multiples of 8 take this path (llmcu files: 64 by
 //     default); others (4, llama2.c's only choice for stories260K) go group by
 //     group, four values per SMLAD pair.
-// About 1.2 instructions per multiply-add with groups of 64, against ~1.4 for
-// the fp32 matvec (VLDM + VMLA): on this core int8 saves memory first.
+// The fp32 matvec (VLDM + VMLA) costs ~1.4: on this core int8 saves memory,
+// not instructions.
 #include <arm_acle.h>
 
 #include <cmath>
@@ -252,14 +256,16 @@ int32_t row_pairs(float* out, const int8_t* w, const uint8_t* w_scales, const ui
 
 // Rows of exactly one group (cols == group size, 16, 32 or 64: every matrix
 // of stories260K but w2), word-aligned, in pairs: the whole loop in
-// assembly, so that its fourteen registers stay in registers.
+// assembly, so that its fourteen registers stay registers.
 //   llmcu_q8_pairs_gN(out, w, w_scales, xe, pairs, x_scale)
 // out[2p], out[2p + 1] = 0.0f + ((float)dot * w_scale) * x_scale for rows 2p
 // and 2p + 1 of w, pairs >= 1; r0 out, r1 row a, r2 scales, r3 xe, r4 row
-// b, r5/r6 the sums, r7-r10 four words of extended input, r11/r12 eight
-// weights, lr the extended pair. Per pair: 20 instructions per 8 columns
-// (the first SMLAD of each sum an SMUAD, so no zeroing), 15 of float work
-// (ref's: convert, two multiplies, the add to 0.0f), 6 of loop.
+// b, r5/r6 the sums, r7-r10 four words (8 values) of extended input, r11/r12
+// eight weights, lr the extended pair. Per pair and 8 columns, 19
+// instructions for 16 multiply-adds: one LDM of input, and per row one LDRD,
+// four SXTB16 and four SMLAD (the first of each sum an SMUAD, so no
+// zeroing); then per pair 15 of float work (ref's: convert, two multiplies,
+// the add to 0.0f) and 6 of loop.
 extern "C" {
 void llmcu_q8_pairs_g16(float* out, const int8_t* w, const uint8_t* w_scales, const uint32_t* xe,
                         int32_t pairs, float x_scale);
@@ -270,8 +276,7 @@ void llmcu_q8_pairs_g64(float* out, const int8_t* w, const uint8_t* w_scales, co
 }
 __asm__(
     ".macro LLMCU_Q8_ROWS8 op\n"
-    "  ldrd r7, r8, [r3], #8\n"
-    "  ldrd r9, r10, [r3], #8\n"
+    "  ldmia r3!, {r7-r10}\n"
     "  ldrd r11, r12, [r1], #8\n"
     "  sxtb16 lr, r11\n"
     "  .ifc \\op, smuad\n"
@@ -480,25 +485,123 @@ void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_
   }
 }
 
+namespace {
+
+// max |x[i]| over n values as ref finds it (+0.0f when there are none), from
+// the bits: floats that are not NaN order by magnitude as their bit patterns
+// shifted left once (the sign dropped) order as unsigned integers, and +-0.0f
+// give 0. CMP with a shifted operand and a conditional LSL: 4 instructions a
+// value. A NaN (above 0xFF000000 once shifted), which ref's comparisons skip,
+// sends the group to those comparisons.
+float max_abs(const float* x, int32_t n) {
+  uint32_t m = 0;
+  const float* p = x;
+  if (int32_t blocks = n >> 2; blocks > 0) {
+    uint32_t a, b, c, d;
+    __asm__(
+        "1:\n\t"
+        "ldrd %[a], %[b], [%[p]], #8\n\t"
+        "ldrd %[c], %[d], [%[p]], #8\n\t"
+        "cmp.w %[m], %[a], lsl #1\n\t"
+        "it lo\n\t"
+        "lsllo %[m], %[a], #1\n\t"
+        "cmp.w %[m], %[b], lsl #1\n\t"
+        "it lo\n\t"
+        "lsllo %[m], %[b], #1\n\t"
+        "cmp.w %[m], %[c], lsl #1\n\t"
+        "it lo\n\t"
+        "lsllo %[m], %[c], #1\n\t"
+        "cmp.w %[m], %[d], lsl #1\n\t"
+        "it lo\n\t"
+        "lsllo %[m], %[d], #1\n\t"
+        "subs %[blocks], %[blocks], #1\n\t"
+        "bne 1b"
+        : [p] "+r"(p), [blocks] "+r"(blocks), [m] "+r"(m), [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c),
+          [d] "=&r"(d)
+        : "m"(*(const float(*)[])x)
+        : "cc");
+  }
+  for (int32_t i = 0; i < (n & 3); ++i) {
+    uint32_t bits;
+    memcpy(&bits, p + i, sizeof bits);
+    bits <<= 1;
+    if (bits > m) m = bits;
+  }
+  if (m > 0xFF000000u) {
+    float wmax = 0.0f;
+    for (int32_t i = 0; i < n; ++i) {
+      const float v = fabsf(x[i]);
+      if (v > wmax) wmax = v;
+    }
+    return wmax;
+  }
+  m >>= 1;
+  float wmax;
+  memcpy(&wmax, &m, sizeof wmax);
+  return wmax;
+}
+
+// q[i] = roundf(x[i] / scale) for i < n (round_half_away), four values at a
+// time: VDIV (ref's division), VCVT to fixed point with one fraction bit
+// (trunc(2v) in one instruction), then the three integer steps per value.
+void quantize_values(int8_t* q, const float* x, int32_t n, float scale) {
+  if (int32_t blocks = n >> 2; blocks > 0) {
+    uint32_t a, b, c, d;
+    __asm__ volatile(
+        "1:\n\t"
+        "vldmia %[x]!, {s0-s3}\n\t"
+        "vdiv.f32 s0, s0, %[scale]\n\t"
+        "vdiv.f32 s1, s1, %[scale]\n\t"
+        "vdiv.f32 s2, s2, %[scale]\n\t"
+        "vdiv.f32 s3, s3, %[scale]\n\t"
+        "vcvt.s32.f32 s0, s0, #1\n\t"
+        "vcvt.s32.f32 s1, s1, #1\n\t"
+        "vcvt.s32.f32 s2, s2, #1\n\t"
+        "vcvt.s32.f32 s3, s3, #1\n\t"
+        "vmov %[a], %[b], s0, s1\n\t"
+        "vmov %[c], %[d], s2, s3\n\t"
+        "add %[a], %[a], %[a], asr #31\n\t"
+        "add %[b], %[b], %[b], asr #31\n\t"
+        "add %[c], %[c], %[c], asr #31\n\t"
+        "add %[d], %[d], %[d], asr #31\n\t"
+        "add %[a], %[a], #1\n\t"
+        "add %[b], %[b], #1\n\t"
+        "add %[c], %[c], #1\n\t"
+        "add %[d], %[d], #1\n\t"
+        "asr %[a], %[a], #1\n\t"
+        "asr %[b], %[b], #1\n\t"
+        "asr %[c], %[c], #1\n\t"
+        "asr %[d], %[d], #1\n\t"
+        "strb %[a], [%[q]], #1\n\t"
+        "strb %[b], [%[q]], #1\n\t"
+        "strb %[c], [%[q]], #1\n\t"
+        "strb %[d], [%[q]], #1\n\t"
+        "subs %[blocks], %[blocks], #1\n\t"
+        "bne 1b"
+        : [x] "+r"(x), [q] "+r"(q), [blocks] "+r"(blocks), [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c),
+          [d] "=&r"(d)
+        : [scale] "t"(scale)
+        : "s0", "s1", "s2", "s3", "cc", "memory");
+  }
+  for (int32_t i = 0; i < (n & 3); ++i) q[i] = static_cast<int8_t>(round_half_away(x[i] / scale));
+}
+
+}  // namespace
+
 void quantize_q8(int8_t* q, float* scales, const float* x, int32_t n, int32_t group_size) {
   for (int32_t g = 0, j = 0; j < n; ++g, j += group_size) {
     const float* xg = x + j;
     int8_t* qg = q + j;
     const int32_t len = n - j < group_size ? n - j : group_size;
-    memset(qg + len, 0, static_cast<size_t>(group_size - len));
-    float wmax = 0.0f;
-    for (int32_t i = 0; i < len; ++i) {
-      const float v = fabsf(xg[i]);
-      if (v > wmax) wmax = v;
-    }
-    const float scale = wmax / 127.0f;
+    if (len < group_size) memset(qg + len, 0, static_cast<size_t>(group_size - len));
+    const float scale = max_abs(xg, len) / 127.0f;
     scales[g] = scale;
     if (scale == 0.0f) {
       memset(qg, 0, static_cast<size_t>(len));
       continue;
     }
     // |x / scale| <= 127 (plus rounding), well inside int32.
-    for (int32_t i = 0; i < len; ++i) qg[i] = static_cast<int8_t>(round_half_away(xg[i] / scale));
+    quantize_values(qg, xg, len, scale);
   }
 }
 
