@@ -148,66 +148,22 @@ inline void dot2_16(const int8_t*& a, const int8_t*& b, const uint32_t*& xe, int
 }
 #undef LLMCU_Q8_STEP
 
-// As LLMCU_Q8_STEP for 8 values, when rows a and b are word-aligned: one LDRD
-// per row brings 8 weights, two LDRD the 8 extended inputs; 20 instructions
-// for 16 multiply-adds (LDRD faults on an unaligned address, LDR does not).
-#define LLMCU_Q8_STEP8_ALIGNED                \
-  "ldrd %[x0], %[x1], [%[xe]], #8\n\t"        \
-  "ldrd %[x2], %[x3], [%[xe]], #8\n\t"        \
-  "ldrd %[w0], %[w1], [%[a]], #8\n\t"         \
-  "sxtb16 %[t], %[w0]\n\t"                    \
-  "smlad %[acc_a], %[t], %[x0], %[acc_a]\n\t" \
-  "sxtb16 %[t], %[w0], ror #8\n\t"            \
-  "smlad %[acc_a], %[t], %[x1], %[acc_a]\n\t" \
-  "sxtb16 %[t], %[w1]\n\t"                    \
-  "smlad %[acc_a], %[t], %[x2], %[acc_a]\n\t" \
-  "sxtb16 %[t], %[w1], ror #8\n\t"            \
-  "smlad %[acc_a], %[t], %[x3], %[acc_a]\n\t" \
-  "ldrd %[w0], %[w1], [%[b]], #8\n\t"         \
-  "sxtb16 %[t], %[w0]\n\t"                    \
-  "smlad %[acc_b], %[t], %[x0], %[acc_b]\n\t" \
-  "sxtb16 %[t], %[w0], ror #8\n\t"            \
-  "smlad %[acc_b], %[t], %[x1], %[acc_b]\n\t" \
-  "sxtb16 %[t], %[w1]\n\t"                    \
-  "smlad %[acc_b], %[t], %[x2], %[acc_b]\n\t" \
-  "sxtb16 %[t], %[w1], ror #8\n\t"            \
-  "smlad %[acc_b], %[t], %[x3], %[acc_b]\n\t"
-
-// dot2_16 for word-aligned a and b.
-inline void dot2_16_aligned(const int8_t*& a, const int8_t*& b, const uint32_t*& xe, int32_t& acc_a,
-                            int32_t& acc_b) {
-  uint32_t x0, x1, x2, x3, w0, w1, t;
-  __asm__(LLMCU_Q8_STEP8_ALIGNED LLMCU_Q8_STEP8_ALIGNED
-          : [a] "+r"(a), [b] "+r"(b), [xe] "+r"(xe), [acc_a] "+r"(acc_a), [acc_b] "+r"(acc_b),
-            [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [w0] "=&r"(w0),
-            [w1] "=&r"(w1), [t] "=&r"(t)
-          :
-          : "memory");
-}
-#undef LLMCU_Q8_STEP8_ALIGNED
-
 // The integer dot products of one group of kGs values of rows a and b (a
 // and b move to the next group, xe past the group).
-template <int kGs, bool kAligned>
+template <int kGs>
 inline void dot2_group(const int8_t*& a, const int8_t*& b, const uint32_t*& xe, int32_t& acc_a,
                        int32_t& acc_b) {
   acc_a = 0;
   acc_b = 0;
-  for (int i = 0; i < kGs / 16; ++i) {
-    if constexpr (kAligned) {
-      dot2_16_aligned(a, b, xe, acc_a, acc_b);
-    } else {
-      dot2_16(a, b, xe, acc_a, acc_b);
-    }
-  }
+  for (int i = 0; i < kGs / 16; ++i) dot2_16(a, b, xe, acc_a, acc_b);
 }
 
 // Row pairs [r, r_end) over the groups [g0, g_end) of one extended chunk,
-// for a group size known at compile time; first: the chunk starts the rows.
-// Each row's float work per group is ref's: convert, two multiplies, an add.
-// Pointers move by increments, so the loop keeps few values live besides
-// the assembly's registers.
-template <int kGs, bool kAligned>
+// for a group size known at compile time, when the rows are not
+// word-aligned (version-2 files; the assembly below loads them with LDRD,
+// which would fault); first: the chunk starts the rows. Each row's float work
+// per group is ref's: convert, two multiplies, an add.
+template <int kGs>
 int32_t row_pairs(float* out, const int8_t* w, const uint8_t* w_scales, const uint32_t* xe,
                   const float* x_scales, int32_t cols, int32_t groups, int32_t g0, int32_t g_end,
                   int32_t r, int32_t r_end, bool first) {
@@ -226,7 +182,7 @@ int32_t row_pairs(float* out, const int8_t* w, const uint8_t* w_scales, const ui
       const int8_t* pb = wa + cols;
       const uint32_t* px = xe;
       int32_t acc_a, acc_b;
-      dot2_group<kGs, kAligned>(pa, pb, px, acc_a, acc_b);
+      dot2_group<kGs>(pa, pb, px, acc_a, acc_b);
       const float pa_sum = static_cast<float>(acc_a) * load_scale(sa, 0) * xs;
       const float pb_sum = static_cast<float>(acc_b) * load_scale(sa + row_scales, 0) * xs;
       o[0] = (first ? 0.0f : o[0]) + pa_sum;
@@ -244,7 +200,7 @@ int32_t row_pairs(float* out, const int8_t* w, const uint8_t* w_scales, const ui
     float ta = first ? 0.0f : o[0], tb = first ? 0.0f : o[1];
     for (int32_t g = 0; g < n_groups; ++g, ps += 4, ++xs) {
       int32_t acc_a, acc_b;
-      dot2_group<kGs, kAligned>(pa, pb, px, acc_a, acc_b);
+      dot2_group<kGs>(pa, pb, px, acc_a, acc_b);
       ta += static_cast<float>(acc_a) * load_scale(ps, 0) * *xs;
       tb += static_cast<float>(acc_b) * load_scale(ps + row_scales, 0) * *xs;
     }
@@ -254,9 +210,9 @@ int32_t row_pairs(float* out, const int8_t* w, const uint8_t* w_scales, const ui
   return r + 2 * pairs;
 }
 
-// Rows of exactly one group (cols == group size, 16, 32 or 64: every matrix
-// of stories260K but w2), word-aligned, in pairs: the whole loop in
-// assembly, so that its fourteen registers stay registers.
+// Word-aligned rows in pairs, group sizes 16, 32 and 64: the whole loop in
+// assembly, so that its fourteen registers stay registers. Rows of exactly
+// one group (cols == group size: every matrix of stories260K but w2):
 //   llmcu_q8_pairs_gN(out, w, w_scales, xe, pairs, x_scale)
 // out[2p], out[2p + 1] = 0.0f + ((float)dot * w_scale) * x_scale for rows 2p
 // and 2p + 1 of w, pairs >= 1; r0 out, r1 row a, r2 scales, r3 xe, r4 row
@@ -273,6 +229,24 @@ void llmcu_q8_pairs_g32(float* out, const int8_t* w, const uint8_t* w_scales, co
                         int32_t pairs, float x_scale);
 void llmcu_q8_pairs_g64(float* out, const int8_t* w, const uint8_t* w_scales, const uint32_t* xe,
                         int32_t pairs, float x_scale);
+// Rows of several groups: one group g of each row pair, added to the running
+// sums out[] (zeroed before the first group, so each row adds its groups in
+// ref's order: ((0.0f + t0) + t1) + ...). w and w_scales point at group g of
+// the first row, xe at the group's extended input.
+struct Q8PairStrides {
+  int32_t row_advance;    // 2 * cols - group size: row a's end to the next pair's
+  int32_t scale_b;        // row b's scale from row a's + 4: groups * 4 - 4
+  int32_t scale_advance;  // 2 * groups * 4 - 4
+};
+void llmcu_q8_pairs_acc_g16(float* out, const int8_t* w, const uint8_t* w_scales,
+                            const uint32_t* xe, int32_t pairs, float x_scale,
+                            const Q8PairStrides* strides);
+void llmcu_q8_pairs_acc_g32(float* out, const int8_t* w, const uint8_t* w_scales,
+                            const uint32_t* xe, int32_t pairs, float x_scale,
+                            const Q8PairStrides* strides);
+void llmcu_q8_pairs_acc_g64(float* out, const int8_t* w, const uint8_t* w_scales,
+                            const uint32_t* xe, int32_t pairs, float x_scale,
+                            const Q8PairStrides* strides);
 }
 __asm__(
     ".macro LLMCU_Q8_ROWS8 op\n"
@@ -351,9 +325,68 @@ __asm__(
     "  .size \\name, . - \\name\n"
     "  .text\n"
     ".endm\n"
+    ".macro LLMCU_Q8_PAIRS_ACC name, gs\n"
+    "  .section .text.\\name,\"ax\",%progbits\n"
+    "  .syntax unified\n"
+    "  .thumb\n"
+    "  .align 2\n"
+    "  .global \\name\n"
+    "  .hidden \\name\n"
+    "  .type \\name, %function\n"
+    "  .thumb_func\n"
+    "\\name:\n"
+    "  push {r4-r11, lr}\n"
+    "  ldr r4, [sp, #36]\n"       // pairs
+    "  add r4, r0, r4, lsl #3\n"  // out + 2 * pairs
+    "  vmov s1, r4\n"
+    "  ldr r4, [sp, #40]\n"   // strides
+    "  vldmia r4, {s7-s9}\n"  // row_advance, scale_b, scale_advance
+    "  ldr r4, [sp, #40]\n"
+    "  ldr r4, [r4]\n"
+    "  add r4, r4, #\\gs\n"       // cols = (row_advance + gs) / 2
+    "  add r4, r1, r4, lsr #1\n"  // row b
+    "1:\n"
+    "  LLMCU_Q8_ROWS8 smuad\n"
+    "  .rept \\gs / 8 - 1\n"
+    "  LLMCU_Q8_ROWS8 smlad\n"
+    "  .endr\n"
+    "  vmov s2, r5\n"
+    "  vmov s4, r6\n"
+    "  vmov r6, s8\n"
+    "  ldr r5, [r2], #4\n"
+    "  ldr r6, [r2, r6]\n"
+    "  vcvt.f32.s32 s2, s2\n"
+    "  vcvt.f32.s32 s4, s4\n"
+    "  vmov s3, r5\n"
+    "  vmov s5, r6\n"
+    "  vmul.f32 s2, s2, s3\n"
+    "  vmul.f32 s4, s4, s5\n"
+    "  vmul.f32 s2, s2, s0\n"
+    "  vmul.f32 s3, s4, s0\n"
+    "  vldmia r0, {s4-s5}\n"
+    "  vadd.f32 s2, s4, s2\n"
+    "  vadd.f32 s3, s5, s3\n"
+    "  vstmia r0!, {s2-s3}\n"
+    "  vmov r5, s9\n"
+    "  add r2, r2, r5\n"
+    "  sub r3, r3, #2 * \\gs\n"
+    "  vmov r5, s7\n"
+    "  add r1, r1, r5\n"
+    "  add r4, r4, r5\n"
+    "  vmov r5, s1\n"
+    "  cmp r0, r5\n"
+    "  bne 1b\n"
+    "  pop {r4-r11, pc}\n"
+    "  .size \\name, . - \\name\n"
+    "  .text\n"
+    ".endm\n"
     "LLMCU_Q8_PAIRS llmcu_q8_pairs_g16, 16\n"
     "LLMCU_Q8_PAIRS llmcu_q8_pairs_g32, 32\n"
     "LLMCU_Q8_PAIRS llmcu_q8_pairs_g64, 64\n"
+    "LLMCU_Q8_PAIRS_ACC llmcu_q8_pairs_acc_g16, 16\n"
+    "LLMCU_Q8_PAIRS_ACC llmcu_q8_pairs_acc_g32, 32\n"
+    "LLMCU_Q8_PAIRS_ACC llmcu_q8_pairs_acc_g64, 64\n"
+    ".purgem LLMCU_Q8_PAIRS_ACC\n"
     ".purgem LLMCU_Q8_PAIRS\n"
     ".purgem LLMCU_Q8_ROWS8\n");
 
@@ -369,7 +402,20 @@ void q8_pairs_asm(float* out, const int8_t* w, const uint8_t* w_scales, const ui
   }
 }
 
-// row_pairs with LDRD weights when every row starts on a word.
+template <int kGs>
+void q8_pairs_acc_asm(float* out, const int8_t* w, const uint8_t* w_scales, const uint32_t* xe,
+                      int32_t pairs, float x_scale, const Q8PairStrides* strides) {
+  if constexpr (kGs == 16) {
+    llmcu_q8_pairs_acc_g16(out, w, w_scales, xe, pairs, x_scale, strides);
+  } else if constexpr (kGs == 32) {
+    llmcu_q8_pairs_acc_g32(out, w, w_scales, xe, pairs, x_scale, strides);
+  } else {
+    llmcu_q8_pairs_acc_g64(out, w, w_scales, xe, pairs, x_scale, strides);
+  }
+}
+
+// The assembly when every row starts on a word, else row_pairs; returns the
+// row after the last pair (r_end - 1 for an odd count: that row is left).
 template <int kGs>
 int32_t row_pairs_any(float* out, const int8_t* w, const uint8_t* w_scales, const uint32_t* xe,
                       const float* x_scales, int32_t cols, int32_t groups, int32_t g0,
@@ -381,11 +427,24 @@ int32_t row_pairs_any(float* out, const int8_t* w, const uint8_t* w_scales, cons
                         w_scales + static_cast<size_t>(r) * 4, xe, pairs, x_scales[0]);
       return r + 2 * pairs;
     }
-    return row_pairs<kGs, true>(out, w, w_scales, xe, x_scales, cols, groups, g0, g_end, r, r_end,
-                                first);
+    if (r_end - r >= 2) {
+      const int32_t pairs = (r_end - r) / 2;
+      const Q8PairStrides strides = {2 * cols - kGs, groups * 4 - 4, 2 * groups * 4 - 4};
+      float* o = out + r;
+      if (first) memset(o, 0, static_cast<size_t>(2 * pairs) * sizeof(float));  // +0.0f
+      const int8_t* wg =
+          w + static_cast<size_t>(r) * static_cast<size_t>(cols) + static_cast<size_t>(g0) * kGs;
+      const uint8_t* sg =
+          w_scales + (static_cast<size_t>(r) * static_cast<size_t>(groups) + g0) * 4;
+      const uint32_t* xg = xe;
+      for (int32_t g = g0; g < g_end; ++g, wg += kGs, sg += 4, xg += kGs / 2) {
+        q8_pairs_acc_asm<kGs>(o, wg, sg, xg, pairs, x_scales[g], &strides);
+      }
+      return r + 2 * pairs;
+    }
+    return r;
   }
-  return row_pairs<kGs, false>(out, w, w_scales, xe, x_scales, cols, groups, g0, g_end, r, r_end,
-                               first);
+  return row_pairs<kGs>(out, w, w_scales, xe, x_scales, cols, groups, g0, g_end, r, r_end, first);
 }
 
 inline int32_t dot1(const int8_t* a, const uint32_t* xe, int32_t gs) {
