@@ -13,15 +13,17 @@
 //     the stack), not once per row: words (x0, x2) and (x1, x3) per 4 values;
 //   - two rows go together, so each load of the extended input serves both;
 //     word-aligned rows load 8 weights with one LDRD (else two LDR);
-//   - rows of one group (cols == group size: stories260K's matrices but w2)
-//     run a loop written whole in assembly (llmcu_q8_pairs_gN): 19
-//     instructions per 16 multiply-adds, ~21 per pair and row of float work
-//     and loop, so ~1.45 instructions per multiply-add at 64 columns;
+//   - word-aligned rows with groups of 16, 32 or 64 run a loop written whole
+//     in assembly (llmcu_q8_pairs_gN for rows of one group, as stories260K's
+//     matrices but w2; llmcu_q8_pairs_acc_gN one group at a time for longer
+//     rows): 19 instructions per 16 multiply-adds, ~25 per pair and group of
+//     float work and loop, ~1.41 instructions per multiply-add over a token;
 //   - group sizes that are multiples of 8 take this path (llmcu files: 64 by
 //     default); others (4, llama2.c's only choice for stories260K) go group by
 //     group, four values per SMLAD pair.
-// The fp32 matvec (VLDM + VMLA) costs ~1.4: on this core int8 saves memory,
-// not instructions.
+// The fp32 matvec (VLDM + VMLA) costs ~1.4 instructions per multiply-add:
+// on this core int8 saves memory, not instructions (in cycles it is the
+// cheaper: SMLAD takes one, VMLA up to three).
 #include <arm_acle.h>
 
 #include <cmath>
