@@ -25,8 +25,10 @@ void attention_scores(float* att, const float* q, const float* keys, int32_t kv_
 void attention_values(float* out, const float* att, const float* values, int32_t kv_stride,
                       int32_t n_pos, int32_t head_size);
 // Same contracts and bit-identical results as ref::matvec_q8 (SMLAD dot
-// products on an input sign-extended once, two rows at a time) and
-// ref::quantize_q8 (roundf rebuilt from truncation); kernels_q8_cortex_m.cpp.
+// products on an input sign-extended once, two rows at a time, word-aligned
+// rows in an assembly loop: 19 instructions per 16 multiply-adds) and
+// ref::quantize_q8 (max |x| on the bits, roundf from one truncation of 2v);
+// kernels_q8_cortex_m.cpp.
 void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
                const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
                int32_t row_end);
