@@ -113,6 +113,12 @@ class Chat {
   Result<TurnStats> clean_turn(std::span<const int32_t> prompt, PieceSink sink, void* user);
   Result<TurnStats> template_turn(std::span<const int32_t> prompt, PieceSink sink, void* user);
   Status feed(int32_t token);
+  // Feeds tokens at pos_ together (Transformer::forward_batch); logits_
+  // then holds the last one's.
+  Status feed_batch(std::span<const int32_t> tokens);
+  // Feeds a turn's prompt in batches, as far as the steps reach and until
+  // cancelled (stats->end says so); true when all of it was fed.
+  Result<bool> feed_prompt(std::span<const int32_t> prompt, TurnStats* stats);
   bool cancelled() const;
   void emit(PieceSink sink, void* user, int32_t prev, int32_t token) const;
 

@@ -67,14 +67,40 @@ Result<Chat> Chat::start(Generator* generator, const ChatOptions& options) {
 }
 
 Status Chat::feed(int32_t token) {
-  logits_ = generator_->transformer().forward(token, pos_);
+  return feed_batch(std::span<const int32_t>(&token, 1));
+}
+
+Status Chat::feed_batch(std::span<const int32_t> tokens) {
+  Transformer& t = generator_->transformer();
+  const auto n = static_cast<int32_t>(tokens.size());
+  logits_ = n == 1 ? t.forward(tokens[0], pos_) : t.forward_batch(tokens.data(), n, pos_);
   if (logits_ == nullptr) {
     return Status::error(StatusCode::kOutOfRange, "forward failed at position %ld",
                          static_cast<long>(pos_));
   }
-  LLMCU_TRY(check_forward_finite(generator_->transformer(), logits_, pos_));
-  ++pos_;
+  LLMCU_TRY(check_batch_finite(t, logits_, pos_, n));
+  pos_ += n;
   return Status::ok();
+}
+
+Result<bool> Chat::feed_prompt(std::span<const int32_t> prompt, TurnStats* stats) {
+  size_t fed = 0;
+  while (fed < prompt.size()) {
+    if (pos_ >= steps_) return false;
+    if (cancelled()) {
+      stats->end = TurnEnd::kCancelled;
+      return false;
+    }
+    size_t n = prompt.size() - fed;
+    const auto room = static_cast<size_t>(steps_ - pos_);
+    const auto batch = static_cast<size_t>(generator_->transformer().batch());
+    if (n > room) n = room;
+    if (n > batch) n = batch;
+    LLMCU_TRY(feed_batch(prompt.subspan(fed, n)));
+    fed += n;
+    stats->fed_prompt_tokens += static_cast<int32_t>(n);
+  }
+  return true;
 }
 
 bool Chat::cancelled() const {
@@ -158,17 +184,9 @@ Result<TurnStats> Chat::clean_turn(std::span<const int32_t> prompt, PieceSink si
   // The previous answer's EOS closes it before this turn's BOS.
   if (eos_pending_ && pos_ < steps_) LLMCU_TRY(feed(Tokenizer::kEos));
   eos_pending_ = false;
-  int32_t token = Tokenizer::kBos;
-  for (const int32_t t : prompt) {
-    if (pos_ >= steps_) return stats;
-    if (cancelled()) {
-      stats.end = TurnEnd::kCancelled;
-      return stats;
-    }
-    LLMCU_TRY(feed(t));
-    token = t;
-    ++stats.fed_prompt_tokens;
-  }
+  LLMCU_TRY_ASSIGN(const bool whole_prompt, feed_prompt(prompt, &stats));
+  if (!whole_prompt) return stats;
+  int32_t token = prompt.empty() ? Tokenizer::kBos : prompt.back();
   Sampler& sampler = generator_->sampler();
   while (true) {
     next_ = sampler.sample(logits_);
@@ -199,15 +217,8 @@ Result<TurnStats> Chat::template_turn(std::span<const int32_t> prompt, PieceSink
   if (prompt.empty() && pos_ == 0) {
     return Status::error(StatusCode::kInvalidArgument, "the first turn of a chat has no tokens");
   }
-  for (const int32_t t : prompt) {
-    if (pos_ >= steps_) return stats;
-    if (cancelled()) {
-      stats.end = TurnEnd::kCancelled;
-      return stats;
-    }
-    LLMCU_TRY(feed(t));
-    ++stats.fed_prompt_tokens;
-  }
+  LLMCU_TRY_ASSIGN(const bool whole_prompt, feed_prompt(prompt, &stats));
+  if (!whole_prompt) return stats;
   const TextTokenizer& tokenizer = generator_->tokenizer();
   Sampler& sampler = generator_->sampler();
   int32_t token = prompt.empty() ? -1 : prompt.back();
