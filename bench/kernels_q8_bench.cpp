@@ -1,7 +1,8 @@
 // The int8 kernels, reference (ref) against the build's family (Active) and
 // the kernels int8 models run (Active::Q8Path), at the shapes of stories260K
 // (group 4 in llama2.c's format, 64 in llmcu's), 15M (group 32) and 110M
-// (group 64). Bytes processed = the int8 weights read.
+// (group 64), and on avx512vnni builds the AVX2 matvec against the VNNI one.
+// Bytes processed = the int8 weights read.
 //   build/release/bench/llmcu_kernel_q8_bench --benchmark_filter=matvec_q8
 #include <benchmark/benchmark.h>
 
@@ -76,6 +77,10 @@ void MatvecQ8Shapes(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(BM_matvec_q8<Ref>)->Apply(MatvecQ8Shapes);
 BENCHMARK(BM_matvec_q8<Active>)->Apply(MatvecQ8Shapes);
+#if defined(LLMCU_KERNELS_AVX512VNNI)
+// The AVX2 matvec the VNNI one replaces, in the same process (same results).
+BENCHMARK(BM_matvec_q8<kn::x86::Avx2>)->Apply(MatvecQ8Shapes);
+#endif
 
 template <typename F>
 void BM_quantize_q8(benchmark::State& state) {
