@@ -119,10 +119,11 @@ TEST(X86Kernels, Avx512MatvecIsBitIdenticalToAvx2) {
 
 #if defined(LLMCU_KERNELS_AVX512VNNI)
 // The VNNI matvec against ref beyond the harness: blocks of 16 rows and row
-// ranges that start inside one, weights and activations over the whole int8
-// range (-128 too, which vpdpbusd with flipped weights sums exactly), the
-// largest magnitudes in every lane, odd counts of 32-value groups, scales
-// unaligned as in version-2 files.
+// ranges that start inside one, passes of 64 groups and tiles of 16, weights
+// over the whole int8 range (-128 too: vpdpbusd sums the flipped weights
+// exactly) and activations over theirs ([-127, 127], as quantize_q8 makes
+// them), the largest magnitudes in every lane, group sizes that fall back to
+// the AVX2 kernel (32), scales unaligned as in version-2 files.
 TEST(X86Kernels, VnniMatvecQ8IsBitIdenticalToRef) {
   uint32_t seed = 7;
   const auto next = [&seed] {
@@ -130,9 +131,9 @@ TEST(X86Kernels, VnniMatvecQ8IsBitIdenticalToRef) {
     return seed >> 8;
   };
   for (int32_t gs : {32, 64, 128, 192}) {
-    for (int32_t groups : {1, 2, 3, 5, 12, 13, 32}) {
+    for (int32_t groups : {1, 2, 3, 5, 12, 13, 16, 17, 32, 64, 65, 150}) {
       const int32_t cols = gs * groups;
-      for (int32_t rows : {1, 15, 16, 17, 31, 33, 48}) {
+      for (int32_t rows : {1, 15, 16, 17, 33}) {
         for (int extremes = 0; extremes < 3; ++extremes) {
           const size_t n = static_cast<size_t>(rows) * cols;
           std::vector<int8_t> w(n + 1), xq(static_cast<size_t>(cols) + 1);
@@ -145,8 +146,8 @@ TEST(X86Kernels, VnniMatvecQ8IsBitIdenticalToRef) {
                                                            : -128);
           }
           for (int32_t i = 0; i < cols; ++i) {
-            xq[i + 1] = static_cast<int8_t>(extremes == 0 ? static_cast<int32_t>(next() % 256) - 128
-                                                          : (next() % 2 ? 127 : -128));
+            xq[i + 1] = static_cast<int8_t>(extremes == 0 ? static_cast<int32_t>(next() % 255) - 127
+                                                          : (next() % 2 ? 127 : -127));
           }
           for (size_t i = 0; i < static_cast<size_t>(rows) * groups; ++i) {
             const float scale = static_cast<float>(next() % 100000 + 1) * 1e-7f;

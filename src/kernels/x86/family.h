@@ -60,8 +60,8 @@ void attention_values_exact(float* out, const float* att, const float* values, i
                             int32_t n_pos, int32_t head_size);
 
 // AVX-512 VNNI (kernels_q8_vnni.cpp): same contract and bit-identical results
-// as ref::matvec_q8, 16 rows at once with vpdpbusd for groups of 32 and of
-// multiples of 64 (other sizes: matvec_q8).
+// as ref::matvec_q8, 16 rows at once with vpdpbusd for groups of multiples of
+// 64 (other sizes: matvec_q8).
 void matvec_q8_vnni(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
                     const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
                     int32_t row_end);
@@ -151,11 +151,10 @@ struct Avx512VnniQ8 : Avx2Q8 {
   static constexpr auto matvec_q8 = x86::matvec_q8_vnni;
 };
 
-// avx512 with the VNNI int8 matvec, for CPUs with AVX-512 VNNI (and BW). Int8
-// decode streams every weight once: the VNNI kernel does a 64-byte block of
-// 16 rows in one instruction per row where AVX2 needs six per 32 bytes, and
-// prefetches the next rows, so a thread keeps more of DRAM's bandwidth
-// (bench/kernels_q8_bench.cpp, docs/int8.md). Bit-identical with avx512.
+// avx512 with the VNNI int8 matvec, for CPUs with AVX-512 VNNI (and BW): one
+// vpdpbusd per 64 bytes of weights where AVX2 needs ten instructions, the
+// rows read front to back (docs/int8.md, bench/kernels_q8_bench.cpp).
+// Bit-identical with avx512.
 struct Avx512Vnni : Avx512 {
   static constexpr const char kName[] = "avx512vnni";
   static constexpr auto matvec_q8 = x86::matvec_q8_vnni;
