@@ -15,7 +15,10 @@
 # quantized by `llmcu quantize --format llama2c-v2` (its default group size:
 # 64 for 110M, 32 for 15M), run by runq; 260K-q8 is the shared
 # stories260K_q8.bin (llama2.c's export, group size 4).
-# Environment: LLMCU (the llmcu binary; default build/release),
+# Environment: LLMCU (the llmcu binary; default build/release), LLMCU_BASELINE
+# (optional: a second llmcu binary, e.g. the same tree built with another
+# LLMCU_KERNELS, run in the same alternation and reported on its own line,
+# NAME (base), against the same llama2.c medians),
 # LLMCU_SHARED_DIR (models/ with stories260K.bin, tok512.bin, tokenizer.bin;
 # default ../shared), COMPARE_CACHE (where random 15M/42M/110M checkpoints
 # are generated; default ~/.cache/llmcu/compare).
@@ -46,11 +49,19 @@ done
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 L2C_BIN=${LLAMA2C_BIN:-runomp}
 [ -x "$L2C_DIR/$L2C_BIN" ] || L2C_BIN=run
-[ -x "$L2C_DIR/$L2C_BIN" ] || { echo "no llama2.c binary runomp or run in $L2C_DIR" >&2; exit 1; }
 L2C="$L2C_DIR/$L2C_BIN"
+# The fp32 binary is needed only for fp32 models (the int8 ones run runq).
+for m in $MODELS; do
+  case $m in
+    *-q8) ;;
+    *) [ -x "$L2C" ] || { echo "no llama2.c binary runomp or run in $L2C_DIR (for $m)" >&2; exit 1; } ;;
+  esac
+done
 L2CQ="$L2C_DIR/${LLAMA2C_Q8_BIN:-runq}"
 LLMCU=${LLMCU:-$ROOT/build/release/apps/cli/llmcu}
 [ -x "$LLMCU" ] || { echo "no llmcu binary: build it or set LLMCU" >&2; exit 1; }
+BASE=${LLMCU_BASELINE:-}
+[ -z "$BASE" ] || [ -x "$BASE" ] || { echo "LLMCU_BASELINE=$BASE is not executable" >&2; exit 1; }
 SHARED=${LLMCU_SHARED_DIR:-$ROOT/../shared}
 SM=$SHARED/models
 for f in stories260K.bin tok512.bin tokenizer.bin; do
@@ -84,6 +95,7 @@ median() {
 
 printf '# %s\n# llama2.c: %s (int8: %s)   llmcu: %s   runs per config: %s, statistic: %s\n' \
   "$(date -u +%FT%TZ)" "$L2C" "$L2CQ" "$LLMCU" "$RUNS" "$STAT"
+[ -z "$BASE" ] || printf '# baseline llmcu (lines NAME (base)): %s\n' "$BASE"
 printf '# load average: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-7s | %-16s | %-15s | %-6s | %-8s %-8s %-6s | %-8s %-8s | %-40s | %s\n' model "llama2.c (thr)" "llmcu (thr)" ratio "llmcu 1t" "llmcu 2t" "2t/1t" "l2c 1t" "l2c 2t" "llmcu bandwidth" "prefill"
 measured=0 current=
@@ -114,30 +126,44 @@ for m in $MODELS; do
     results[l2]+="$(OMP_NUM_THREADS=2 "$L2C_RUN" "${args[@]}" 2>&1 >/dev/null | tps) "
     results[u1]+="$("$LLMCU" run "${args[@]}" --threads 1 2>&1 >/dev/null | tps) "
     results[u2]+="$("$LLMCU" run "${args[@]}" --threads 2 2>&1 >/dev/null | tps) "
+    if [ -n "$BASE" ]; then
+      results[b0]+="$("$BASE" run "${args[@]}" 2>&1 >/dev/null | tps) "
+      results[b1]+="$("$BASE" run "${args[@]}" --threads 1 2>&1 >/dev/null | tps) "
+      results[b2]+="$("$BASE" run "${args[@]}" --threads 2 2>&1 >/dev/null | tps) "
+    fi
   done
+  printf '# load average after %s: %s\n' "$m" "$(cut -d' ' -f1-3 /proc/loadavg)"
   l1=$(echo ${results[l1]} | tr ' ' '\n' | median)
   l2=$(echo ${results[l2]} | tr ' ' '\n' | median)
-  u0=$(echo ${results[u0]} | tr ' ' '\n' | median)
-  u1=$(echo ${results[u1]} | tr ' ' '\n' | median)
-  u2=$(echo ${results[u2]} | tr ' ' '\n' | median)
   best_l=$l1; best_t=1
   awk -v a="$l2" -v b="$l1" 'BEGIN {exit !(a > b)}' && { best_l=$l2; best_t=2; }
-  default_threads=$("$LLMCU" bench "$file" -z "$tok" --prompt-tokens 1 --gen-tokens 1 --repeat 1 \
-                      --no-bandwidth --json | sed 's/.*"threads": \([0-9]*\).*/\1/')
-  bw=""
+  bytes="" mbw=""
   if [ "$base" != 260K ]; then
     # Weight bytes per token and this machine's read bandwidth, from llmcu bench.
     json=$("$LLMCU" bench "$file" -z "$tok" --threads 2 --prompt-tokens 1 --gen-tokens 1 --repeat 1 --json)
     bytes=$(echo "$json" | sed 's/.*"weight_bytes_per_token": \([0-9]*\).*/\1/')
     mbw=$(echo "$json" | sed 's/.*"measured_read_bandwidth_gb_s": \([0-9.]*\).*/\1/')
-    bw=$(awk -v b="$bytes" -v t="$u0" -v m="$mbw" 'BEGIN {printf "%.1f GB/s = %.0f%% of %.1f GB/s read", b*t/1e9, 100*b*t/1e9/m, m}')
   fi
-  prefill=$("$LLMCU" bench "$file" -z "$tok" --prompt-tokens 128 --gen-tokens 1 --repeat 3 \
-              --no-bandwidth --json | sed 's/.*"prefill_tok_s": \([0-9.]*\).*/\1/')
-  ratio=$(awk -v u="$u0" -v l="$best_l" 'BEGIN {printf "%.2fx", u/l}')
-  printf '%-7s | %10.1f (%s)   | %9.1f (%s)   | %-6s | %8.1f %8.1f %5.2fx | %8.1f %8.1f | %-40s | %s tok/s\n' \
-    "$m" "$best_l" "$best_t" "$u0" "$default_threads" "$ratio" "$u1" "$u2" \
-    "$(awk -v a="$u2" -v b="$u1" 'BEGIN {print (b > 0 ? a / b : 0)}')" "$l1" "$l2" "$bw" "$prefill"
+  # One line: model label, llmcu binary, its results key prefix (u or b).
+  report() {
+    local label=$1 bin=$2 key=$3 t0 t1 t2 default_threads bw="" prefill ratio
+    t0=$(echo ${results[${key}0]} | tr ' ' '\n' | median)
+    t1=$(echo ${results[${key}1]} | tr ' ' '\n' | median)
+    t2=$(echo ${results[${key}2]} | tr ' ' '\n' | median)
+    default_threads=$("$bin" bench "$file" -z "$tok" --prompt-tokens 1 --gen-tokens 1 --repeat 1 \
+                        --no-bandwidth --json | sed 's/.*"threads": \([0-9]*\).*/\1/')
+    if [ -n "$bytes" ]; then
+      bw=$(awk -v b="$bytes" -v t="$t0" -v m="$mbw" 'BEGIN {printf "%.1f GB/s = %.0f%% of %.1f GB/s read", b*t/1e9, 100*b*t/1e9/m, m}')
+    fi
+    prefill=$("$bin" bench "$file" -z "$tok" --prompt-tokens 128 --gen-tokens 1 --repeat 3 \
+                --no-bandwidth --json | sed 's/.*"prefill_tok_s": \([0-9.]*\).*/\1/')
+    ratio=$(awk -v u="$t0" -v l="$best_l" 'BEGIN {printf "%.2fx", u/l}')
+    printf '%-7s | %10.1f (%s)   | %9.1f (%s)   | %-6s | %8.1f %8.1f %5.2fx | %8.1f %8.1f | %-40s | %s tok/s\n' \
+      "$label" "$best_l" "$best_t" "$t0" "$default_threads" "$ratio" "$t1" "$t2" \
+      "$(awk -v a="$t2" -v b="$t1" 'BEGIN {print (b > 0 ? a / b : 0)}')" "$l1" "$l2" "$bw" "$prefill"
+  }
+  report "$m" "$LLMCU" u
+  [ -z "$BASE" ] || report "$m (base)" "$BASE" b
   unset results
   measured=$((measured + 1))
 done

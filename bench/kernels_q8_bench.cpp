@@ -1,7 +1,9 @@
 // The int8 kernels, reference (ref) against the build's family (Active) and
 // the kernels int8 models run (Active::Q8Path), at the shapes of stories260K
 // (group 4 in llama2.c's format, 64 in llmcu's), 15M (group 32) and 110M
-// (group 64). Bytes processed = the int8 weights read.
+// (group 64), and on avx512vnni builds the AVX2 matvec against the VNNI one.
+// Bytes processed = the int8 weights read. BM_matvec_q8_110m_token streams a
+// whole 110M decode step's weights from memory, against BM_read_110m.
 //   build/release/bench/llmcu_kernel_q8_bench --benchmark_filter=matvec_q8
 #include <benchmark/benchmark.h>
 
@@ -76,6 +78,86 @@ void MatvecQ8Shapes(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(BM_matvec_q8<Ref>)->Apply(MatvecQ8Shapes);
 BENCHMARK(BM_matvec_q8<Active>)->Apply(MatvecQ8Shapes);
+#if defined(LLMCU_KERNELS_AVX512VNNI)
+// The AVX2 matvec the VNNI one replaces, in the same process (same results).
+BENCHMARK(BM_matvec_q8<kn::x86::Avx2>)->Apply(MatvecQ8Shapes);
+#endif
+
+// One decode step's int8 matvecs at the 110M shape, one thread: 12 layers of
+// wq, wk, wv, wo (768 x 768), w1, w3 (2048 x 768) and w2 (768 x 2048), and the
+// classifier (32000 x 768), group 64: 110 MB of weights laid out one matrix
+// after another, far past the caches, so this is the kernel streaming from
+// memory. BM_read_110m reads the same bytes with four xor chains, as
+// `llmcu bench` measures the read bandwidth: the ceiling.
+struct Model110M {
+  struct Mat {
+    int32_t rows, cols;
+    size_t w, s;  // offsets in weights and scales
+  };
+  std::vector<Mat> mats;
+  std::vector<int8_t> w;
+  std::vector<uint8_t> s;
+  Model110M() {
+    size_t w_bytes = 0, s_bytes = 0;
+    const auto add = [&](int32_t rows, int32_t cols) {
+      mats.push_back({rows, cols, w_bytes, s_bytes});
+      w_bytes += static_cast<size_t>(rows) * cols;
+      s_bytes += static_cast<size_t>(rows) * (cols / 64) * 4;
+    };
+    for (int l = 0; l < 12; ++l) {
+      for (int k = 0; k < 4; ++k) add(768, 768);
+      add(2048, 768);
+      add(2048, 768);
+      add(768, 2048);
+    }
+    add(32000, 768);
+    w = random_int8(w_bytes, 6);
+    const std::vector<float> scales = random_floats(s_bytes / 4, 7, 0.01f);
+    s.resize(s_bytes);
+    memcpy(s.data(), scales.data(), s_bytes);
+  }
+};
+const Model110M& model_110m() {
+  static const Model110M m;
+  return m;
+}
+
+template <typename F>
+void BM_matvec_q8_110m_token(benchmark::State& state) {
+  const Model110M& m = model_110m();
+  const std::vector<int8_t> xq = random_int8(2048, 8);
+  const std::vector<float> x_scales = random_floats(32, 9, 0.01f);
+  std::vector<float> out(32000);
+  for (auto _ : state) {
+    for (const Model110M::Mat& a : m.mats) {
+      F::matvec_q8(out.data(), m.w.data() + a.w, m.s.data() + a.s, xq.data(), x_scales.data(),
+                   a.cols, 64, 0, a.rows);
+    }
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(m.w.size()));
+}
+BENCHMARK(BM_matvec_q8_110m_token<Active>)->Unit(benchmark::kMillisecond);
+#if defined(LLMCU_KERNELS_AVX512VNNI)
+BENCHMARK(BM_matvec_q8_110m_token<kn::x86::Avx2>)->Unit(benchmark::kMillisecond);
+#endif
+
+void BM_read_110m(benchmark::State& state) {
+  const Model110M& m = model_110m();
+  const size_t words = m.w.size() / sizeof(uint64_t);
+  for (auto _ : state) {
+    uint64_t a = 0, b = 0, c = 0, d = 0;
+    for (size_t i = 0; i + 4 <= words; i += 4) {
+      uint64_t v[4];
+      memcpy(v, m.w.data() + i * sizeof(uint64_t), sizeof v);
+      a ^= v[0], b ^= v[1], c ^= v[2], d ^= v[3];
+    }
+    benchmark::DoNotOptimize(a ^ b ^ c ^ d);
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(m.w.size()));
+}
+BENCHMARK(BM_read_110m)->Unit(benchmark::kMillisecond);
 
 template <typename F>
 void BM_quantize_q8(benchmark::State& state) {

@@ -1,8 +1,9 @@
 # Kernel families. Each is a folder of src/kernels holding family.h (the
 # struct of kernels it overrides; everything else is the reference) and its
 # sources; adding one is a folder and one line below. The host build picks
-# LLMCU_KERNELS (auto: avx512 when building on an x86-64 CPU that has
-# AVX-512F, AVX2, FMA and F16C, avx2 when it has the last three, neon on AArch64,
+# LLMCU_KERNELS (auto: avx512vnni when building on an x86-64 CPU that has
+# AVX-512F, AVX-512BW, AVX-512 VNNI, AVX2, FMA and F16C, avx512 when it has all
+# but BW or VNNI, avx2 when it has the last three, neon on AArch64,
 # cortex_m for a Cortex-M4F/M7 toolchain, else ref); the ESP-IDF component
 # picks esp32s3 or ref (llmcu_core.cmake). Only a family's own sources get its
 # compiler flags, so the rest of the core runs on any CPU of the architecture.
@@ -28,6 +29,11 @@ llmcu_kernel_family(avx512   x86      Avx512  SOURCES kernels_avx2.cpp kernels_q
                                                       kernels_ggml_avx2.cpp kernels_q8_path_avx2.cpp
                                                       kernels_avx512.cpp
                                               OPTIONS -mavx2 -mfma -mf16c -mavx512f)
+llmcu_kernel_family(avx512vnni x86    Avx512Vnni SOURCES kernels_avx2.cpp kernels_q8_avx2.cpp
+                                                      kernels_ggml_avx2.cpp kernels_q8_path_avx2.cpp
+                                                      kernels_avx512.cpp kernels_q8_vnni.cpp
+                                              OPTIONS -mavx2 -mfma -mf16c -mavx512f -mavx512bw
+                                                      -mavx512vnni)
 llmcu_kernel_family(neon     neon     Neon    SOURCES kernels_neon.cpp kernels_q8_neon.cpp
                                                       kernels_ggml_neon.cpp)
 llmcu_kernel_family(cortex_m cortex_m CortexM SOURCES kernels_cortex_m.cpp kernels_q8_cortex_m.cpp
@@ -91,7 +97,21 @@ function(llmcu_host_kernel_family out)
           return __builtin_cpu_supports("avx512f") ? 0 : 1;
         }]=] LLMCU_HOST_HAS_AVX512F)
       unset(CMAKE_REQUIRED_FLAGS)
-      if(LLMCU_HOST_HAS_AVX2_FMA_F16C AND LLMCU_HOST_HAS_AVX512F)
+      # AVX-512BW and AVX-512 VNNI (vpdpbusd) for the int8 matvec: CPUID leaf 7
+      # (the OS's saving of the zmm state is what the avx512f check saw).
+      set(CMAKE_REQUIRED_FLAGS "-mavx512f -mavx512bw -mavx512vnni")
+      check_cxx_source_runs([=[
+        #include <cpuid.h>
+        int main() {
+          __builtin_cpu_init();
+          unsigned a, b, c, d;
+          if (!__builtin_cpu_supports("avx512f") || !__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 1;
+          return (b & (1u << 30)) != 0 && (c & (1u << 11)) != 0 ? 0 : 1;  // BW, VNNI
+        }]=] LLMCU_HOST_HAS_AVX512_BW_VNNI)
+      unset(CMAKE_REQUIRED_FLAGS)
+      if(LLMCU_HOST_HAS_AVX2_FMA_F16C AND LLMCU_HOST_HAS_AVX512F AND LLMCU_HOST_HAS_AVX512_BW_VNNI)
+        set(_llmcu_kernels "avx512vnni")
+      elseif(LLMCU_HOST_HAS_AVX2_FMA_F16C AND LLMCU_HOST_HAS_AVX512F)
         set(_llmcu_kernels "avx512")
       elseif(LLMCU_HOST_HAS_AVX2_FMA_F16C)
         set(_llmcu_kernels "avx2")

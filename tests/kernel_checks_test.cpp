@@ -1,13 +1,14 @@
 // The shared kernel checks (src/kernels/testing/kernel_checks.h) for every
 // family this build has: the active one, the reference itself, on x86 the
-// kernels of int8 models (x86::Avx2Q8), and on AVX-512 builds the AVX2
-// family too. The ESP32-S3 family runs them in
+// kernels of int8 models (x86::Avx2Q8, or x86::Avx512VnniQ8 with its VNNI
+// matvec), and on AVX-512 builds the AVX2 family too. The ESP32-S3 family runs them in
 // esp32s3_kernels_test.cpp, over the fake esp-dsp; the Cortex-M family in the
 // image's --selftest under QEMU.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "test_internals.h"
@@ -37,7 +38,7 @@ class KernelChecks : public ::testing::Test {
 };
 
 // Active::Q8Path, the kernels of int8 models, where it is a family of its own.
-#if defined(LLMCU_KERNELS_AVX512)
+#if defined(LLMCU_KERNELS_AVX512) || defined(LLMCU_KERNELS_AVX512VNNI)
 using Families = ::testing::Types<Active, x86::Avx2, Active::Q8Path, ref::Ref>;
 #elif defined(LLMCU_KERNELS_AVX2)
 using Families = ::testing::Types<Active, Active::Q8Path, ref::Ref>;
@@ -95,7 +96,7 @@ TYPED_TEST(KernelChecks, GgmlMatvecQ4_0) {
   this->run(checks::check_ggml_matvec_q4_0<TypeParam>);
 }
 
-#if defined(LLMCU_KERNELS_AVX512)
+#if defined(LLMCU_KERNELS_AVX512) || defined(LLMCU_KERNELS_AVX512VNNI)
 TEST(X86Kernels, Avx512MatvecIsBitIdenticalToAvx2) {
   // Around the block (16), four-row (256) and register (384) limits.
   const int32_t cols_list[] = {1,   3,   7,   15,  16,  17,  64,  172, 255,
@@ -111,6 +112,61 @@ TEST(X86Kernels, Avx512MatvecIsBitIdenticalToAvx2) {
       x86::matvec_f32_avx512(wide.data(), wp, x.data(), cols, 0, 1);
       x86::matvec_f32_avx512(wide.data(), wp, x.data(), cols, 1, rows);
       ASSERT_EQ(memcmp(narrow.data(), wide.data(), sizeof(float) * rows), 0) << rows << "x" << cols;
+    }
+  }
+}
+#endif
+
+#if defined(LLMCU_KERNELS_AVX512VNNI)
+// The VNNI matvec against ref beyond the harness: blocks of 16 rows and row
+// ranges that start inside one, passes of 64 groups and tiles of 16, weights
+// over the whole int8 range (-128 too: vpdpbusd sums the flipped weights
+// exactly) and activations over theirs ([-127, 127], as quantize_q8 makes
+// them), the largest magnitudes in every lane, group sizes that fall back to
+// the AVX2 kernel (32), scales unaligned as in version-2 files.
+TEST(X86Kernels, VnniMatvecQ8IsBitIdenticalToRef) {
+  uint32_t seed = 7;
+  const auto next = [&seed] {
+    seed = seed * 1664525u + 1013904223u;
+    return seed >> 8;
+  };
+  for (int32_t gs : {32, 64, 128, 192}) {
+    for (int32_t groups : {1, 2, 3, 5, 12, 13, 16, 17, 32, 64, 65, 150}) {
+      const int32_t cols = gs * groups;
+      for (int32_t rows : {1, 15, 16, 17, 33}) {
+        for (int extremes = 0; extremes < 3; ++extremes) {
+          const size_t n = static_cast<size_t>(rows) * cols;
+          std::vector<int8_t> w(n + 1), xq(static_cast<size_t>(cols) + 1);
+          std::vector<uint8_t> w_scales(static_cast<size_t>(rows) * groups * 4 + 1);
+          std::vector<float> x_scales(groups);
+          for (size_t i = 0; i < n; ++i) {
+            // 0: any byte; 1: -128 and 127 only; 2: all -128.
+            w[i + 1] = static_cast<int8_t>(extremes == 0 ? static_cast<int32_t>(next() % 256) - 128
+                                           : extremes == 1 ? (next() % 2 ? 127 : -128)
+                                                           : -128);
+          }
+          for (int32_t i = 0; i < cols; ++i) {
+            xq[i + 1] = static_cast<int8_t>(extremes == 0 ? static_cast<int32_t>(next() % 255) - 127
+                                                          : (next() % 2 ? 127 : -127));
+          }
+          for (size_t i = 0; i < static_cast<size_t>(rows) * groups; ++i) {
+            const float scale = static_cast<float>(next() % 100000 + 1) * 1e-7f;
+            memcpy(w_scales.data() + 1 + i * 4, &scale, 4);
+          }
+          for (float& s : x_scales) s = static_cast<float>(next() % 100000 + 1) * 1e-7f;
+          std::vector<float> want(rows, -7.0f), got(rows, -7.0f);
+          ref::matvec_q8(want.data(), w.data() + 1, w_scales.data() + 1, xq.data() + 1,
+                         x_scales.data(), cols, gs, 0, rows);
+          // Two row ranges, the second starting inside a block of 16.
+          const int32_t split = rows / 3;
+          x86::matvec_q8_vnni(got.data(), w.data() + 1, w_scales.data() + 1, xq.data() + 1,
+                              x_scales.data(), cols, gs, 0, split);
+          x86::matvec_q8_vnni(got.data(), w.data() + 1, w_scales.data() + 1, xq.data() + 1,
+                              x_scales.data(), cols, gs, split, rows);
+          ASSERT_EQ(memcmp(want.data(), got.data(), sizeof(float) * rows), 0)
+              << rows << "x" << cols << ", group " << gs << ", extremes " << extremes;
+        }
+      }
     }
   }
 }

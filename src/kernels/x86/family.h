@@ -1,8 +1,9 @@
 // The x86-64 families: avx2 (AVX2 + FMA versions of every f32 kernel, the
-// int8 matvec and quantizer and ggml's row kernels, same contracts as ref)
-// and avx512 (the same with an AVX-512 matvec). Their sources are compiled
-// with -mavx2 -mfma -mf16c (-mavx512f), so include this only where those
-// instructions may run.
+// int8 matvec and quantizer and ggml's row kernels, same contracts as ref),
+// avx512 (the same with an AVX-512 matvec) and avx512vnni (avx512 with an
+// AVX-512 VNNI int8 matvec). Their sources are compiled with -mavx2 -mfma
+// -mf16c (-mavx512f; -mavx512bw -mavx512vnni), so include this only where
+// those instructions may run.
 #pragma once
 
 #include <cstdint>
@@ -57,6 +58,13 @@ void attention_scores_tiled_exact(float* att, const float* q, const float* tiles
                                   int32_t head_size, float divisor);
 void attention_values_exact(float* out, const float* att, const float* values, int32_t kv_stride,
                             int32_t n_pos, int32_t head_size);
+
+// AVX-512 VNNI (kernels_q8_vnni.cpp): same contract and bit-identical results
+// as ref::matvec_q8, 16 rows at once with vpdpbusd for groups of multiples of
+// 64 (other sizes: matvec_q8).
+void matvec_q8_vnni(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
+                    const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
+                    int32_t row_end);
 
 struct Avx2Q8;
 
@@ -135,6 +143,22 @@ struct Avx2Q8 : ReferenceKernels<Avx2Q8> {
 struct Avx512 : Avx2 {
   static constexpr const char kName[] = "avx512";
   static constexpr auto matvec_f32 = x86::matvec_f32_avx512;
+};
+
+// avx512's kernels of int8 models with the VNNI matvec.
+struct Avx512VnniQ8 : Avx2Q8 {
+  static constexpr const char kName[] = "avx512vnni_q8path";
+  static constexpr auto matvec_q8 = x86::matvec_q8_vnni;
+};
+
+// avx512 with the VNNI int8 matvec, for CPUs with AVX-512 VNNI (and BW): one
+// vpdpbusd per 64 bytes of weights where AVX2 needs ten instructions, the
+// rows read front to back (docs/int8.md, bench/kernels_q8_bench.cpp).
+// Bit-identical with avx512.
+struct Avx512Vnni : Avx512 {
+  static constexpr const char kName[] = "avx512vnni";
+  static constexpr auto matvec_q8 = x86::matvec_q8_vnni;
+  using Q8Path = Avx512VnniQ8;
 };
 
 }  // namespace llmcu::kernels::x86

@@ -1,0 +1,242 @@
+// AVX-512 VNNI int8 matvec (LLMCU_KERNELS=avx512vnni, or auto on a host with
+// AVX-512F, AVX-512BW and AVX-512 VNNI). Compiled with -mavx512f -mavx512bw
+// -mavx512vnni besides the AVX2 flags; every other kernel of the family is
+// the avx512 one.
+//
+// It gives ref::matvec_q8's bits (runq.c's order): each row sums its groups
+// in order, sum += ((float)isum * w_scale) * x_scale. Only the integer group
+// sums are computed otherwise, and they are exact in any order:
+//   - vpdpbusd multiplies unsigned by signed bytes, so the weights go in with
+//     their sign bit flipped (w ^ 0x80 = w + 128, in [0, 255]) and the
+//     activations as they are; a group's sum then exceeds the true one by
+//     128 * (the sum of the group's activations), subtracted once per group
+//     for all rows. Exact for every int8 weight and activation, -128 too.
+//   - 16 rows at a time, read front to back, row after row: one stream, which
+//     the hardware prefetchers follow as they follow a copy (reading the 16
+//     rows side by side, 64 bytes of each in turn, ran at half the speed
+//     from memory). Each 64 bytes of a group is one vpdpbusd; 16 groups of a
+//     row reduce together (shuffles and 15 adds) into one vector of 16 sums.
+//   - Then the float part: a tile of 16 rows x 16 groups of sums, and of
+//     weight scales, transposed so that lanes are rows; per group one
+//     convert, two multiplies and one add for the 16 rows, in ref's order.
+//   - Passes of at most 64 groups keep the sums in a 4 KB stack array.
+//   - Software prefetch 8 KB ahead of the stream.
+// Rows past the end of a block repeat its last row and are not stored; every
+// lane is computed alone, so a row's bits do not depend on the row split.
+// Group sizes that are not multiples of 64 go to the AVX2 kernel (also exact
+// for activations in [-127, 127], which quantize_q8 makes).
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12 takes the undefined pass-through operand of the unmasked AVX-512
+// intrinsics (_mm512_undefined_*, `__Y = __Y`) for an uninitialised read.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "kernels/x86/family.h"
+
+namespace llmcu::kernels::x86 {
+namespace {
+
+constexpr int kRows = 16;
+
+inline __m512i load64(const int8_t* p) {
+  return _mm512_loadu_si512(p);
+}
+
+// Lane i: the sum of the 16 lanes of v[i].
+inline __m512i reduce16(const __m512i v[kRows]) {
+  // Pairs of vectors: per 128-bit chunk (a0+a2, b0+b2, a1+a3, b1+b3).
+  __m512i a[8];
+#pragma GCC unroll 8
+  for (int k = 0; k < 8; ++k) {
+    a[k] = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2 * k], v[2 * k + 1]),
+                            _mm512_unpackhi_epi32(v[2 * k], v[2 * k + 1]));
+  }
+  // Fours: chunk c of b[k] holds vectors 4k..4k+3 summed over chunk c.
+  __m512i b[4];
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; ++k) {
+    b[k] = _mm512_add_epi32(_mm512_unpacklo_epi64(a[2 * k], a[2 * k + 1]),
+                            _mm512_unpackhi_epi64(a[2 * k], a[2 * k + 1]));
+  }
+  // Chunks (0-3 over chunks 0+1, 0-3 over 2+3, 4-7 over 0+1, 4-7 over 2+3),
+  // and the same for vectors 8-15; then all four chunks.
+  const __m512i c0 = _mm512_add_epi32(_mm512_shuffle_i32x4(b[0], b[1], 0x88),
+                                      _mm512_shuffle_i32x4(b[0], b[1], 0xDD));
+  const __m512i c1 = _mm512_add_epi32(_mm512_shuffle_i32x4(b[2], b[3], 0x88),
+                                      _mm512_shuffle_i32x4(b[2], b[3], 0xDD));
+  return _mm512_add_epi32(_mm512_shuffle_i32x4(c0, c1, 0x88), _mm512_shuffle_i32x4(c0, c1, 0xDD));
+}
+
+// r[i] lane j <- r[j] lane i, for 16 vectors of 16 32-bit lanes.
+inline void transpose16(__m512i r[kRows]) {
+  __m512i t[kRows];
+#pragma GCC unroll 8
+  for (int k = 0; k < 8; ++k) {
+    t[2 * k] = _mm512_unpacklo_epi32(r[2 * k], r[2 * k + 1]);
+    t[2 * k + 1] = _mm512_unpackhi_epi32(r[2 * k], r[2 * k + 1]);
+  }
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; ++k) {
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+      r[4 * k + 2 * h] = _mm512_unpacklo_epi64(t[4 * k + h], t[4 * k + 2 + h]);
+      r[4 * k + 2 * h + 1] = _mm512_unpackhi_epi64(t[4 * k + h], t[4 * k + 2 + h]);
+    }
+  }
+  // Now r[4k + m], 128-bit chunk c, holds rows 4k..4k+3 of column 4c + m.
+#pragma GCC unroll 2
+  for (int k = 0; k < 2; ++k) {
+#pragma GCC unroll 4
+    for (int m = 0; m < 4; ++m) {
+      t[8 * k + m] = _mm512_shuffle_i32x4(r[8 * k + m], r[8 * k + 4 + m], 0x88);
+      t[8 * k + 4 + m] = _mm512_shuffle_i32x4(r[8 * k + m], r[8 * k + 4 + m], 0xDD);
+    }
+  }
+  // t[8k + m]: chunks (rows 8k..8k+3 | 8k+4..8k+7) of columns m and 8 + m
+  // (chunk pairs 0 2 | 1 3); t[8k + 4 + m] the same for columns 4 + m, 12 + m.
+#pragma GCC unroll 8
+  for (int m = 0; m < 8; ++m) {
+    r[m] = _mm512_shuffle_i32x4(t[m], t[8 + m], 0x88);
+    r[8 + m] = _mm512_shuffle_i32x4(t[m], t[8 + m], 0xDD);
+  }
+}
+
+// Groups per pass: the integer sums of a pass (16 rows x this many groups)
+// wait in a 4 KB stack array.
+constexpr int32_t kPassGroups = 64;
+constexpr int32_t kPassTiles = kPassGroups / kRows;
+
+// The weights kPrefetchBytes ahead of p, asked for now: the rows are one
+// stream, and the hardware prefetchers alone keep too few of its lines in
+// flight. On a 110M decode step's weights, one thread, it doubles the speed
+// (BM_matvec_q8_110m_token in bench/kernels_q8_bench.cpp: 20.4 GB/s against
+// 10.5 without, a plain read 24.5). Past the matrix's end it asks for lines
+// that are never read; a prefetch never faults.
+constexpr uintptr_t kPrefetchBytes = 8192;
+inline void prefetch_ahead(const int8_t* p) {
+  _mm_prefetch(reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(p) + kPrefetchBytes),
+               _MM_HINT_T0);
+}
+
+// One group's 64-byte vectors of a row and of x, four products a lane:
+// (w ^ 0x80) . x, or for kOnes 1 . x (the activations' own sums). kVectors
+// is the count (gs / 64) when known, else 0 and `vectors` gives it.
+template <int kVectors, bool kOnes>
+inline __m512i group_lanes(const int8_t* w, const int8_t* x, int32_t vectors, __m512i flip) {
+  const int32_t count = kVectors > 0 ? kVectors : vectors;
+  __m512i v = _mm512_setzero_si512();
+  for (int32_t c = 0; c < count; ++c) {
+    const __m512i u = kOnes ? _mm512_set1_epi8(1) : _mm512_xor_si512(load64(w + 64 * c), flip);
+    if constexpr (!kOnes) prefetch_ahead(w + 64 * c);
+    v = _mm512_dpbusd_epi32(v, u, load64(x + 64 * c));
+  }
+  return v;
+}
+
+// dst[s] = the sum of group s of the row at w (s < count; 0 past it).
+template <int kVectors, bool kOnes>
+inline void tile_sums(int32_t* dst, const int8_t* w, const int8_t* x, int32_t count,
+                      size_t group_bytes, int32_t vectors, __m512i flip) {
+  __m512i v[kRows];
+#pragma GCC unroll 16
+  for (int s = 0; s < kRows; ++s) {
+    const size_t off = static_cast<size_t>(s) * group_bytes;
+    v[s] = s < count ? group_lanes<kVectors, kOnes>(w + off, x + off, vectors, flip)
+                     : _mm512_setzero_si512();
+  }
+  _mm512_store_si512(dst, reduce16(v));
+}
+
+// Rows [r, r + n) (n <= 16), groups of gs = 64k values. A pass covers up to
+// kPassGroups groups of the 16 rows: first the integer phase, reading the
+// rows one after the other, front to back, each row's groups 16 at a time
+// reduced to one vector of 16 group sums; then the float phase, tile by tile
+// of 16 groups transposed so that lanes are rows, group by group in order.
+template <int kVectors>
+void rows16(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq, const float* xs,
+            int32_t cols, int32_t gs, int32_t r, int32_t n) {
+  const int32_t groups = cols / gs;
+  const int32_t vectors = kVectors > 0 ? kVectors : gs / 64;
+  const auto stride = static_cast<size_t>(cols);
+  const auto group_bytes = static_cast<size_t>(gs);
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  const uint8_t* ws0 = w_scales + static_cast<size_t>(r) * static_cast<size_t>(groups) * 4;
+  const auto row_of = [&](int i) { return i < n ? i : n - 1; };  // rows past n repeat n - 1
+
+  alignas(64) int32_t sums[kPassTiles][kRows][kRows];  // (tile, row, group in tile)
+  alignas(64) int32_t corrections[kPassGroups];        // the groups' activation sums
+  __m512 acc = _mm512_setzero_ps();
+  for (int32_t g0 = 0; g0 < groups; g0 += kPassGroups) {
+    const int32_t pass = groups - g0 < kPassGroups ? groups - g0 : kPassGroups;
+    const int32_t tiles = (pass + kRows - 1) / kRows;
+    // Integer phase: the activations' group sums, then row after row.
+    const int8_t* xp = xq + static_cast<size_t>(g0) * group_bytes;
+    for (int32_t t = 0; t < tiles; ++t) {
+      const size_t first = static_cast<size_t>(t) * kRows * group_bytes;
+      tile_sums<kVectors, true>(corrections + t * kRows, nullptr, xp + first, pass - t * kRows,
+                                group_bytes, vectors, flip);
+    }
+    for (int i = 0; i < kRows; ++i) {
+      const int8_t* wr = w + static_cast<size_t>(r + row_of(i)) * stride + g0 * group_bytes;
+      for (int32_t t = 0; t < tiles; ++t) {
+        const size_t first = static_cast<size_t>(t) * kRows * group_bytes;
+        tile_sums<kVectors, false>(sums[t][i], wr + first, xp + first, pass - t * kRows,
+                                   group_bytes, vectors, flip);
+      }
+    }
+    // Float phase.
+    for (int32_t t = 0; t < tiles; ++t) {
+      const int32_t count = pass - t * kRows < kRows ? pass - t * kRows : kRows;
+      const int32_t g1 = g0 + t * kRows;  // the tile's first group
+      __m512i isum[kRows], scale[kRows];
+      const auto mask = static_cast<__mmask16>((1u << count) - 1u);
+      for (int i = 0; i < kRows; ++i) {
+        isum[i] = _mm512_load_si512(sums[t][i]);
+        scale[i] = _mm512_maskz_loadu_epi32(
+            mask, ws0 + (static_cast<size_t>(row_of(i)) * static_cast<size_t>(groups) + g1) * 4);
+      }
+      transpose16(isum);
+      transpose16(scale);
+      for (int32_t k = 0; k < count; ++k) {
+        const __m512i exact =
+            _mm512_sub_epi32(isum[k], _mm512_set1_epi32(corrections[t * kRows + k] * 128));
+        // ref's order: ((float)isum * w_scale) * x_scale, added to the row's sum.
+        const __m512 p =
+            _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(exact), _mm512_castsi512_ps(scale[k])),
+                          _mm512_set1_ps(xs[g1 + k]));
+        acc = _mm512_add_ps(acc, p);
+      }
+    }
+  }
+  _mm512_mask_storeu_ps(out + r, static_cast<__mmask16>((1u << n) - 1u), acc);
+}
+
+void matvec_rows(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
+                 const float* xs, int32_t cols, int32_t gs, int32_t row_begin, int32_t row_end) {
+  for (int32_t r = row_begin; r < row_end; r += kRows) {
+    const int32_t n = row_end - r < kRows ? row_end - r : kRows;
+    if (gs == 64) {
+      rows16<1>(out, w, w_scales, xq, xs, cols, gs, r, n);
+    } else {
+      rows16<0>(out, w, w_scales, xq, xs, cols, gs, r, n);
+    }
+  }
+}
+
+}  // namespace
+
+void matvec_q8_vnni(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
+                    const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
+                    int32_t row_end) {
+  if (group_size % 64 == 0) {
+    matvec_rows(out, w, w_scales, xq, x_scales, cols, group_size, row_begin, row_end);
+  } else {
+    matvec_q8(out, w, w_scales, xq, x_scales, cols, group_size, row_begin, row_end);
+  }
+}
+
+}  // namespace llmcu::kernels::x86
