@@ -15,6 +15,7 @@
 #include "llmcu/memory_plan.h"
 #include "llmcu/model_check.h"
 #include "llmcu/transformer.h"
+#include "test_internals.h"
 #include "test_support.h"
 #include "thread_pool.h"
 
@@ -167,6 +168,32 @@ TEST(Batch, GgufQwen2Biases) {
                      "gen-random --shape 64,172,2,8,2,512,64 --format gguf "
                      "--arch qwen2 --type q8_0 --seed 4");
   expect_batching_exact(m->model);
+}
+
+// The build's matmul_f32 gives every row of every token the bits its
+// matvec_f32 gives, on odd sizes and row ranges.
+TEST(Batch, MatmulF32IsTheMatvecOfEachToken) {
+  using K = kernels::Active;
+  for (const int32_t cols : {1, 7, 16, 17, 64, 100, 288, 300, 385, 768}) {
+    for (const int32_t n : {1, 2, 3, 5}) {
+      const int32_t rows = 13;
+      const std::vector<float> w = test::random_floats(static_cast<size_t>(rows) * cols, 7u + cols);
+      const size_t x_stride = static_cast<size_t>(cols) + 3;
+      const std::vector<float> x = test::random_floats(x_stride * n, 11u + cols);
+      const size_t out_stride = rows + 5;
+      for (const auto& [begin, end] : {std::pair{0, rows}, std::pair{1, 6}, std::pair{3, 12}}) {
+        std::vector<float> got(out_stride * n, -1.0f), want(out_stride * n, -1.0f);
+        K::matmul_f32(got.data(), out_stride, w.data(), x.data(), x_stride, n, cols, begin, end);
+        for (int32_t t = 0; t < n; ++t) {
+          K::matvec_f32(want.data() + t * out_stride, w.data(), x.data() + t * x_stride, cols,
+                        begin, end);
+        }
+        ASSERT_EQ(memcmp(got.data(), want.data(), got.size() * sizeof(float)), 0)
+            << K::kName << ": cols " << cols << ", " << n << " tokens, rows " << begin << "-"
+            << end;
+      }
+    }
+  }
 }
 
 TEST(Batch, OutOfRangeCallsReturnNull) {

@@ -114,6 +114,10 @@ void matmul_rows(float* out, size_t out_stride, const Matrix& w, int32_t layer, 
   }
   for (int32_t begin = r.begin; begin < r.end; begin += block) {
     const RowRange rows{begin, r.end - begin > block ? begin + block : r.end};
+    if (w.type == WeightType::kF32 && n > 1) {
+      K::matmul_f32(out, out_stride, w.f32(layer), x, x_stride, n, w.cols, rows.begin, rows.end);
+      continue;
+    }
     for (int32_t t = 0; t < n; ++t) {
       matvec_rows(out + t * out_stride, w, layer, x + t * x_stride, b, first + t, rows);
     }

@@ -153,6 +153,19 @@ struct ReferenceKernels {
   static constexpr auto matvec_q8_0 = ref::matvec_q8_0;
   static constexpr auto matvec_q4_0 = ref::matvec_q4_0;
 
+  // The matvec of n tokens: out + t * out_stride = w . (x + t * x_stride)
+  // over rows [row_begin, row_end) for t < n, each row with exactly the bits
+  // Family::matvec_f32 gives it (batched prefill). A family may replace it
+  // with a kernel that shares weight loads across tokens.
+  static void matmul_f32(float* out, size_t out_stride, const float* w, const float* x,
+                         size_t x_stride, int32_t n, int32_t cols, int32_t row_begin,
+                         int32_t row_end) {
+    for (int32_t t = 0; t < n; ++t) {
+      Family::matvec_f32(out + static_cast<size_t>(t) * out_stride, w,
+                         x + static_cast<size_t>(t) * x_stride, cols, row_begin, row_end);
+    }
+  }
+
   // Attention at one position of n_heads query heads that share one kv head
   // (grouped-query attention): for head h, out + h * head_size = sum over t
   // of softmax(q_h . key_t / divisor)_t * value_t, with q_h = q + h *

@@ -109,7 +109,68 @@ constexpr auto make_table(std::integer_sequence<int, kBlocks...>) {
 // One instance per count of whole blocks held in registers.
 constexpr auto kByBlocks = make_table(std::make_integer_sequence<int, kMaxRegisterBlocks + 1>{});
 
+// Rows row..row+3 against tokens t..t+kTokens-1: one accumulator per row and
+// token, updated block by block in the order matvec_rows updates a row's, so
+// each sum has the same bits; a token's four sums reduce as four rows do.
+template <int kTokens>
+void matmul_4_rows(float* out, size_t out_stride, const float* w, const float* x, size_t x_stride,
+                   int32_t cols, int32_t row) {
+  const int32_t full = cols & ~15;
+  const auto tail = static_cast<__mmask16>((1u << (cols - full)) - 1u);
+  const auto stride = static_cast<size_t>(cols);
+  const float* rows[4];
+  for (int i = 0; i < 4; ++i) rows[i] = w + (static_cast<size_t>(row) + i) * stride;
+  __m512 acc[4][kTokens];
+  for (auto& per_row : acc) {
+    for (__m512& a : per_row) a = _mm512_setzero_ps();
+  }
+  for (int32_t c = 0; c < full; c += 16) {
+    __m512 xs[kTokens];
+    for (int t = 0; t < kTokens; ++t) xs[t] = _mm512_loadu_ps(x + t * x_stride + c);
+    for (int i = 0; i < 4; ++i) {
+      const __m512 wv = _mm512_loadu_ps(rows[i] + c);
+      for (int t = 0; t < kTokens; ++t) acc[i][t] = _mm512_fmadd_ps(wv, xs[t], acc[i][t]);
+    }
+  }
+  if (tail != 0) {
+    __m512 xs[kTokens];
+    for (int t = 0; t < kTokens; ++t) xs[t] = _mm512_maskz_loadu_ps(tail, x + t * x_stride + full);
+    for (int i = 0; i < 4; ++i) {
+      const __m512 wv = _mm512_maskz_loadu_ps(tail, rows[i] + full);
+      for (int t = 0; t < kTokens; ++t) acc[i][t] = _mm512_fmadd_ps(wv, xs[t], acc[i][t]);
+    }
+  }
+  for (int t = 0; t < kTokens; ++t) {
+    __m256 s[4];
+    for (int i = 0; i < 4; ++i) s[i] = _mm256_add_ps(half<0>(acc[i][t]), half<1>(acc[i][t]));
+    _mm_storeu_ps(out + t * out_stride + row, hsum4(s[0], s[1], s[2], s[3]));
+  }
+}
+
 }  // namespace
+
+void matmul_f32_avx512(float* out, size_t out_stride, const float* w, const float* x,
+                       size_t x_stride, int32_t n, int32_t cols, int32_t row_begin,
+                       int32_t row_end) {
+  int32_t r = row_begin;
+  for (; r + 4 <= row_end; r += 4) {
+    int32_t t = 0;
+    for (; t + 4 <= n; t += 4) {
+      matmul_4_rows<4>(out + t * out_stride, out_stride, w, x + t * x_stride, x_stride, cols, r);
+    }
+    if (t + 2 <= n) {
+      matmul_4_rows<2>(out + t * out_stride, out_stride, w, x + t * x_stride, x_stride, cols, r);
+      t += 2;
+    }
+    if (t < n)
+      matmul_4_rows<1>(out + t * out_stride, out_stride, w, x + t * x_stride, x_stride, cols, r);
+  }
+  if (r < row_end) {
+    for (int32_t t = 0; t < n; ++t) {
+      matvec_f32_avx512(out + t * out_stride, w, x + t * x_stride, cols, r, row_end);
+    }
+  }
+}
 
 void matvec_f32_avx512(float* out, const float* w, const float* x, int32_t cols, int32_t row_begin,
                        int32_t row_end) {
