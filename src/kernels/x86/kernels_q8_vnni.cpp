@@ -177,7 +177,8 @@ void rows16(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* 
     const int8_t* xp = xq + static_cast<size_t>(g0) * group_bytes;
     for (int32_t t = 0; t < tiles; ++t) {
       const size_t first = static_cast<size_t>(t) * kRows * group_bytes;
-      tile_sums<kVectors, true>(corrections + t * kRows, nullptr, xp + first, pass - t * kRows,
+      // (w is not read for the activations' own sums; x stands in for it.)
+      tile_sums<kVectors, true>(corrections + t * kRows, xp + first, xp + first, pass - t * kRows,
                                 group_bytes, vectors, flip);
     }
     for (int i = 0; i < kRows; ++i) {
