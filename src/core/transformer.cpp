@@ -114,12 +114,33 @@ void matmul_rows(float* out, size_t out_stride, const Matrix& w, int32_t layer, 
   }
   for (int32_t begin = r.begin; begin < r.end; begin += block) {
     const RowRange rows{begin, r.end - begin > block ? begin + block : r.end};
-    if (w.type == WeightType::kF32 && n > 1) {
-      K::matmul_f32(out, out_stride, w.f32(layer), x, x_stride, n, w.cols, rows.begin, rows.end);
+    if (n == 1 || w.type == WeightType::kF16) {
+      for (int32_t t = 0; t < n; ++t) {
+        matvec_rows(out + t * out_stride, w, layer, x + t * x_stride, b, first + t, rows);
+      }
       continue;
     }
-    for (int32_t t = 0; t < n; ++t) {
-      matvec_rows(out + t * out_stride, w, layer, x + t * x_stride, b, first + t, rows);
+    const auto i = static_cast<size_t>(first);
+    switch (w.type) {
+      case WeightType::kQ8: {
+        const size_t groups = b.xq_stride / static_cast<size_t>(w.group_size);
+        K::matmul_q8(out, out_stride, w.q8(layer), w.scale_bytes(layer), b.xq + i * b.xq_stride,
+                     b.xq_stride, b.xq_scales + i * groups, groups, n, w.row_stride, w.group_size,
+                     rows.begin, rows.end);
+        break;
+      }
+      case WeightType::kQ8_0:
+        K::matmul_q8_0(out, out_stride, w.layer(layer), b.xq_blocks + i * b.xq_blocks_stride,
+                       b.xq_blocks_stride, n, w.cols, rows.begin, rows.end);
+        break;
+      case WeightType::kQ4_0:
+        K::matmul_q4_0(out, out_stride, w.layer(layer), b.xq_blocks + i * b.xq_blocks_stride,
+                       b.xq_blocks_stride, n, w.cols, rows.begin, rows.end);
+        break;
+      case WeightType::kF16: break;  // above
+      case WeightType::kF32:
+        K::matmul_f32(out, out_stride, w.f32(layer), x, x_stride, n, w.cols, rows.begin, rows.end);
+        break;
     }
   }
 }

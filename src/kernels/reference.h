@@ -166,6 +166,38 @@ struct ReferenceKernels {
     }
   }
 
+  // The same for the quantized types, each token's input quantized
+  // beforehand: int8 (llama2.c) token t reads xq + t * xq_stride and
+  // x_scales + t * x_scales_stride; Q8_0/Q4_0 token t reads the Q8_0 blocks
+  // at xq + t * xq_stride (bytes). Each row of each token has exactly the
+  // bits the family's matvec gives it.
+  static void matmul_q8(float* out, size_t out_stride, const int8_t* w, const uint8_t* w_scales,
+                        const int8_t* xq, size_t xq_stride, const float* x_scales,
+                        size_t x_scales_stride, int32_t n, int32_t cols, int32_t group_size,
+                        int32_t row_begin, int32_t row_end) {
+    for (int32_t t = 0; t < n; ++t) {
+      const auto i = static_cast<size_t>(t);
+      Family::matvec_q8(out + i * out_stride, w, w_scales, xq + i * xq_stride,
+                        x_scales + i * x_scales_stride, cols, group_size, row_begin, row_end);
+    }
+  }
+  static void matmul_q8_0(float* out, size_t out_stride, const uint8_t* w, const uint8_t* xq,
+                          size_t xq_stride, int32_t n, int32_t cols, int32_t row_begin,
+                          int32_t row_end) {
+    for (int32_t t = 0; t < n; ++t) {
+      const auto i = static_cast<size_t>(t);
+      Family::matvec_q8_0(out + i * out_stride, w, xq + i * xq_stride, cols, row_begin, row_end);
+    }
+  }
+  static void matmul_q4_0(float* out, size_t out_stride, const uint8_t* w, const uint8_t* xq,
+                          size_t xq_stride, int32_t n, int32_t cols, int32_t row_begin,
+                          int32_t row_end) {
+    for (int32_t t = 0; t < n; ++t) {
+      const auto i = static_cast<size_t>(t);
+      Family::matvec_q4_0(out + i * out_stride, w, xq + i * xq_stride, cols, row_begin, row_end);
+    }
+  }
+
   // Attention at one position of n_heads query heads that share one kv head
   // (grouped-query attention): for head h, out + h * head_size = sum over t
   // of softmax(q_h . key_t / divisor)_t * value_t, with q_h = q + h *
