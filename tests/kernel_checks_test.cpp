@@ -80,6 +80,9 @@ TYPED_TEST(KernelChecks, MatvecQ8) {
 TYPED_TEST(KernelChecks, QuantizeQ8) {
   this->run(checks::check_quantize_q8<TypeParam>);
 }
+TYPED_TEST(KernelChecks, MatmulIsTheMatvecOfEachToken) {
+  this->run(checks::check_matmul<TypeParam>);
+}
 TYPED_TEST(KernelChecks, GgmlDequantizeRows) {
   this->run(checks::check_ggml_dequantize<TypeParam>);
 }

@@ -6,6 +6,7 @@
 // those instructions may run.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "../reference.h"
@@ -66,11 +67,17 @@ void attention_values_exact(float* out, const float* att, const float* values, i
                             int32_t n_pos, int32_t head_size);
 
 // AVX-512 VNNI (kernels_q8_vnni.cpp): same contract and bit-identical results
-// as ref::matvec_q8, 16 rows at once with vpdpbusd for groups of multiples of
-// 64 (other sizes: matvec_q8).
+// as ref::matvec_q8, 16 rows at once with vpdpbusd for groups of 32 and of
+// multiples of 64 (other sizes: matvec_q8).
 void matvec_q8_vnni(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
                     const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
                     int32_t row_end);
+// ReferenceKernels::matmul_q8 with it: 16 rows for every token in turn while
+// they are in cache, without the stream's prefetch.
+void matmul_q8_vnni(float* out, size_t out_stride, const int8_t* w, const uint8_t* w_scales,
+                    const int8_t* xq, size_t xq_stride, const float* x_scales,
+                    size_t x_scales_stride, int32_t n, int32_t cols, int32_t group_size,
+                    int32_t row_begin, int32_t row_end);
 
 struct Avx2Q8;
 
@@ -156,6 +163,7 @@ struct Avx512 : Avx2 {
 struct Avx512VnniQ8 : Avx2Q8 {
   static constexpr const char kName[] = "avx512vnni_q8path";
   static constexpr auto matvec_q8 = x86::matvec_q8_vnni;
+  static constexpr auto matmul_q8 = x86::matmul_q8_vnni;
 };
 
 // avx512 with the VNNI int8 matvec, for CPUs with AVX-512 VNNI (and BW): one
@@ -165,6 +173,7 @@ struct Avx512VnniQ8 : Avx2Q8 {
 struct Avx512Vnni : Avx512 {
   static constexpr const char kName[] = "avx512vnni";
   static constexpr auto matvec_q8 = x86::matvec_q8_vnni;
+  static constexpr auto matmul_q8 = x86::matmul_q8_vnni;
   using Q8Path = Avx512VnniQ8;
 };
 
