@@ -4,6 +4,7 @@
 // (group 64), and on avx512vnni builds the AVX2 matvec against the VNNI one.
 // Bytes processed = the int8 weights read. BM_matvec_q8_110m_token streams a
 // whole 110M decode step's weights from memory, against BM_read_110m.
+// BM_prefill_q8 puts 64 tokens through a matrix by matmul_q8 and by matvecs.
 //   build/release/bench/llmcu_kernel_q8_bench --benchmark_filter=matvec_q8
 #include <benchmark/benchmark.h>
 
@@ -82,6 +83,53 @@ BENCHMARK(BM_matvec_q8<Active>)->Apply(MatvecQ8Shapes);
 // The AVX2 matvec the VNNI one replaces, in the same process (same results).
 BENCHMARK(BM_matvec_q8<kn::x86::Avx2>)->Apply(MatvecQ8Shapes);
 #endif
+
+// Batched prefill: 64 tokens through one matrix (rows, cols, group), by the
+// family's matmul_q8 (kMatmul) or by 64 of its matvecs, in blocks of 16 KiB
+// of weights as the transformer calls them. Items = tokens.
+template <typename F, bool kMatmul>
+void BM_prefill_q8(benchmark::State& state) {
+  const auto rows = static_cast<int32_t>(state.range(0));
+  const auto cols = static_cast<int32_t>(state.range(1));
+  const auto gs = static_cast<int32_t>(state.range(2));
+  constexpr int32_t kTokens = 64;
+  const size_t groups = static_cast<size_t>(cols / gs);
+  const std::vector<int8_t> w = random_int8(static_cast<size_t>(rows) * cols, 1);
+  const std::vector<float> w_scales = random_floats(static_cast<size_t>(rows) * groups, 2, 0.01f);
+  const std::vector<int8_t> xq = random_int8(static_cast<size_t>(cols) * kTokens, 3);
+  const std::vector<float> x_scales = random_floats(groups * kTokens, 4, 0.01f);
+  std::vector<float> out(static_cast<size_t>(rows) * kTokens);
+  const auto* ws = reinterpret_cast<const uint8_t*>(w_scales.data());
+  const int32_t block = 16 * 1024 / cols / 16 * 16 > 16 ? 16 * 1024 / cols / 16 * 16 : 16;
+  for (auto _ : state) {
+    for (int32_t r = 0; r < rows; r += block) {
+      const int32_t end = rows - r < block ? rows : r + block;
+      if constexpr (kMatmul) {
+        F::matmul_q8(out.data(), static_cast<size_t>(rows), w.data(), ws, xq.data(),
+                     static_cast<size_t>(cols), x_scales.data(), groups, kTokens, cols, gs, r, end);
+      } else {
+        for (int32_t t = 0; t < kTokens; ++t) {
+          F::matvec_q8(out.data() + static_cast<size_t>(t) * rows, w.data(), ws,
+                       xq.data() + static_cast<size_t>(t) * cols, x_scales.data() + t * groups,
+                       cols, gs, r, end);
+        }
+      }
+    }
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * kTokens);
+}
+
+void PrefillQ8Shapes(benchmark::internal::Benchmark* b) {
+  // 15M's wq and w1 (group 32), 110M's w1 and w2 (group 64).
+  for (auto [rows, cols, gs] :
+       {std::tuple{288, 288, 32}, {768, 288, 32}, {2048, 768, 64}, {768, 2048, 64}}) {
+    b->Args({rows, cols, gs});
+  }
+}
+BENCHMARK(BM_prefill_q8<Active, true>)->Apply(PrefillQ8Shapes);
+BENCHMARK(BM_prefill_q8<Active, false>)->Apply(PrefillQ8Shapes);
 
 // One decode step's int8 matvecs at the 110M shape, one thread: 12 layers of
 // wq, wk, wv, wo (768 x 768), w1, w3 (2048 x 768) and w2 (768 x 2048), and the
