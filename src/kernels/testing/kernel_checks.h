@@ -665,7 +665,7 @@ void check_matmul(Context& ctx) {
                                  : ggml::q8_0_row_bytes(c.cols) + ggml::kQ8_0BlockBytes;
     const size_t xs_stride = static_cast<size_t>(groups) + 1;
     for (int32_t rows : {5, 16, 35}) {
-      for (int32_t n : {2, 3, 5}) {
+      for (int32_t n : {2, 3, 5, 9, 17}) {
         ctx.begin_case();
         const size_t out_stride = static_cast<size_t>(rows) + 3, outs = out_stride * n;
         uint8_t* w = ctx.take<uint8_t>(row_bytes * rows + offset);

@@ -72,8 +72,9 @@ void attention_values_exact(float* out, const float* att, const float* values, i
 void matvec_q8_vnni(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
                     const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
                     int32_t row_end);
-// ReferenceKernels::matmul_q8 with it: 16 rows for every token in turn while
-// they are in cache, without the stream's prefetch.
+// ReferenceKernels::matmul_q8 with the same bits: blocks of 16 rows laid out
+// so that lanes are rows, one vpdpbusd per 4 columns of 16 rows, eight tokens
+// per load of weights.
 void matmul_q8_vnni(float* out, size_t out_stride, const int8_t* w, const uint8_t* w_scales,
                     const int8_t* xq, size_t xq_stride, const float* x_scales,
                     size_t x_scales_stride, int32_t n, int32_t cols, int32_t group_size,

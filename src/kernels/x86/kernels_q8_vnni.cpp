@@ -326,16 +326,17 @@ bool vnni_group(int32_t gs) {
 // and a group's sums need no reduction and no transpose. Here the weights
 // are the signed operand and the activations go in with their sign bit
 // flipped (x + 128): the excess, 128 * (the row's sum of the group's
-// weights), is the same for every token and is taken once per block. Four
-// tokens at a time share each load of packed weights. The float part is the
+// weights), is the same for every token and is taken once per block. Eight
+// tokens at a time share each load of packed weights (eight independent
+// chains of vpdpbusd cover its latency). The float part is the
 // matvec's: per row, groups in order, sum += ((float)isum * w_scale) *
 // x_scale. Columns go in passes of kPassCols; the sums of a row carry over
 // from one pass to the next through out (a float stored and loaded back is
 // the same float).
-constexpr int32_t kPassCols = 2048;
-constexpr int32_t kMinGroup = 16;  // so a pass holds at most 128 groups
+constexpr int32_t kPassCols = 1024;
+constexpr int32_t kMinGroup = 16;  // so a pass holds at most 64 groups
 constexpr int32_t kPassGroupsMax = kPassCols / kMinGroup;
-constexpr int kTileTokens = 4;
+constexpr int kTileTokens = 8;
 
 bool packed_group(int32_t gs) {
   return gs % 4 == 0 && gs >= kMinGroup && gs <= kPassCols;
@@ -401,8 +402,9 @@ void matmul_rows16(float* out, size_t out_stride, const int8_t* w, const uint8_t
         for (int32_t c = 0; c < pass_cols; c += 64) {
           const int32_t bytes = pass_cols - c < 64 ? pass_cols - c : 64;
           const __mmask64 mask = bytes == 64 ? ~0ull : (1ull << bytes) - 1u;
-          _mm512_mask_storeu_epi8(flipped[k] + c, mask,
-                                  _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, x + c), flip));
+          // Whole vectors stored: masked stores are slow on some cores.
+          _mm512_store_si512(flipped[k] + c,
+                             _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, x + c), flip));
         }
         acc[k] = g0 == 0 ? _mm512_setzero_ps()
                          : _mm512_maskz_loadu_ps(store_mask, out + t * out_stride + r);
@@ -412,14 +414,14 @@ void matmul_rows16(float* out, size_t out_stride, const int8_t* w, const uint8_t
         for (int k = 0; k < kTileTokens; ++k) isum[k] = _mm512_setzero_si512();
         for (int32_t d = g * group_dwords; d < (g + 1) * group_dwords; ++d) {
           const __m512i wv = _mm512_load_si512(packed[d]);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
           for (int k = 0; k < kTileTokens; ++k) {
             isum[k] = _mm512_dpbusd_epi32(isum[k], broadcast4(flipped[k] + 4 * d), wv);
           }
         }
         const __m512i ex = _mm512_load_si512(excess[g]);
         const __m512 ws = _mm512_load_ps(scales[g]);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int k = 0; k < kTileTokens; ++k) {
           const __m512i exact = _mm512_sub_epi32(isum[k], ex);
           const float x_scale = xs[static_cast<size_t>(tok[k]) * xs_stride + g0 + g];
