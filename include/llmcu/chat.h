@@ -112,6 +112,10 @@ class Chat {
   Result<TurnStats> llama2c_turn(std::span<const int32_t> prompt, PieceSink sink, void* user);
   Result<TurnStats> clean_turn(std::span<const int32_t> prompt, PieceSink sink, void* user);
   Result<TurnStats> template_turn(std::span<const int32_t> prompt, PieceSink sink, void* user);
+  // Samples the answer from logits_ (after `token`, the prompt's last) and
+  // feeds it until it ends, the steps run out or a cancel.
+  Result<TurnStats> answer(int32_t token, TurnStats stats, PieceSink sink, void* user);
+  bool ends_answer(int32_t token) const;
   Status feed(int32_t token);
   // Feeds tokens at pos_ together (Transformer::forward_batch); logits_
   // then holds the last one's.

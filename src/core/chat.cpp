@@ -186,28 +186,10 @@ Result<TurnStats> Chat::clean_turn(std::span<const int32_t> prompt, PieceSink si
   eos_pending_ = false;
   LLMCU_TRY_ASSIGN(const bool whole_prompt, feed_prompt(prompt, &stats));
   if (!whole_prompt) return stats;
-  int32_t token = prompt.empty() ? Tokenizer::kBos : prompt.back();
-  Sampler& sampler = generator_->sampler();
-  while (true) {
-    next_ = sampler.sample(logits_);
-    // EOS ends a chat model's answer; BOS is where a base model (a story
-    // model) would start a new text, so its answer ends there too.
-    if (next_ == Tokenizer::kEos || next_ == Tokenizer::kBos) {
-      eos_pending_ = true;
-      stats.end = TurnEnd::kEndOfTurn;
-      return stats;
-    }
-    if (cancelled()) {
-      eos_pending_ = true;
-      stats.end = TurnEnd::kCancelled;
-      return stats;
-    }
-    emit(sink, user, token, next_);
-    if (pos_ >= steps_) return stats;
-    LLMCU_TRY(feed(next_));
-    token = next_;
-    ++stats.generated_tokens;
-  }
+  LLMCU_TRY_ASSIGN(stats,
+                   answer(prompt.empty() ? Tokenizer::kBos : prompt.back(), stats, sink, user));
+  eos_pending_ = stats.end != TurnEnd::kContextFull;
+  return stats;
 }
 
 Result<TurnStats> Chat::template_turn(std::span<const int32_t> prompt, PieceSink sink, void* user) {
@@ -219,12 +201,22 @@ Result<TurnStats> Chat::template_turn(std::span<const int32_t> prompt, PieceSink
   }
   LLMCU_TRY_ASSIGN(const bool whole_prompt, feed_prompt(prompt, &stats));
   if (!whole_prompt) return stats;
-  const TextTokenizer& tokenizer = generator_->tokenizer();
+  return answer(prompt.empty() ? -1 : prompt.back(), stats, sink, user);
+}
+
+bool Chat::ends_answer(int32_t token) const {
+  // In a template, the file's end tokens. Otherwise EOS ends a chat model's
+  // answer, and BOS is where a base model (a story model) would start a new
+  // text, so its answer ends there too.
+  if (options_.template_turns) return generator_->tokenizer().ends_generation(token);
+  return token == Tokenizer::kEos || token == Tokenizer::kBos;
+}
+
+Result<TurnStats> Chat::answer(int32_t token, TurnStats stats, PieceSink sink, void* user) {
   Sampler& sampler = generator_->sampler();
-  int32_t token = prompt.empty() ? -1 : prompt.back();
   while (true) {
     next_ = sampler.sample(logits_);
-    if (tokenizer.ends_generation(next_)) {
+    if (ends_answer(next_)) {
       stats.end = TurnEnd::kEndOfTurn;
       stats.end_token = next_;
       return stats;
