@@ -51,8 +51,9 @@ inline __m512i load64(const int8_t* p) {
   return _mm512_loadu_si512(p);
 }
 
-// Lane i: the sum of the 16 lanes of v[i].
-inline __m512i reduce16(const __m512i v[kRows]) {
+// The sums of the 256-bit halves of v[0..15]: c[0] lane 8k + 4h + m is half
+// h of vector 4k + m, for k < 2 (vectors 0-7); c[1] the same for vectors 8-15.
+inline void half_sums(const __m512i v[kRows], __m512i c[2]) {
   // Pairs of vectors: per 128-bit chunk (a0+a2, b0+b2, a1+a3, b1+b3).
   __m512i a[8];
 #pragma GCC unroll 8
@@ -60,49 +61,38 @@ inline __m512i reduce16(const __m512i v[kRows]) {
     a[k] = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2 * k], v[2 * k + 1]),
                             _mm512_unpackhi_epi32(v[2 * k], v[2 * k + 1]));
   }
-  // Fours: chunk c of b[k] holds vectors 4k..4k+3 summed over chunk c.
+  // b[k] lane 4q + m: the sum of 128-bit chunk q of vector 4k + m.
   __m512i b[4];
 #pragma GCC unroll 4
   for (int k = 0; k < 4; ++k) {
     b[k] = _mm512_add_epi32(_mm512_unpacklo_epi64(a[2 * k], a[2 * k + 1]),
                             _mm512_unpackhi_epi64(a[2 * k], a[2 * k + 1]));
   }
-  // Chunks (0-3 over chunks 0+1, 0-3 over 2+3, 4-7 over 0+1, 4-7 over 2+3),
-  // and the same for vectors 8-15; then all four chunks.
-  const __m512i c0 = _mm512_add_epi32(_mm512_shuffle_i32x4(b[0], b[1], 0x88),
-                                      _mm512_shuffle_i32x4(b[0], b[1], 0xDD));
-  const __m512i c1 = _mm512_add_epi32(_mm512_shuffle_i32x4(b[2], b[3], 0x88),
-                                      _mm512_shuffle_i32x4(b[2], b[3], 0xDD));
-  return _mm512_add_epi32(_mm512_shuffle_i32x4(c0, c1, 0x88), _mm512_shuffle_i32x4(c0, c1, 0xDD));
+  // Chunks 0+1 and 2+3 of vectors 0-3, then of 4-7 (and of 8-11, 12-15).
+#pragma GCC unroll 2
+  for (int k = 0; k < 2; ++k) {
+    c[k] = _mm512_add_epi32(_mm512_shuffle_i32x4(b[2 * k], b[2 * k + 1], 0x88),
+                            _mm512_shuffle_i32x4(b[2 * k], b[2 * k + 1], 0xDD));
+  }
+}
+
+// Lane i: the sum of the 16 lanes of v[i].
+inline __m512i reduce16(const __m512i v[kRows]) {
+  __m512i c[2];
+  half_sums(v, c);
+  return _mm512_add_epi32(_mm512_shuffle_i32x4(c[0], c[1], 0x88),
+                          _mm512_shuffle_i32x4(c[0], c[1], 0xDD));
 }
 
 // Groups of 32 (two to a vector: lanes 0-7 the first, 8-15 the second):
 // lo lane k, hi lane k = the sums of groups k and 16 + k of the 32 that
-// v[0..15] hold. reduce16's first two steps, then 128-bit halves summed
-// apart, then lanes put back in group order.
+// v[0..15] hold, which are half_sums's lanes put in group order.
 inline void reduce16_pairs(const __m512i v[kRows], __m512i& lo, __m512i& hi) {
-  __m512i a[8];
-#pragma GCC unroll 8
-  for (int k = 0; k < 8; ++k) {
-    a[k] = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2 * k], v[2 * k + 1]),
-                            _mm512_unpackhi_epi32(v[2 * k], v[2 * k + 1]));
-  }
-  // b[k] lane 4c + m: chunk c of vector 4k + m, summed.
-  __m512i b[4];
-#pragma GCC unroll 4
-  for (int k = 0; k < 4; ++k) {
-    b[k] = _mm512_add_epi32(_mm512_unpacklo_epi64(a[2 * k], a[2 * k + 1]),
-                            _mm512_unpackhi_epi64(a[2 * k], a[2 * k + 1]));
-  }
-  // Chunks 0+1 are vector s's first group (2s), chunks 2+3 its second: lanes
-  // (groups 0 2 4 6 | 1 3 5 7 | 8 10 12 14 | 9 11 13 15) of vectors 0-7.
-  const __m512i c0 = _mm512_add_epi32(_mm512_shuffle_i32x4(b[0], b[1], 0x88),
-                                      _mm512_shuffle_i32x4(b[0], b[1], 0xDD));
-  const __m512i c1 = _mm512_add_epi32(_mm512_shuffle_i32x4(b[2], b[3], 0x88),
-                                      _mm512_shuffle_i32x4(b[2], b[3], 0xDD));
+  __m512i c[2];
+  half_sums(v, c);
   const __m512i order = _mm512_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15);
-  lo = _mm512_permutexvar_epi32(order, c0);
-  hi = _mm512_permutexvar_epi32(order, c1);
+  lo = _mm512_permutexvar_epi32(order, c[0]);
+  hi = _mm512_permutexvar_epi32(order, c[1]);
 }
 
 // r[i] lane j <- r[j] lane i, for 16 vectors of 16 32-bit lanes.
