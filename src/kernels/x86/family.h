@@ -88,6 +88,21 @@ void matvec_q8_0(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, 
 void matvec_q4_0(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, int32_t row_begin,
                  int32_t row_end);
 
+// AVX-512 VNNI Q8_0 and Q4_0 (kernels_ggml_vnni.cpp): ref's bits, 16 rows at
+// once with vpdpbusd on blocks transposed in registers (lanes are rows, no
+// horizontal sums). The matmuls give each token the matvec's bits, decoding
+// a block of 16 rows once for up to 8 tokens.
+void matvec_q8_0_vnni(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols,
+                      int32_t row_begin, int32_t row_end);
+void matvec_q4_0_vnni(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols,
+                      int32_t row_begin, int32_t row_end);
+void matmul_q8_0_vnni(float* out, size_t out_stride, const uint8_t* w, const uint8_t* xq,
+                      size_t xq_stride, int32_t n, int32_t cols, int32_t row_begin,
+                      int32_t row_end);
+void matmul_q4_0_vnni(float* out, size_t out_stride, const uint8_t* w, const uint8_t* xq,
+                      size_t xq_stride, int32_t n, int32_t cols, int32_t row_begin,
+                      int32_t row_end);
+
 struct Avx2 : ReferenceKernels<Avx2> {
   static constexpr const char kName[] = "avx2";
   // Other orders of summation, FMA, a polynomial exp.
@@ -165,6 +180,13 @@ struct Avx512VnniQ8 : Avx2Q8 {
 struct Avx512Vnni : Avx512 {
   static constexpr const char kName[] = "avx512vnni";
   static constexpr auto matvec_q8 = x86::matvec_q8_vnni;
+  // ggml's Q8_0 and Q4_0 with vpdpbusd (kernels_ggml_vnni.cpp), the same
+  // bits as avx512's; batched prefill shares each decoded block of weights
+  // across up to 8 tokens.
+  static constexpr auto matvec_q8_0 = x86::matvec_q8_0_vnni;
+  static constexpr auto matvec_q4_0 = x86::matvec_q4_0_vnni;
+  static constexpr auto matmul_q8_0 = x86::matmul_q8_0_vnni;
+  static constexpr auto matmul_q4_0 = x86::matmul_q4_0_vnni;
   using Q8Path = Avx512VnniQ8;
 };
 
