@@ -342,7 +342,8 @@ void check_ggml_matvec(Context& ctx, ggml_detail::RowType t) {
 // matmul_{q8_0,q4_0} of type t, n tokens: every row of every token exactly
 // the bits (memcmp) F's matvec gives it for that token alone, nothing
 // written outside the rows [row_begin, row_end) of each token's output.
-// Odd numbers of tokens, of blocks and of rows, ranges that start and end
+// Odd numbers of tokens (up to 19: more than a kernel may take in one
+// pass), of blocks (up to 25) and of rows, ranges that start and end
 // off the 16-row groups, output and activation strides that are not
 // multiples of a vector (the activations' not even of 2 bytes); in the
 // hostile variant the rows are hostile and at an odd address, the
@@ -352,7 +353,7 @@ void check_ggml_matmul(Context& ctx, ggml_detail::RowType t) {
   using namespace ggml_detail;
   static const int32_t blocks_list[] = {1, 3, 9, 25};
   static const int32_t rows_list[] = {1, 3, 16, 17, 37};
-  static const int32_t tokens_list[] = {1, 2, 3, 4, 5, 7};
+  static const int32_t tokens_list[] = {1, 2, 3, 4, 5, 7, 9, 19};
   for (int32_t blocks : blocks_list) {
     const int32_t cols = ggml::kBlockValues * blocks;
     const size_t rb = row_bytes(t, cols);

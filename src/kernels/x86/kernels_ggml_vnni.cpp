@@ -185,6 +185,14 @@ inline void load_tile(Tile& tile, const uint8_t* const row[kRows], const __m512i
   tile.wd = load_scales(row[0], offsets, at);
 }
 
+// vpbroadcastd from memory (a load), which the compiler would otherwise
+// replace by extracting the dword through a general register.
+inline __m512i broadcast32(const uint32_t* p) {
+  __m512i v;
+  asm("vpbroadcastd %1, %0" : "=v"(v) : "m"(*p));
+  return v;
+}
+
 // One token's block: acc += its float step for the tile's 16 rows.
 template <BlockType kType>
 inline __m512 token_block(__m512 acc, const Tile& tile, const uint8_t* xb) {
@@ -194,9 +202,7 @@ inline __m512 token_block(__m512 acc, const Tile& tile, const uint8_t* xb) {
       _mm256_xor_si256(load256(xb + kQsOffset), _mm256_set1_epi8(static_cast<char>(0x80))));
   __m512i dot = tile.neg_bias;
 #pragma GCC unroll 8
-  for (int c = 0; c < 8; ++c) {
-    dot = _mm512_dpbusd_epi32(dot, _mm512_set1_epi32(static_cast<int>(xf[c])), tile.v[c]);
-  }
+  for (int c = 0; c < 8; ++c) dot = _mm512_dpbusd_epi32(dot, broadcast32(xf + c), tile.v[c]);
   const __m512 fdot = _mm512_cvtepi32_ps(dot);  // exact: |dot| <= 2^19
   const __m512 xd = _mm512_set1_ps(_cvtsh_ss(load_fp16_bits(xb)));
   if constexpr (kType == BlockType::kQ8_0) {
@@ -206,30 +212,28 @@ inline __m512 token_block(__m512 acc, const Tile& tile, const uint8_t* xb) {
   }
 }
 
-// Rows [r, r + R) (R <= 16) for tokens [0, T): out + t * out_stride and xq +
-// t * xq_stride. next_group, if not null: bytes fetched meanwhile, one
-// block's worth of 16 rows per block.
-template <BlockType kType, int T>
-void group_tokens(float* out, size_t out_stride, const uint8_t* const row[kRows],
-                  const __m512i offsets[2], const uint8_t* xq, size_t xq_stride, int32_t blocks,
-                  int32_t r, int32_t R, const uint8_t* next_group) {
-  constexpr size_t kBytes = kBlockBytes<kType>;
+// Rows [r, r + R) (R <= 16) of tokens [0, T) over blocks [b_begin, b_end):
+// out + t * out_stride gets the row sums, continued from what it holds
+// when `resume`; token t's activations are at xq + t * xq_stride. tile(b)
+// gives block b's tile.
+template <BlockType kType, int T, class GetTile>
+void tokens_pass(float* out, size_t out_stride, const uint8_t* xq, size_t xq_stride,
+                 int32_t b_begin, int32_t b_end, int32_t r, int32_t R, bool resume, GetTile& tile) {
+  const auto keep = static_cast<__mmask16>((1u << R) - 1u);
   __m512 acc[T];
 #pragma GCC unroll 8
-  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
-  for (int32_t b = 0; b < blocks; ++b) {
-    if (next_group != nullptr) {
-      prefetch<kRows * kBytes>(next_group + static_cast<size_t>(b) * (kRows * kBytes));
-    }
-    Tile tile;
-    load_tile<kType>(tile, row, offsets, static_cast<size_t>(b) * kBytes);
+  for (int t = 0; t < T; ++t) {
+    acc[t] = resume ? _mm512_maskz_loadu_ps(keep, out + static_cast<size_t>(t) * out_stride + r)
+                    : _mm512_setzero_ps();
+  }
+  for (int32_t b = b_begin; b < b_end; ++b) {
+    const auto& block_tile = tile(b);
     const uint8_t* xb = xq + static_cast<size_t>(b) * kQ8_0BlockBytes;
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
-      acc[t] = token_block<kType>(acc[t], tile, xb + static_cast<size_t>(t) * xq_stride);
+      acc[t] = token_block<kType>(acc[t], block_tile, xb + static_cast<size_t>(t) * xq_stride);
     }
   }
-  const auto keep = static_cast<__mmask16>((1u << R) - 1u);
 #pragma GCC unroll 8
   for (int t = 0; t < T; ++t) {
     float* o = out + static_cast<size_t>(t) * out_stride + r;
@@ -240,6 +244,50 @@ void group_tokens(float* out, size_t out_stride, const uint8_t* const row[kRows]
     }
   }
 }
+
+// tokens_pass for tokens [0, n): passes of 8 tokens, then the rest.
+template <BlockType kType, class GetTile>
+void all_tokens(float* out, size_t out_stride, const uint8_t* xq, size_t xq_stride, int32_t n,
+                int32_t b_begin, int32_t b_end, int32_t r, int32_t R, bool resume, GetTile& tile) {
+  int32_t t = 0;
+  for (; t + kMaxTokens <= n; t += kMaxTokens) {
+    tokens_pass<kType, kMaxTokens>(out + static_cast<size_t>(t) * out_stride, out_stride,
+                                   xq + static_cast<size_t>(t) * xq_stride, xq_stride, b_begin,
+                                   b_end, r, R, resume, tile);
+  }
+  float* o = out + static_cast<size_t>(t) * out_stride;
+  const uint8_t* x = xq + static_cast<size_t>(t) * xq_stride;
+  switch (n - t) {
+    case 1:
+      tokens_pass<kType, 1>(o, out_stride, x, xq_stride, b_begin, b_end, r, R, resume, tile);
+      break;
+    case 2:
+      tokens_pass<kType, 2>(o, out_stride, x, xq_stride, b_begin, b_end, r, R, resume, tile);
+      break;
+    case 3:
+      tokens_pass<kType, 3>(o, out_stride, x, xq_stride, b_begin, b_end, r, R, resume, tile);
+      break;
+    case 4:
+      tokens_pass<kType, 4>(o, out_stride, x, xq_stride, b_begin, b_end, r, R, resume, tile);
+      break;
+    case 5:
+      tokens_pass<kType, 5>(o, out_stride, x, xq_stride, b_begin, b_end, r, R, resume, tile);
+      break;
+    case 6:
+      tokens_pass<kType, 6>(o, out_stride, x, xq_stride, b_begin, b_end, r, R, resume, tile);
+      break;
+    case 7:
+      tokens_pass<kType, 7>(o, out_stride, x, xq_stride, b_begin, b_end, r, R, resume, tile);
+      break;
+    default: break;
+  }
+}
+
+// Up to 8 tokens decode each tile as they go. More keep the tiles of up to
+// kChunkBlocks blocks (10 KB) on the stack and run every pass of tokens over
+// them, block chunk after block chunk, the row sums left in out between
+// chunks (a float stored and reloaded is the same float).
+constexpr int32_t kChunkBlocks = 16;
 
 template <BlockType kType>
 void matmul_blocks(float* out, size_t out_stride, const uint8_t* w, const uint8_t* xq,
@@ -257,40 +305,29 @@ void matmul_blocks(float* out, size_t out_stride, const uint8_t* w, const uint8_
       offset[k] = static_cast<int64_t>(static_cast<size_t>(at) * row_bytes);
     }
     const __m512i offsets[2] = {_mm512_load_si512(offset), _mm512_load_si512(offset + 8)};
+    // The next group's bytes, one block's worth per block decoded.
     const uint8_t* next =
         r + 2 * kRows <= row_end ? w + static_cast<size_t>(r + kRows) * row_bytes : nullptr;
-    int32_t t = 0;
-    for (; t + kMaxTokens <= n; t += kMaxTokens) {
-      group_tokens<kType, kMaxTokens>(out + static_cast<size_t>(t) * out_stride, out_stride, row,
-                                      offsets, xq + static_cast<size_t>(t) * xq_stride, xq_stride,
-                                      blocks, r, R, t == 0 ? next : nullptr);
+    auto decode = [&](Tile& tile, int32_t b) {
+      if (next != nullptr)
+        prefetch<kRows * kBytes>(next + static_cast<size_t>(b) * (kRows * kBytes));
+      load_tile<kType>(tile, row, offsets, static_cast<size_t>(b) * kBytes);
+    };
+    if (n <= kMaxTokens) {
+      auto tile = [&](int32_t b) {
+        Tile t;
+        decode(t, b);
+        return t;
+      };
+      all_tokens<kType>(out, out_stride, xq, xq_stride, n, 0, blocks, r, R, false, tile);
+      continue;
     }
-    float* o = out + static_cast<size_t>(t) * out_stride;
-    const uint8_t* x = xq + static_cast<size_t>(t) * xq_stride;
-    const uint8_t* nx = t == 0 ? next : nullptr;
-    switch (n - t) {
-      case 1:
-        group_tokens<kType, 1>(o, out_stride, row, offsets, x, xq_stride, blocks, r, R, nx);
-        break;
-      case 2:
-        group_tokens<kType, 2>(o, out_stride, row, offsets, x, xq_stride, blocks, r, R, nx);
-        break;
-      case 3:
-        group_tokens<kType, 3>(o, out_stride, row, offsets, x, xq_stride, blocks, r, R, nx);
-        break;
-      case 4:
-        group_tokens<kType, 4>(o, out_stride, row, offsets, x, xq_stride, blocks, r, R, nx);
-        break;
-      case 5:
-        group_tokens<kType, 5>(o, out_stride, row, offsets, x, xq_stride, blocks, r, R, nx);
-        break;
-      case 6:
-        group_tokens<kType, 6>(o, out_stride, row, offsets, x, xq_stride, blocks, r, R, nx);
-        break;
-      case 7:
-        group_tokens<kType, 7>(o, out_stride, row, offsets, x, xq_stride, blocks, r, R, nx);
-        break;
-      default: break;
+    Tile tiles[kChunkBlocks];
+    for (int32_t c = 0; c < blocks; c += kChunkBlocks) {
+      const int32_t c_end = blocks - c > kChunkBlocks ? c + kChunkBlocks : blocks;
+      for (int32_t b = c; b < c_end; ++b) decode(tiles[b - c], b);
+      auto tile = [&](int32_t b) -> const Tile& { return tiles[b - c]; };
+      all_tokens<kType>(out, out_stride, xq, xq_stride, n, c, c_end, r, R, c > 0, tile);
     }
   }
 }
