@@ -283,6 +283,106 @@ void all_tokens(float* out, size_t out_stride, const uint8_t* xq, size_t xq_stri
   }
 }
 
+// ---- One token (the matvec): rows' partial dots summed across lanes --------
+
+// Lane k: row k's dot, from p[i] whose 128-bit chunks hold 4 partial sums
+// each: chunks 0-1 of p[i] row i (i < 4) or 8 + i - 4, chunks 2-3 row
+// i + 4 or 12 + i - 4.
+inline __m512i reduce8(const __m512i p[8]) {
+  __m512i a[4];
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; ++k) {
+    a[k] = _mm512_add_epi32(_mm512_unpacklo_epi32(p[2 * k], p[2 * k + 1]),
+                            _mm512_unpackhi_epi32(p[2 * k], p[2 * k + 1]));
+  }
+  // Chunk c of b0: the sums of chunk c of p[0..3]; of b1: of p[4..7].
+  const __m512i b0 =
+      _mm512_add_epi32(_mm512_unpacklo_epi64(a[0], a[1]), _mm512_unpackhi_epi64(a[0], a[1]));
+  const __m512i b1 =
+      _mm512_add_epi32(_mm512_unpacklo_epi64(a[2], a[3]), _mm512_unpackhi_epi64(a[2], a[3]));
+  return _mm512_add_epi32(_mm512_shuffle_i32x4(b0, b1, 0x88), _mm512_shuffle_i32x4(b0, b1, 0xDD));
+}
+
+// Lane 4c + i: the sum of chunk c of p[i].
+inline __m512i reduce4(const __m512i p[4]) {
+  const __m512i a0 =
+      _mm512_add_epi32(_mm512_unpacklo_epi32(p[0], p[1]), _mm512_unpackhi_epi32(p[0], p[1]));
+  const __m512i a1 =
+      _mm512_add_epi32(_mm512_unpacklo_epi32(p[2], p[3]), _mm512_unpackhi_epi32(p[2], p[3]));
+  return _mm512_add_epi32(_mm512_unpacklo_epi64(a0, a1), _mm512_unpackhi_epi64(a0, a1));
+}
+
+// Block `at` of 16 rows against one token's block xb: lane k, row k's dot.
+// Q8_0: two rows per vector, weights sign-flipped (unsigned) against x,
+// each lane started at -128 * (the sum of its 4 activations). Q4_0: four
+// rows per vector, the nibbles (unsigned, 0..15) against x, each lane
+// started at -8 * (the sum of its 8 activations).
+template <BlockType kType>
+inline __m512i one_token_dots(const uint8_t* const row[kRows], size_t at, const uint8_t* xb) {
+  if constexpr (kType == BlockType::kQ8_0) {
+    const __m512i x = _mm512_broadcast_i64x4(load256(xb + kQsOffset));
+    const __m512i k80 = _mm512_set1_epi8(static_cast<char>(0x80));
+    const __m512i start = _mm512_sub_epi32(_mm512_setzero_si512(),
+                                           _mm512_dpbusd_epi32(_mm512_setzero_si512(), k80, x));
+    __m512i p[8];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i) {
+      const int lo = i < 4 ? i : i + 4;  // rows lo | lo + 4
+      const __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(load256(row[lo] + at)),
+                                           load256(row[lo + 4] + at), 1);
+      p[i] = _mm512_dpbusd_epi32(start, _mm512_xor_si512(w, k80), x);
+    }
+    return reduce8(p);
+  } else {
+    const __m512i x_lo = _mm512_broadcast_i32x4(load128(xb + kQsOffset));
+    const __m512i x_hi = _mm512_broadcast_i32x4(load128(xb + kQsOffset + 16));
+    const __m512i k8 = _mm512_set1_epi8(8);
+    const __m512i start = _mm512_sub_epi32(
+        _mm512_setzero_si512(),
+        _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), k8, x_lo), k8, x_hi));
+    const __m512i mask = _mm512_set1_epi8(0x0f);
+    __m512i p[4];
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) {  // chunk c: row 4c + i
+      __m512i z = _mm512_castsi128_si512(load128(row[i] + at));
+      z = _mm512_inserti32x4(z, load128(row[i + 4] + at), 1);
+      z = _mm512_inserti32x4(z, load128(row[i + 8] + at), 2);
+      z = _mm512_inserti32x4(z, load128(row[i + 12] + at), 3);
+      const __m512i lo = _mm512_and_si512(z, mask);
+      const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(z, 4), mask);
+      p[i] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(start, lo, x_lo), hi, x_hi);
+    }
+    return reduce4(p);
+  }
+}
+
+// Rows [r, r + R) of one token, the matvec: no tile, each block's 16 dots
+// summed across lanes. next_group as for the tiles.
+template <BlockType kType>
+void one_token(float* out, const uint8_t* const row[kRows], const __m512i offsets[2],
+               const uint8_t* xq, int32_t blocks, int32_t r, int32_t R, const uint8_t* next) {
+  constexpr size_t kBytes = kBlockBytes<kType>;
+  __m512 acc = _mm512_setzero_ps();
+  for (int32_t b = 0; b < blocks; ++b) {
+    if (next != nullptr) prefetch<kRows * kBytes>(next + static_cast<size_t>(b) * (kRows * kBytes));
+    const size_t at = static_cast<size_t>(b) * kBytes;
+    const uint8_t* xb = xq + static_cast<size_t>(b) * kQ8_0BlockBytes;
+    const __m512 fdot = _mm512_cvtepi32_ps(one_token_dots<kType>(row, at + kQsOffset, xb));
+    const __m512 wd = load_scales(row[0], offsets, at);
+    const __m512 xd = _mm512_set1_ps(_cvtsh_ss(load_fp16_bits(xb)));
+    if constexpr (kType == BlockType::kQ8_0) {
+      acc = _mm512_add_ps(acc, _mm512_mul_ps(fdot, _mm512_mul_ps(wd, xd)));
+    } else {
+      acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_mul_ps(fdot, wd), xd));
+    }
+  }
+  if (R == kRows) {
+    _mm512_storeu_ps(out + r, acc);
+  } else {
+    _mm512_mask_storeu_ps(out + r, static_cast<__mmask16>((1u << R) - 1u), acc);
+  }
+}
+
 // Up to 8 tokens decode each tile as they go. More keep the tiles of up to
 // kChunkBlocks blocks (10 KB) on the stack and run every pass of tokens over
 // them, block chunk after block chunk, the row sums left in out between
@@ -313,6 +413,10 @@ void matmul_blocks(float* out, size_t out_stride, const uint8_t* w, const uint8_
         prefetch<kRows * kBytes>(next + static_cast<size_t>(b) * (kRows * kBytes));
       load_tile<kType>(tile, row, offsets, static_cast<size_t>(b) * kBytes);
     };
+    if (n == 1) {
+      one_token<kType>(out, row, offsets, xq, blocks, r, R, next);
+      continue;
+    }
     if (n <= kMaxTokens) {
       auto tile = [&](int32_t b) {
         Tile t;
