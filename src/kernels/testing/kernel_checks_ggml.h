@@ -341,7 +341,10 @@ void check_ggml_matvec(Context& ctx, ggml_detail::RowType t) {
 
 // matmul_{q8_0,q4_0} of type t, n tokens: every row of every token exactly
 // the bits (memcmp) F's matvec gives it for that token alone, nothing
-// written outside the rows [row_begin, row_end) of each token's output.
+// written outside the rows [row_begin, row_end) of each token's output. A
+// NaN matches any NaN, as everywhere in the harness: a compiler may commute
+// the operands of a multiply or an add in one kernel and not in another,
+// which decides whose NaN (sign, payload) comes out.
 // Odd numbers of tokens (up to 19: more than a kernel may take in one
 // pass), of blocks (up to 25) and of rows, ranges that start and end
 // off the 16-row groups, output and activation strides that are not
@@ -402,7 +405,9 @@ void check_ggml_matmul(Context& ctx, ggml_detail::RowType t) {
               static_cast<int>(rows), static_cast<int>(cols), static_cast<unsigned>(out_stride),
               static_cast<unsigned>(xq_stride), hostile ? ", hostile" : "");
           for (size_t i = 0; i < n_out; ++i) {
-            if (memcmp(&got[i], &want[i], sizeof(float)) != 0) {
+            const bool same = memcmp(&got[i], &want[i], sizeof(float)) == 0 ||
+                              (std::isnan(got[i]) && std::isnan(want[i]));
+            if (!same) {
               ctx.fail("%s matmul_%s (%s): token %u row %u is %.9g, its matvec's %.9g%s", F::kName,
                        type_name(t), s.text, static_cast<unsigned>(i / out_stride),
                        static_cast<unsigned>(i % out_stride), static_cast<double>(got[i]),

@@ -89,9 +89,9 @@ void matvec_q4_0(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, 
                  int32_t row_end);
 
 // AVX-512 VNNI Q8_0 and Q4_0 (kernels_ggml_vnni.cpp): ref's bits, 16 rows at
-// once with vpdpbusd on blocks transposed in registers (lanes are rows, no
-// horizontal sums). The matmuls give each token the matvec's bits, decoding
-// a block of 16 rows once for up to 8 tokens.
+// once with vpdpbusd. The matmuls give each token the matvec's bits: blocks
+// of 16 rows transposed in registers (lanes are rows), each decoded once for
+// all the tokens.
 void matvec_q8_0_vnni(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols,
                       int32_t row_begin, int32_t row_end);
 void matvec_q4_0_vnni(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols,

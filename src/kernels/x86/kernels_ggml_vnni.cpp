@@ -12,12 +12,12 @@
 // the split into row ranges nor the number of tokens computed together can
 // change a row's bits: matmul gives each token the matvec's bits.
 //
-// Integer dots, with no horizontal sums:
-//   - A block of 16 rows is transposed in registers into 8 vectors, vector c
-//     holding bytes 4c..4c+3 of each row's block (Q8_0: 16 loads of 32
-//     bytes, 24 shuffles; Q4_0: 16 loads of 16 bytes, 8 shuffles, then the
-//     nibbles split into bytes 0..15 (values 0..15) and 16..31 (values
-//     16..31), less 8: signed values in [-8, 7]).
+// Integer dots of several tokens (matmul), with no horizontal sums:
+//   - A block of 16 rows is transposed in registers into a tile of 8
+//     vectors, vector c holding bytes 4c..4c+3 of each row's block (Q8_0:
+//     16 loads of 32 bytes, 24 shuffles; Q4_0: 16 loads of 16 bytes, 8
+//     shuffles, then the nibbles split into bytes 0..15 (values 0..15) and
+//     16..31 (values 16..31), less 8: signed values in [-8, 7]).
 //   - vpdpbusd multiplies unsigned by signed bytes: the weights go in as
 //     they are (signed; -128 too) and the activations with their sign bit
 //     flipped (x ^ 0x80 = x + 128, in [0, 255]). A lane then gathers the
@@ -25,17 +25,24 @@
 //     computed once per tile (vpdpbusd of 0x80 bytes and the weights) and
 //     starts each token's sum negated. Per token and block: 8 vpdpbusd with
 //     4 bytes of x broadcast to every lane, exact for every byte.
-//   - The float part: per block one convert, two multiplies and one add for
-//     the 16 rows; the rows' scales are gathered (4 bytes at each block's
-//     start, never past it).
+//   - Up to 8 tokens share a tile decoded as they go; more keep the tiles of
+//     16 blocks on the stack and run passes of 8 tokens over them.
+// One token (matvec): a tile would cost more than its 8 vpdpbusd, so each
+// vector holds two Q8_0 rows (sign-flipped weights against x, lanes started
+// at -128 * the sum of their activations) or four Q4_0 rows (nibbles
+// against x, lanes started at -8 * the sum of their activations), and the
+// 16 rows' partial dots are summed across lanes (12 or 6 shuffles per
+// block).
+// The float part: per block one convert, two multiplies and one add for the
+// 16 rows; the rows' scales are gathered (4 bytes at each block's start,
+// never past it).
 //
-// matmul decodes a tile once for up to 8 tokens (the matvec is the same code
-// for one token). Reading 16 rows side by side is 16 streams a row apart,
-// which the hardware prefetcher follows slowly from DRAM; rows of a group
-// are contiguous, so the next group is fetched in order meanwhile (one
-// block's worth of it per block, as the AVX2 kernels do). Rows past the end
-// of a range repeat its first row and are not stored (masked stores). Rows
-// and blocks may sit at any address: every load is unaligned.
+// Reading 16 rows side by side is 16 streams a row apart, which the
+// hardware prefetcher follows slowly from DRAM; rows of a group are
+// contiguous, so the next group is fetched in order meanwhile (one block's
+// worth of it per block, as the AVX2 kernels do). Rows past the end of a
+// range repeat its first row and are not stored (masked stores). Rows and
+// blocks may sit at any address: every load is unaligned.
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 takes the undefined pass-through operand of the unmasked AVX-512
 // intrinsics (_mm512_undefined_*, `__Y = __Y`) for an uninitialised read.
