@@ -424,7 +424,7 @@ void matmul_blocks(float* out, size_t out_stride, const uint8_t* w, const uint8_
       one_token<kType>(out, row, offsets, xq, blocks, r, R, next);
       continue;
     }
-    if (n <= kMaxTokens) {
+    if (n <= kMaxTokens || blocks == 0) {  // (no blocks: zeros, as ref)
       auto tile = [&](int32_t b) {
         Tile t;
         decode(t, b);
