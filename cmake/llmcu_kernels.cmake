@@ -32,6 +32,7 @@ llmcu_kernel_family(avx512   x86      Avx512  SOURCES kernels_avx2.cpp kernels_q
 llmcu_kernel_family(avx512vnni x86    Avx512Vnni SOURCES kernels_avx2.cpp kernels_q8_avx2.cpp
                                                       kernels_ggml_avx2.cpp kernels_q8_path_avx2.cpp
                                                       kernels_avx512.cpp kernels_q8_vnni.cpp
+                                                      kernels_ggml_vnni.cpp
                                               OPTIONS -mavx2 -mfma -mf16c -mavx512f -mavx512bw
                                                       -mavx512vnni)
 llmcu_kernel_family(neon     neon     Neon    SOURCES kernels_neon.cpp kernels_q8_neon.cpp

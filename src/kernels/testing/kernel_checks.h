@@ -628,41 +628,27 @@ void check_quantize_q8(Context& ctx) {
 
 // ---- batched matvecs (prefill) --------------------------------------------
 
-enum class MatmulType : uint8_t { kF32, kQ8, kQ8_0, kQ4_0 };
-
-// F::matmul_* over n tokens must give each token's rows exactly the bits
-// F::matvec_* gives them (batched prefill changes no result), for any row
-// range, and write nothing else. Inputs are strided as the transformer's
-// batch rows are; int8 weights and scales unaligned as in version-2 files,
-// ggml rows at odd addresses.
+// F::matmul_f32 and F::matmul_q8 over n tokens must give each token's rows
+// exactly the bits F::matvec_* gives them (batched prefill changes no
+// result), for any row range, and write nothing else. Inputs are strided as
+// the transformer's batch rows are; int8 weights and scales unaligned as in
+// version-2 files. (ggml's matmuls: check_ggml_matmul.)
 template <class F>
 void check_matmul(Context& ctx) {
   struct Case {
-    MatmulType type;
     int32_t cols;
-    int32_t gs;  // int8 groups
+    int32_t gs;  // int8 groups; 0: fp32
   };
-  using T = MatmulType;
   static const Case cases[] = {
-      {T::kF32, 7, 1},    {T::kF32, 64, 1},   {T::kF32, 300, 1},   {T::kQ8, 32, 32},
-      {T::kQ8, 288, 32},  {T::kQ8, 768, 32},  {T::kQ8, 64, 64},    {T::kQ8, 576, 64},
-      {T::kQ8, 384, 128}, {T::kQ8, 150, 50},  {T::kQ8, 2112, 32},  {T::kQ8, 4160, 64},
-      {T::kQ8_0, 32, 32}, {T::kQ8_0, 96, 32}, {T::kQ8_0, 288, 32}, {T::kQ8_0, 800, 32},
-      {T::kQ4_0, 32, 32}, {T::kQ4_0, 96, 32}, {T::kQ4_0, 288, 32}, {T::kQ4_0, 800, 32},
+      {7, 0},   {64, 0},   {300, 0},   {32, 32},  {288, 32},  {768, 32},
+      {64, 64}, {576, 64}, {384, 128}, {150, 50}, {2112, 32}, {4160, 64},
   };
-  static const char* const names[] = {"matmul_f32", "matmul_q8", "matmul_q8_0", "matmul_q4_0"};
   for (const Case& c : cases) {
-    const int32_t groups = c.cols / c.gs;
-    size_t row_bytes = static_cast<size_t>(c.cols);  // int8
-    if (c.type == T::kF32) row_bytes = static_cast<size_t>(c.cols) * sizeof(float);
-    if (c.type == T::kQ8_0) row_bytes = ggml::q8_0_row_bytes(c.cols);
-    if (c.type == T::kQ4_0) row_bytes = ggml::q4_0_row_bytes(c.cols);
-    const size_t offset = c.type == T::kF32 ? 0 : c.type == T::kQ8 ? 3 : 1;
-    // Per token: floats, int8 values and scales, or Q8_0 blocks.
-    const size_t x_stride = static_cast<size_t>(c.cols) + 3;
-    const size_t xq_stride = c.type == T::kQ8
-                                 ? static_cast<size_t>(c.cols + c.gs)
-                                 : ggml::q8_0_row_bytes(c.cols) + ggml::kQ8_0BlockBytes;
+    const bool q8 = c.gs > 0;
+    const int32_t groups = q8 ? c.cols / c.gs : 0;
+    const size_t row_bytes = static_cast<size_t>(c.cols) * (q8 ? 1 : sizeof(float));
+    const size_t offset = q8 ? 3 : 0;
+    const size_t x_stride = static_cast<size_t>(c.cols) + (q8 ? c.gs : 3);  // floats or int8
     const size_t xs_stride = static_cast<size_t>(groups) + 1;
     for (int32_t rows : {5, 16, 35}) {
       for (int32_t n : {2, 3, 5, 9, 17}) {
@@ -670,8 +656,8 @@ void check_matmul(Context& ctx) {
         const size_t out_stride = static_cast<size_t>(rows) + 3, outs = out_stride * n;
         uint8_t* w = ctx.take<uint8_t>(row_bytes * rows + offset);
         uint8_t* w_scales = ctx.take<uint8_t>(static_cast<size_t>(rows) * groups * 4 + offset);
-        float* x = ctx.take<float>(x_stride * n);
-        uint8_t* xq = ctx.take<uint8_t>(xq_stride * n);
+        float* x = ctx.take<float>(q8 ? 0 : x_stride * n);
+        int8_t* xq = ctx.take<int8_t>(q8 ? x_stride * n : 0);
         float* xs = ctx.take<float>(xs_stride * n);
         float* got = ctx.take<float>(outs);
         float* want = ctx.take<float>(outs);
@@ -680,33 +666,21 @@ void check_matmul(Context& ctx) {
           continue;
         }
         w += offset, w_scales += offset;
-        const size_t weight_bytes = row_bytes * rows;
-        if (c.type == T::kF32) {
-          ctx.fill(reinterpret_cast<float*>(w), weight_bytes / sizeof(float), 1.0f);
-        } else {
-          for (size_t i = 0; i < weight_bytes; ++i) w[i] = static_cast<uint8_t>(ctx.next_random());
-        }
-        if (c.type == T::kQ8_0 || c.type == T::kQ4_0) {  // ordinary scales
-          const size_t block = c.type == T::kQ8_0 ? ggml::kQ8_0BlockBytes : ggml::kQ4_0BlockBytes;
-          for (size_t b = 0; b < weight_bytes; b += block) {
-            const uint16_t h = ggml::f32_to_fp16(ctx.uniform(0.02f));
-            memcpy(w + b, &h, sizeof h);
-          }
-        }
-        for (size_t i = 0; i < static_cast<size_t>(rows) * groups; ++i) {
-          const float scale = ctx.uniform(1.0f) / 127.0f;
-          memcpy(w_scales + i * sizeof(float), &scale, sizeof scale);
-        }
-        ctx.fill(x, x_stride * n, 2.0f);
-        for (size_t i = 0; i < xq_stride * n; ++i) xq[i] = static_cast<uint8_t>(ctx.random_int8());
-        ctx.fill(xs, xs_stride * n, 1.0f / 127.0f);
-        if (c.type == T::kQ8_0 || c.type == T::kQ4_0) {
-          for (int32_t t = 0; t < n; ++t)
-            F::quantize_row_q8_0(xq + t * xq_stride, x + t * x_stride, c.cols);
-        }
         const auto* wq = reinterpret_cast<const int8_t*>(w);
-        const auto* xq8 = reinterpret_cast<const int8_t*>(xq);
         const auto* wf = reinterpret_cast<const float*>(w);
+        if (q8) {
+          for (size_t i = 0; i < row_bytes * rows; ++i)
+            w[i] = static_cast<uint8_t>(ctx.random_int8());
+          for (size_t i = 0; i < static_cast<size_t>(rows) * groups; ++i) {
+            const float scale = ctx.uniform(1.0f) / 127.0f;
+            memcpy(w_scales + i * sizeof(float), &scale, sizeof scale);
+          }
+          for (size_t i = 0; i < x_stride * n; ++i) xq[i] = ctx.random_int8();
+          ctx.fill(xs, xs_stride * n, 1.0f / 127.0f);
+        } else {
+          ctx.fill(reinterpret_cast<float*>(w), row_bytes * rows / sizeof(float), 1.0f);
+          ctx.fill(x, x_stride * n, 2.0f);
+        }
         const Shape s =
             shape("%d x %d, group %d, %d tokens", static_cast<int>(rows), static_cast<int>(c.cols),
                   static_cast<int>(c.gs), static_cast<int>(n));
@@ -714,32 +688,22 @@ void check_matmul(Context& ctx) {
         for (const auto& range : ranges) {
           const int32_t b = range[0], e = range[1];
           for (size_t i = 0; i < outs; ++i) got[i] = want[i] = -7.0f;
-          switch (c.type) {
-            case T::kF32: F::matmul_f32(got, out_stride, wf, x, x_stride, n, c.cols, b, e); break;
-            case T::kQ8:
-              F::matmul_q8(got, out_stride, wq, w_scales, xq8, xq_stride, xs, xs_stride, n, c.cols,
-                           c.gs, b, e);
-              break;
-            case T::kQ8_0:
-              F::matmul_q8_0(got, out_stride, w, xq, xq_stride, n, c.cols, b, e);
-              break;
-            case T::kQ4_0:
-              F::matmul_q4_0(got, out_stride, w, xq, xq_stride, n, c.cols, b, e);
-              break;
+          if (q8) {
+            F::matmul_q8(got, out_stride, wq, w_scales, xq, x_stride, xs, xs_stride, n, c.cols,
+                         c.gs, b, e);
+          } else {
+            F::matmul_f32(got, out_stride, wf, x, x_stride, n, c.cols, b, e);
           }
           for (int32_t t = 0; t < n; ++t) {
             float* o = want + t * out_stride;
-            switch (c.type) {
-              case T::kF32: F::matvec_f32(o, wf, x + t * x_stride, c.cols, b, e); break;
-              case T::kQ8:
-                F::matvec_q8(o, wq, w_scales, xq8 + t * xq_stride, xs + t * xs_stride, c.cols, c.gs,
-                             b, e);
-                break;
-              case T::kQ8_0: F::matvec_q8_0(o, w, xq + t * xq_stride, c.cols, b, e); break;
-              case T::kQ4_0: F::matvec_q4_0(o, w, xq + t * xq_stride, c.cols, b, e); break;
+            if (q8) {
+              F::matvec_q8(o, wq, w_scales, xq + t * x_stride, xs + t * xs_stride, c.cols, c.gs, b,
+                           e);
+            } else {
+              F::matvec_f32(o, wf, x + t * x_stride, c.cols, b, e);
             }
           }
-          ctx.expect(F::kName, names[static_cast<int>(c.type)], s.text, got, want, nullptr, outs);
+          ctx.expect(F::kName, q8 ? "matmul_q8" : "matmul_f32", s.text, got, want, nullptr, outs);
         }
       }
     }

@@ -339,17 +339,104 @@ void check_ggml_matvec(Context& ctx, ggml_detail::RowType t) {
   }
 }
 
+// matmul_{q8_0,q4_0} of type t, n tokens: every row of every token exactly
+// the bits (memcmp) F's matvec gives it for that token alone, nothing
+// written outside the rows [row_begin, row_end) of each token's output. A
+// NaN matches any NaN, as everywhere in the harness: a compiler may commute
+// the operands of a multiply or an add in one kernel and not in another,
+// which decides whose NaN (sign, payload) comes out.
+// Odd numbers of tokens (up to 19: more than a kernel may take in one
+// pass), of blocks (up to 25) and of rows, ranges that start and end
+// off the 16-row groups, output and activation strides that are not
+// multiples of a vector (the activations' not even of 2 bytes); in the
+// hostile variant the rows are hostile and at an odd address, the
+// activations hostile.
+template <class F>
+void check_ggml_matmul(Context& ctx, ggml_detail::RowType t) {
+  using namespace ggml_detail;
+  static const int32_t blocks_list[] = {1, 3, 9, 25};
+  static const int32_t rows_list[] = {1, 3, 16, 17, 37};
+  static const int32_t tokens_list[] = {1, 2, 3, 4, 5, 7, 9, 19};
+  for (int32_t blocks : blocks_list) {
+    const int32_t cols = ggml::kBlockValues * blocks;
+    const size_t rb = row_bytes(t, cols);
+    const size_t xq_bytes = ggml::q8_0_row_bytes(cols);
+    for (int32_t rows : rows_list) {
+      for (int32_t n : tokens_list) {
+        for (bool hostile : {false, true}) {
+          // Rows [begin, end): all of them, or from 1 to 2 before the end.
+          const int32_t begin = hostile && rows > 2 ? 1 : 0;
+          const int32_t end = hostile && rows > 4 ? rows - 2 : rows;
+          const size_t out_stride = static_cast<size_t>(rows) + (hostile ? 3 : 16);
+          const size_t xq_stride = xq_bytes + (hostile ? 5 : 0);
+          const auto n_tokens = static_cast<size_t>(n);
+          const auto n_cols = static_cast<size_t>(cols);
+          const size_t n_out = n_tokens * out_stride + 1;
+          ctx.begin_case();
+          uint8_t* w = ctx.take<uint8_t>(rb * static_cast<size_t>(rows) + 2);
+          float* x = ctx.take<float>(n_cols);
+          uint8_t* xq = ctx.take<uint8_t>(xq_stride * n_tokens + 2);
+          float* got = ctx.take<float>(n_out);
+          float* want = ctx.take<float>(n_out);
+          if (want == nullptr) {
+            ctx.skip();
+            continue;
+          }
+          w += hostile ? 1 : 0;
+          xq += hostile ? 1 : 0;
+          fill_rows(ctx, t, w, rows, cols, hostile);
+          memset(xq, 0x5a, xq_stride * n_tokens);
+          for (size_t i = 0; i < n_tokens; ++i) {
+            fill_activations(ctx, x, cols, hostile);
+            ref::quantize_row_q8_0(xq + i * xq_stride, x, cols);
+          }
+          for (size_t i = 0; i < n_out; ++i) got[i] = want[i] = -7.0f;
+          if (t == RowType::kQ8_0) {
+            F::matmul_q8_0(got, out_stride, w, xq, xq_stride, n, cols, begin, end);
+          } else {
+            F::matmul_q4_0(got, out_stride, w, xq, xq_stride, n, cols, begin, end);
+          }
+          for (size_t i = 0; i < n_tokens; ++i) {
+            matvec<F>(t, want + i * out_stride, w, nullptr, xq + i * xq_stride, cols, begin, end);
+          }
+          const Shape s = shape(
+              "%s, %d tokens, rows %d-%d of %d x %d, out stride %u, x stride %u%s", type_name(t),
+              static_cast<int>(n), static_cast<int>(begin), static_cast<int>(end),
+              static_cast<int>(rows), static_cast<int>(cols), static_cast<unsigned>(out_stride),
+              static_cast<unsigned>(xq_stride), hostile ? ", hostile" : "");
+          for (size_t i = 0; i < n_out; ++i) {
+            const bool same = memcmp(&got[i], &want[i], sizeof(float)) == 0 ||
+                              (std::isnan(got[i]) && std::isnan(want[i]));
+            if (!same) {
+              ctx.fail("%s matmul_%s (%s): token %u row %u is %.9g, its matvec's %.9g%s", F::kName,
+                       type_name(t), s.text, static_cast<unsigned>(i / out_stride),
+                       static_cast<unsigned>(i % out_stride), static_cast<double>(got[i]),
+                       static_cast<double>(want[i]),
+                       want[i] == -7.0f ? " (outside the rows)" : " (must be the same bits)");
+              break;
+            }
+          }
+          ctx.expect_true(true, F::kName, "matmul", s.text);  // one check passed
+        }
+      }
+    }
+  }
+}
+
 template <class F>
 void check_ggml_matvec_f16(Context& ctx) {
   check_ggml_matvec<F>(ctx, ggml_detail::RowType::kF16);
 }
+// Each block type's matvec, then its matmul against that matvec.
 template <class F>
 void check_ggml_matvec_q8_0(Context& ctx) {
   check_ggml_matvec<F>(ctx, ggml_detail::RowType::kQ8_0);
+  check_ggml_matmul<F>(ctx, ggml_detail::RowType::kQ8_0);
 }
 template <class F>
 void check_ggml_matvec_q4_0(Context& ctx) {
   check_ggml_matvec<F>(ctx, ggml_detail::RowType::kQ4_0);
+  check_ggml_matmul<F>(ctx, ggml_detail::RowType::kQ4_0);
 }
 
 }  // namespace llmcu::kernels::checks

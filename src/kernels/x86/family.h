@@ -96,6 +96,21 @@ void matvec_q8_0(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, 
 void matvec_q4_0(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, int32_t row_begin,
                  int32_t row_end);
 
+// AVX-512 VNNI Q8_0 and Q4_0 (kernels_ggml_vnni.cpp): ref's bits, 16 rows at
+// once with vpdpbusd. The matmuls give each token the matvec's bits: blocks
+// of 16 rows transposed in registers (lanes are rows), each decoded once for
+// all the tokens.
+void matvec_q8_0_vnni(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols,
+                      int32_t row_begin, int32_t row_end);
+void matvec_q4_0_vnni(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols,
+                      int32_t row_begin, int32_t row_end);
+void matmul_q8_0_vnni(float* out, size_t out_stride, const uint8_t* w, const uint8_t* xq,
+                      size_t xq_stride, int32_t n, int32_t cols, int32_t row_begin,
+                      int32_t row_end);
+void matmul_q4_0_vnni(float* out, size_t out_stride, const uint8_t* w, const uint8_t* xq,
+                      size_t xq_stride, int32_t n, int32_t cols, int32_t row_begin,
+                      int32_t row_end);
+
 struct Avx2 : ReferenceKernels<Avx2> {
   static constexpr const char kName[] = "avx2";
   // Other orders of summation, FMA, a polynomial exp.
@@ -167,14 +182,21 @@ struct Avx512VnniQ8 : Avx2Q8 {
   static constexpr auto matmul_q8 = x86::matmul_q8_vnni;
 };
 
-// avx512 with the VNNI int8 matvec, for CPUs with AVX-512 VNNI (and BW): one
-// vpdpbusd per 64 bytes of weights where AVX2 needs ten instructions, the
-// rows read front to back (docs/int8.md, bench/kernels_q8_bench.cpp).
-// Bit-identical with avx512.
+// avx512 with VNNI int8 kernels (llama2.c's int8, ggml's Q8_0 and Q4_0), for
+// CPUs with AVX-512 VNNI (and BW): one vpdpbusd per 64 bytes of weights where
+// AVX2 needs ten instructions (docs/int8.md, bench/kernels_q8_bench.cpp,
+// bench/kernels_ggml_bench.cpp). Bit-identical with avx512.
 struct Avx512Vnni : Avx512 {
   static constexpr const char kName[] = "avx512vnni";
   static constexpr auto matvec_q8 = x86::matvec_q8_vnni;
   static constexpr auto matmul_q8 = x86::matmul_q8_vnni;
+  // ggml's Q8_0 and Q4_0 with vpdpbusd (kernels_ggml_vnni.cpp), the same
+  // bits as avx512's; batched prefill shares each decoded block of weights
+  // across up to 8 tokens.
+  static constexpr auto matvec_q8_0 = x86::matvec_q8_0_vnni;
+  static constexpr auto matvec_q4_0 = x86::matvec_q4_0_vnni;
+  static constexpr auto matmul_q8_0 = x86::matmul_q8_0_vnni;
+  static constexpr auto matmul_q4_0 = x86::matmul_q4_0_vnni;
   using Q8Path = Avx512VnniQ8;
 };
 
