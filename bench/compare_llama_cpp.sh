@@ -82,6 +82,8 @@ print(j["prefill_tok_s"] if sys.argv[2] == "pp" else j["decode_tok_s"])' "$1" "$
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+loadavg() { [ -r /proc/loadavg ] && echo "load average $1: $(cut -d' ' -f1-3 /proc/loadavg)"; }
+loadavg before
 echo "| model | size | threads | test | llama.cpp t/s | llmcu t/s | llmcu / llama.cpp |"
 echo "| --- | ---: | ---: | --- | ---: | ---: | ---: |"
 for m in $MODELS; do
@@ -110,3 +112,4 @@ for m in $MODELS; do
     done
   done
 done
+loadavg after
