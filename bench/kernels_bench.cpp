@@ -4,6 +4,7 @@
 // at SmolLM2-135M's (576, 1536, vocab 49152).
 //   build/release/bench/llmcu_kernel_bench --benchmark_filter=matvec
 //   build/release/bench/llmcu_kernel_bench --benchmark_filter='ggml|quantize_row'
+//   build/release/bench/llmcu_kernel_bench --benchmark_filter=prefill
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -69,6 +70,47 @@ BENCHMARK(BM_matvec<Active>)->Apply(MatvecShapes);
 // The avx512 family's matvec against the AVX2 one it replaces (same results).
 BENCHMARK(BM_matvec<kn::x86::Avx2>)->Apply(MatvecShapes);
 #endif
+
+// Batched prefill: 64 tokens through one matrix (rows, cols) by the family's
+// matmul_f32 (kMatmul) or by 64 of its matvecs, in the transformer's blocks
+// (16 KiB of weights, at least 16 rows). Items = tokens.
+template <typename F, bool kMatmul>
+void BM_prefill_f32(benchmark::State& state) {
+  const auto rows = static_cast<int32_t>(state.range(0));
+  const auto cols = static_cast<int32_t>(state.range(1));
+  constexpr int32_t kTokens = 64;
+  const std::vector<float> w = random_floats(static_cast<size_t>(rows) * cols, 1);
+  const std::vector<float> x = random_floats(static_cast<size_t>(cols) * kTokens, 2);
+  std::vector<float> out(static_cast<size_t>(rows) * kTokens);
+  const int32_t fit = 16 * 1024 / (cols * 4) / 16 * 16;
+  const int32_t block = fit > 16 ? fit : 16;
+  for (auto _ : state) {
+    for (int32_t r = 0; r < rows; r += block) {
+      const int32_t end = rows - r < block ? rows : r + block;
+      if constexpr (kMatmul) {
+        F::matmul_f32(out.data(), static_cast<size_t>(rows), w.data(), x.data(),
+                      static_cast<size_t>(cols), kTokens, cols, r, end);
+      } else {
+        for (int32_t t = 0; t < kTokens; ++t) {
+          F::matvec_f32(out.data() + static_cast<size_t>(t) * rows, w.data(),
+                        x.data() + static_cast<size_t>(t) * cols, cols, r, end);
+        }
+      }
+    }
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * kTokens);
+}
+void PrefillShapes(benchmark::internal::Benchmark* b) {
+  // 15M's wq and w1, 110M's w1 and w2, SmolLM2-135M's w1.
+  for (auto [rows, cols] :
+       {std::pair{288, 288}, {768, 288}, {2048, 768}, {768, 2048}, {1536, 576}}) {
+    b->Args({rows, cols});
+  }
+}
+BENCHMARK(BM_prefill_f32<Active, true>)->Apply(PrefillShapes);
+BENCHMARK(BM_prefill_f32<Active, false>)->Apply(PrefillShapes);
 
 template <typename F>
 void BM_rmsnorm(benchmark::State& state) {
