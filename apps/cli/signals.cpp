@@ -26,11 +26,6 @@ void remove_temp_file() {
   }
 }
 
-void write_stderr(const char* text) {
-  const size_t n = strlen(text);
-  if (write(STDERR_FILENO, text, n) < 0) return;
-}
-
 void on_terminate(int sig) {
   std::atomic<bool>* cancel = g_cancel.load();
   if (sig == SIGINT && cancel != nullptr) {
@@ -45,15 +40,33 @@ void on_terminate(int sig) {
   raise(sig);
 }
 
+// Set by the first thread to fault in a mapped file; any other thread that
+// faults meanwhile waits for it to print and end the process.
+std::atomic<bool> g_bus_error_reported{false};
+
 void on_bus_error(int, siginfo_t* info, void*) {
   const char* path = host::MappedFile::path_holding(info->si_addr);
   remove_temp_file();
   if (path != nullptr) {
-    write_stderr("\nerror: ");
-    write_stderr(path);
-    write_stderr(
+    if (g_bus_error_reported.exchange(true)) {
+      for (;;) pause();
+    }
+    // One write, so that nothing else written to stderr lands inside it.
+    static constexpr char kHead[] = "\nerror: ";
+    static constexpr char kTail[] =
         ": the file changed while it was being read (truncated or rewritten in place); "
-        "stopped\n");
+        "stopped\n";
+    char message[sizeof(g_temp_path) + sizeof(kHead) + sizeof(kTail)];
+    size_t n = 0;
+    const auto append = [&](const char* text, size_t length) {
+      if (length > sizeof(message) - n) length = sizeof(message) - n;
+      memcpy(message + n, text, length);
+      n += length;
+    };
+    append(kHead, sizeof(kHead) - 1);
+    append(path, strnlen(path, sizeof(g_temp_path)));
+    append(kTail, sizeof(kTail) - 1);
+    [[maybe_unused]] const ssize_t written = write(STDERR_FILENO, message, n);
     _exit(1);
   }
   // Not a file we read: the fault repeats on return and ends the process.
