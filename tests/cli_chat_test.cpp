@@ -268,6 +268,7 @@ class Terminal {
       for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
       argv.push_back(nullptr);
       setenv("TERM", "xterm", 1);
+      setenv("LC_ALL", "C", 1);
       execv(LLMCU_CLI_PATH, argv.data());
       _exit(127);
     }
@@ -359,6 +360,33 @@ TEST(ChatTerminal, CtrlCStopsTheAnswerAndCtrlDEnds) {
   t.type("\x03");
   ASSERT_TRUE(prompt()) << t.screen();
   t.type("\x04");  // Ctrl-D
+  EXPECT_EQ(t.exit_status(), 0) << t.screen();
+}
+
+TEST(ChatTerminal, TypedUtf8IsEditedAsCharacters) {
+  // Whatever the environment's locale: one backspace takes a whole character,
+  // and the line keeps the others' bytes.
+  TempDir dir;
+  const std::string path = dir.path() + "/slow.bin";
+  ASSERT_EQ(run_cli("gen-random " + q(path) + " --shape 256,768,8,8,8,512,4096").exit_code, 0);
+  Terminal t({"chat", path, "-z", models() + "/tok512.bin", "-t", "0", "--no-huge-pages"});
+  ASSERT_TRUE(t.started());
+  const auto prompt = [&t] {
+    const bool shown = t.wait_for("User: ");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    return shown;
+  };
+  ASSERT_TRUE(prompt()) << t.screen();
+  t.type("caf\xc3\xa9 \xe2\x82\xac\x7f\xf0\x9f\x99\x82\r");
+  ASSERT_TRUE(t.wait_for("Assistant: ")) << t.screen();
+  t.type("\x03");
+  ASSERT_TRUE(t.wait_for("[stopped]")) << t.screen();
+  ASSERT_TRUE(prompt()) << t.screen();
+  t.type("\x1b[A");  // history holds the line as it was sent
+  ASSERT_TRUE(t.wait_for("caf\xc3\xa9 \xf0\x9f\x99\x82")) << t.screen();
+  t.type("\x03");
+  ASSERT_TRUE(prompt()) << t.screen();
+  t.type("\x04");
   EXPECT_EQ(t.exit_status(), 0) << t.screen();
 }
 

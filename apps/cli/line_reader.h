@@ -10,7 +10,7 @@ namespace llmcu::cli {
 class LineReader {
  public:
   // `edit`: standard input is a terminal worth editing on.
-  explicit LineReader(bool edit) : edit_(edit) {}
+  explicit LineReader(bool edit);
 
   // Shows `prompt` and returns the next line without its newline, or nothing
   // at the end of input (Ctrl-D). An interrupt (Ctrl-C, while SIGINT cancels:
