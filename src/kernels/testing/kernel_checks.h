@@ -640,7 +640,7 @@ void check_matmul(Context& ctx) {
     int32_t gs;  // int8 groups; 0: fp32
   };
   static const Case cases[] = {
-      {7, 0},   {64, 0},   {300, 0},   {32, 32},  {288, 32},  {768, 32},
+      {7, 0},   {64, 0},   {300, 0},   {1100, 0}, {32, 32},   {288, 32},  {768, 32},
       {64, 64}, {576, 64}, {384, 128}, {150, 50}, {2112, 32}, {4160, 64},
   };
   for (const Case& c : cases) {
@@ -651,7 +651,7 @@ void check_matmul(Context& ctx) {
     const size_t x_stride = static_cast<size_t>(c.cols) + (q8 ? c.gs : 3);  // floats or int8
     const size_t xs_stride = static_cast<size_t>(groups) + 1;
     for (int32_t rows : {5, 16, 35}) {
-      for (int32_t n : {2, 3, 5, 9, 17}) {
+      for (int32_t n : {2, 3, 4, 5, 7, 9, 17}) {
         ctx.begin_case();
         const size_t out_stride = static_cast<size_t>(rows) + 3, outs = out_stride * n;
         uint8_t* w = ctx.take<uint8_t>(row_bytes * rows + offset);

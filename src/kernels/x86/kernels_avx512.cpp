@@ -109,41 +109,78 @@ constexpr auto make_table(std::integer_sequence<int, kBlocks...>) {
 // One instance per count of whole blocks held in registers.
 constexpr auto kByBlocks = make_table(std::make_integer_sequence<int, kMaxRegisterBlocks + 1>{});
 
-// Rows row..row+3 against tokens t..t+kTokens-1: one accumulator per row and
-// token, updated block by block in the order matvec_rows updates a row's, so
-// each sum has the same bits; a token's four sums reduce as four rows do.
-template <int kTokens>
-void matmul_4_rows(float* out, size_t out_stride, const float* w, const float* x, size_t x_stride,
-                   int32_t cols, int32_t row) {
+// Rows row..row+kRows-1 against tokens t..t+kTokens-1: one accumulator per
+// row and token, updated block by block in the order matvec_rows updates a
+// row's, so each sum has the same bits; a token's sums reduce four rows at a
+// time as matvec_rows's do. The tokens' x streams from L2 once per tile while
+// the tile's rows stay in L1, so taller tiles read x fewer times.
+template <int kRows, int kTokens>
+void matmul_tile(float* out, size_t out_stride, const float* w, const float* x, size_t x_stride,
+                 int32_t cols, int32_t row) {
+  static_assert(kRows % 4 == 0 && kRows * kTokens + kTokens < 32, "accumulators in registers");
   const int32_t full = cols & ~15;
   const auto tail = static_cast<__mmask16>((1u << (cols - full)) - 1u);
   const auto stride = static_cast<size_t>(cols);
-  const float* rows[4];
-  for (int i = 0; i < 4; ++i) rows[i] = w + (static_cast<size_t>(row) + i) * stride;
-  __m512 acc[4][kTokens];
+  const float* rows[kRows];
+  for (int i = 0; i < kRows; ++i) rows[i] = w + (static_cast<size_t>(row) + i) * stride;
+  __m512 acc[kRows][kTokens];
   for (auto& per_row : acc) {
     for (__m512& a : per_row) a = _mm512_setzero_ps();
   }
   for (int32_t c = 0; c < full; c += 16) {
     __m512 xs[kTokens];
+#pragma GCC unroll 8
     for (int t = 0; t < kTokens; ++t) xs[t] = _mm512_loadu_ps(x + t * x_stride + c);
-    for (int i = 0; i < 4; ++i) {
-      const __m512 wv = _mm512_loadu_ps(rows[i] + c);
+#pragma GCC unroll 8
+    for (int i = 0; i < kRows; ++i) {
+      __m512 wv = _mm512_loadu_ps(rows[i] + c);
+      __asm__("" : "+v"(wv));  // one load per row, not one folded into each FMA
+#pragma GCC unroll 8
       for (int t = 0; t < kTokens; ++t) acc[i][t] = _mm512_fmadd_ps(wv, xs[t], acc[i][t]);
     }
   }
   if (tail != 0) {
     __m512 xs[kTokens];
+#pragma GCC unroll 8
     for (int t = 0; t < kTokens; ++t) xs[t] = _mm512_maskz_loadu_ps(tail, x + t * x_stride + full);
-    for (int i = 0; i < 4; ++i) {
+#pragma GCC unroll 8
+    for (int i = 0; i < kRows; ++i) {
       const __m512 wv = _mm512_maskz_loadu_ps(tail, rows[i] + full);
+#pragma GCC unroll 8
       for (int t = 0; t < kTokens; ++t) acc[i][t] = _mm512_fmadd_ps(wv, xs[t], acc[i][t]);
     }
   }
   for (int t = 0; t < kTokens; ++t) {
-    __m256 s[4];
-    for (int i = 0; i < 4; ++i) s[i] = _mm256_add_ps(half<0>(acc[i][t]), half<1>(acc[i][t]));
-    _mm_storeu_ps(out + t * out_stride + row, hsum4(s[0], s[1], s[2], s[3]));
+    for (int i = 0; i < kRows; i += 4) {
+      __m256 s[4];
+      for (int j = 0; j < 4; ++j) {
+        s[j] = _mm256_add_ps(half<0>(acc[i + j][t]), half<1>(acc[i + j][t]));
+      }
+      _mm_storeu_ps(out + t * out_stride + row + i, hsum4(s[0], s[1], s[2], s[3]));
+    }
+  }
+}
+
+// Rows row..row+kRows-1 against all n tokens: kTokens at a time, then what is
+// left in twos and ones.
+template <int kRows, int kTokens>
+void matmul_rows(float* out, size_t out_stride, const float* w, const float* x, size_t x_stride,
+                 int32_t n, int32_t cols, int32_t row) {
+  int32_t t = 0;
+  for (; t + kTokens <= n; t += kTokens) {
+    matmul_tile<kRows, kTokens>(out + t * out_stride, out_stride, w, x + t * x_stride, x_stride,
+                                cols, row);
+  }
+  if constexpr (kTokens > 2) {
+    if (t + 2 <= n) {
+      matmul_tile<kRows, 2>(out + t * out_stride, out_stride, w, x + t * x_stride, x_stride, cols,
+                            row);
+      t += 2;
+    }
+  }
+  if (t < n) {
+    matmul_tile<kRows, 1>(out + t * out_stride, out_stride, w, x + t * x_stride, x_stride, cols,
+                          row);
   }
 }
 
@@ -153,18 +190,12 @@ void matmul_f32_avx512(float* out, size_t out_stride, const float* w, const floa
                        size_t x_stride, int32_t n, int32_t cols, int32_t row_begin,
                        int32_t row_end) {
   int32_t r = row_begin;
-  for (; r + 4 <= row_end; r += 4) {
-    int32_t t = 0;
-    for (; t + 4 <= n; t += 4) {
-      matmul_4_rows<4>(out + t * out_stride, out_stride, w, x + t * x_stride, x_stride, cols, r);
-    }
-    if (t + 2 <= n) {
-      matmul_4_rows<2>(out + t * out_stride, out_stride, w, x + t * x_stride, x_stride, cols, r);
-      t += 2;
-    }
-    if (t < n)
-      matmul_4_rows<1>(out + t * out_stride, out_stride, w, x + t * x_stride, x_stride, cols, r);
+  // Eight rows of up to 1024 floats (32 KiB) stay in L1 beside three tokens'
+  // x; longer rows go four at a time.
+  if (cols <= 1024) {
+    for (; r + 8 <= row_end; r += 8) matmul_rows<8, 3>(out, out_stride, w, x, x_stride, n, cols, r);
   }
+  for (; r + 4 <= row_end; r += 4) matmul_rows<4, 4>(out, out_stride, w, x, x_stride, n, cols, r);
   if (r < row_end) {
     for (int32_t t = 0; t < n; ++t) {
       matvec_f32_avx512(out + t * out_stride, w, x + t * x_stride, cols, r, row_end);
