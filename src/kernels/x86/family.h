@@ -21,9 +21,11 @@ void matvec_f32_avx2(float* out, const float* w, const float* x, int32_t cols, i
                      int32_t row_end);
 void matvec_f32_avx512(float* out, const float* w, const float* x, int32_t cols, int32_t row_begin,
                        int32_t row_end);
-// The same rows for n tokens (ReferenceKernels::matmul_f32), four rows by
-// four tokens at a time: two FMAs per load where the matvec does one, the
-// same bits.
+// The same rows for n tokens (ReferenceKernels::matmul_f32), each weight
+// vector loaded once for several tokens, the same bits: AVX2 two rows by
+// three tokens, AVX-512 eight rows by three (four by four past 1024 columns).
+void matmul_f32_avx2(float* out, size_t out_stride, const float* w, const float* x, size_t x_stride,
+                     int32_t n, int32_t cols, int32_t row_begin, int32_t row_end);
 void matmul_f32_avx512(float* out, size_t out_stride, const float* w, const float* x,
                        size_t x_stride, int32_t n, int32_t cols, int32_t row_begin,
                        int32_t row_end);
@@ -95,6 +97,12 @@ void matvec_q8_0(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, 
                  int32_t row_end);
 void matvec_q4_0(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, int32_t row_begin,
                  int32_t row_end);
+// The same bits for n tokens (batched prefill): eight rows by four tokens,
+// each block of weights decoded once for the four.
+void matmul_q8_0(float* out, size_t out_stride, const uint8_t* w, const uint8_t* xq,
+                 size_t xq_stride, int32_t n, int32_t cols, int32_t row_begin, int32_t row_end);
+void matmul_q4_0(float* out, size_t out_stride, const uint8_t* w, const uint8_t* xq,
+                 size_t xq_stride, int32_t n, int32_t cols, int32_t row_begin, int32_t row_end);
 
 // AVX-512 VNNI Q8_0 and Q4_0 (kernels_ggml_vnni.cpp): ref's bits, 16 rows at
 // once with vpdpbusd. The matmuls give each token the matvec's bits: blocks
@@ -124,6 +132,7 @@ struct Avx2 : ReferenceKernels<Avx2> {
   static constexpr bool kTiledKeys = true;
 
   static constexpr auto matvec_f32 = x86::matvec_f32_avx2;
+  static constexpr auto matmul_f32 = x86::matmul_f32_avx2;
   static constexpr auto dot_f32 = x86::dot_f32;
   static constexpr auto axpy_f32 = x86::axpy_f32;
   static constexpr auto rmsnorm = x86::rmsnorm;
@@ -144,6 +153,8 @@ struct Avx2 : ReferenceKernels<Avx2> {
   static constexpr auto matvec_f16 = x86::matvec_f16;
   static constexpr auto matvec_q8_0 = x86::matvec_q8_0;
   static constexpr auto matvec_q4_0 = x86::matvec_q4_0;
+  static constexpr auto matmul_q8_0 = x86::matmul_q8_0;
+  static constexpr auto matmul_q4_0 = x86::matmul_q4_0;
   using Q8Path = Avx2Q8;
 };
 

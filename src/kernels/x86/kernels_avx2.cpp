@@ -192,6 +192,88 @@ void matvec_f32_avx2(float* out, const float* w, const float* x, int32_t cols, i
   }
 }
 
+namespace {
+
+// Rows row..row+kRows-1 against tokens 0..kTokens-1: per row and token the
+// two accumulators of row_sum, updated with its FMAs in its order (even
+// blocks, odd blocks, the masked tail) and reduced by the same additions, so
+// each sum has the matvec's bits. Each weight vector is loaded once for the
+// tile's tokens, each input vector once for its rows: 12 independent FMA
+// chains for 10 loads, where a long row's matvec runs two chains.
+template <int kRows, int kTokens>
+void matmul_tile(float* out, size_t out_stride, const float* w, const float* x, size_t x_stride,
+                 const RowTail& tail, size_t stride, int32_t row) {
+  static_assert(2 * kRows * kTokens + kTokens < 16, "accumulators in registers");
+  const float* rows[kRows];
+  for (int i = 0; i < kRows; ++i) rows[i] = w + (static_cast<size_t>(row) + i) * stride;
+  __m256 even[kRows][kTokens], odd[kRows][kTokens];
+  for (int i = 0; i < kRows; ++i) {
+    for (int t = 0; t < kTokens; ++t) even[i][t] = odd[i][t] = _mm256_setzero_ps();
+  }
+  // One half (8 floats at column c, loaded by `load`) into the accumulators acc.
+  auto step = [&](__m256(&acc)[kRows][kTokens], int32_t c, auto load) {
+    __m256 xs[kTokens];
+    for (int t = 0; t < kTokens; ++t) {
+      xs[t] = load(x + t * x_stride + c);
+      __asm__("" : "+x"(xs[t]));  // in a register for every row, not reloaded
+    }
+    for (int i = 0; i < kRows; ++i) {
+      __m256 wv = load(rows[i] + c);
+      __asm__("" : "+x"(wv));  // one load per row, not one folded into each FMA
+      for (int t = 0; t < kTokens; ++t) acc[i][t] = _mm256_fmadd_ps(wv, xs[t], acc[i][t]);
+    }
+  };
+  auto whole = [](const float* p) { return _mm256_loadu_ps(p); };
+  for (int32_t c = 0; c < tail.full; c += 16) {
+    step(even, c, whole);
+    step(odd, c + 8, whole);
+  }
+  if (tail.rest > 0) {
+    step(even, tail.full, [&](const float* p) { return _mm256_maskload_ps(p, tail.lo); });
+    step(odd, tail.full + 8, [&](const float* p) { return _mm256_maskload_ps(p, tail.hi); });
+  }
+  for (int t = 0; t < kTokens; ++t) {
+    __m256 s[4];
+    for (int i = 0; i < 4; ++i) {
+      s[i] = i < kRows ? _mm256_add_ps(even[i][t], odd[i][t]) : s[0];
+    }
+    alignas(16) float sums[4];
+    _mm_store_ps(sums, hsum4(s[0], s[1], s[2], s[3]));
+    for (int i = 0; i < kRows; ++i) out[t * out_stride + static_cast<size_t>(row) + i] = sums[i];
+  }
+}
+
+}  // namespace
+
+void matmul_f32_avx2(float* out, size_t out_stride, const float* w, const float* x, size_t x_stride,
+                     int32_t n, int32_t cols, int32_t row_begin, int32_t row_end) {
+  constexpr int kRows = 2, kTokens = 3;
+  const auto stride = static_cast<size_t>(cols);
+  const RowTail tail(cols);
+  int32_t r = row_begin;
+  for (; r + kRows <= row_end; r += kRows) {
+    int32_t t = 0;
+    for (; t + kTokens <= n; t += kTokens) {
+      matmul_tile<kRows, kTokens>(out + t * out_stride, out_stride, w, x + t * x_stride, x_stride,
+                                  tail, stride, r);
+    }
+    if (t + 2 <= n) {
+      matmul_tile<kRows, 2>(out + t * out_stride, out_stride, w, x + t * x_stride, x_stride, tail,
+                            stride, r);
+      t += 2;
+    }
+    if (t < n) {
+      matmul_tile<kRows, 1>(out + t * out_stride, out_stride, w, x + t * x_stride, x_stride, tail,
+                            stride, r);
+    }
+  }
+  if (r < row_end) {
+    for (int32_t t = 0; t < n; ++t) {
+      matvec_f32_avx2(out + t * out_stride, w, x + t * x_stride, cols, r, row_end);
+    }
+  }
+}
+
 void axpy_f32(float* y, float a, const float* x, int32_t n) {
   const __m256 va = _mm256_set1_ps(a);
   int32_t i = 0;

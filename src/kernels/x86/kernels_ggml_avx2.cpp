@@ -59,12 +59,14 @@ inline __m256i dot_q8_0(const uint8_t* block, __m256i x) {
 // Eight int32 lanes whose sum is the dot of a Q4_0 block's nibbles (0..15,
 // without the -8) and x: the 16 bytes in both halves, shifted by 0 (low
 // nibbles: values 0..15) and 4 (high nibbles: values 16..31).
-inline __m256i dot_q4_0_nibbles(const uint8_t* block, __m256i x) {
+inline __m256i q4_0_nibbles(const uint8_t* block) {
   const __m256i bytes = _mm256_broadcastsi128_si256(
       _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + kQsOffset)));
-  const __m256i nibbles = _mm256_and_si256(
-      _mm256_srlv_epi32(bytes, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)), _mm256_set1_epi8(0x0f));
-  return _mm256_madd_epi16(_mm256_maddubs_epi16(nibbles, x), _mm256_set1_epi16(1));
+  return _mm256_and_si256(_mm256_srlv_epi32(bytes, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)),
+                          _mm256_set1_epi8(0x0f));
+}
+inline __m256i dot_q4_0_nibbles(const uint8_t* block, __m256i x) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(q4_0_nibbles(block), x), _mm256_set1_epi16(1));
 }
 
 // Lane r: the sum of the eight lanes of d[r].
@@ -90,6 +92,31 @@ inline int32_t sum_quants(__m256i x) {
 }
 
 enum class BlockType { kQ8_0, kQ4_0 };
+
+// The scales (d) of the blocks at byte `at` of eight rows, one per lane.
+inline __m256 block_scales(const uint8_t* const row[8], size_t at) {
+  __m128i halves = _mm_cvtsi32_si128(load_fp16_bits(row[0] + at));
+  halves = _mm_insert_epi16(halves, load_fp16_bits(row[1] + at), 1);
+  halves = _mm_insert_epi16(halves, load_fp16_bits(row[2] + at), 2);
+  halves = _mm_insert_epi16(halves, load_fp16_bits(row[3] + at), 3);
+  halves = _mm_insert_epi16(halves, load_fp16_bits(row[4] + at), 4);
+  halves = _mm_insert_epi16(halves, load_fp16_bits(row[5] + at), 5);
+  halves = _mm_insert_epi16(halves, load_fp16_bits(row[6] + at), 6);
+  halves = _mm_insert_epi16(halves, load_fp16_bits(row[7] + at), 7);
+  return _mm256_cvtph_ps(halves);
+}
+
+// acc + one block's term per lane (row), with ref's float steps for the type.
+template <BlockType kType>
+inline __m256 add_block(__m256 acc, __m256i dots, __m256 wd, float x_scale) {
+  const __m256 xd = _mm256_set1_ps(x_scale);
+  const __m256 fdots = _mm256_cvtepi32_ps(dots);  // exact: |dot| < 2^24
+  if constexpr (kType == BlockType::kQ8_0) {
+    return _mm256_add_ps(acc, _mm256_mul_ps(fdots, _mm256_mul_ps(wd, xd)));
+  } else {
+    return _mm256_add_ps(acc, _mm256_mul_ps(_mm256_mul_ps(fdots, wd), xd));
+  }
+}
 
 // Eight rows read side by side are eight streams a row apart, which the
 // hardware prefetcher follows at a fraction of DRAM's bandwidth (Zen 4: Q8_0
@@ -136,22 +163,7 @@ void block_rows(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, i
     if constexpr (kType == BlockType::kQ4_0) {
       dots = _mm256_sub_epi32(dots, _mm256_set1_epi32(8 * sum_quants(x)));
     }
-    __m128i halves = _mm_cvtsi32_si128(load_fp16_bits(row[0] + at));
-    halves = _mm_insert_epi16(halves, load_fp16_bits(row[1] + at), 1);
-    halves = _mm_insert_epi16(halves, load_fp16_bits(row[2] + at), 2);
-    halves = _mm_insert_epi16(halves, load_fp16_bits(row[3] + at), 3);
-    halves = _mm_insert_epi16(halves, load_fp16_bits(row[4] + at), 4);
-    halves = _mm_insert_epi16(halves, load_fp16_bits(row[5] + at), 5);
-    halves = _mm_insert_epi16(halves, load_fp16_bits(row[6] + at), 6);
-    halves = _mm_insert_epi16(halves, load_fp16_bits(row[7] + at), 7);
-    const __m256 wd = _mm256_cvtph_ps(halves);
-    const __m256 xd = _mm256_set1_ps(load_half(xb));
-    const __m256 fdots = _mm256_cvtepi32_ps(dots);  // exact: |dot| < 2^24
-    if constexpr (kType == BlockType::kQ8_0) {
-      acc = _mm256_add_ps(acc, _mm256_mul_ps(fdots, _mm256_mul_ps(wd, xd)));
-    } else {
-      acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_mul_ps(fdots, wd), xd));
-    }
+    acc = add_block<kType>(acc, dots, block_scales(row, at), load_half(xb));
   }
   if constexpr (R == 8) {
     _mm256_storeu_ps(out + r, acc);
@@ -177,6 +189,77 @@ void matvec_blocks(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols
     r += 4;
   }
   for (; r < row_end; ++r) block_rows<kType, 1>(out, w, xq, cols, r, nullptr);
+}
+
+// Rows [r, r + 8) against tokens 0..kTokens-1 (batched prefill), each
+// token's sums with block_rows's bits: the same integer dots (exact in any
+// order) and the same float steps per lane. Each block's weights are
+// decoded once for the tokens (|w| for Q8_0, the nibbles for Q4_0) and its
+// scales read once, so a token costs three integer operations per row and
+// block (Q8_0: sign, maddubs, madd) or two (Q4_0) instead of five.
+template <BlockType kType, int kTokens>
+void block_rows_tokens(float* out, size_t out_stride, const uint8_t* w, const uint8_t* xq,
+                       size_t xq_stride, int32_t cols, int32_t r) {
+  constexpr size_t kBlockBytes = kType == BlockType::kQ8_0 ? kQ8_0BlockBytes : kQ4_0BlockBytes;
+  const size_t row_bytes = static_cast<size_t>(cols / kBlockValues) * kBlockBytes;
+  const uint8_t* row[8];
+  for (int k = 0; k < 8; ++k) row[k] = w + static_cast<size_t>(r + k) * row_bytes;
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc[kTokens];
+  for (__m256& a : acc) a = _mm256_setzero_ps();
+  for (int32_t b = 0; b < cols / kBlockValues; ++b) {
+    const size_t at = static_cast<size_t>(b) * kBlockBytes;
+    __m256i quants[8];  // Q8_0: |w| (unsigned, so -128 is 128); Q4_0: the nibbles
+    for (int k = 0; k < 8; ++k) {
+      if constexpr (kType == BlockType::kQ8_0) {
+        quants[k] = _mm256_abs_epi8(load32(row[k] + at + kQsOffset));
+      } else {
+        quants[k] = q4_0_nibbles(row[k] + at);
+      }
+    }
+    const __m256 wd = block_scales(row, at);
+    for (int t = 0; t < kTokens; ++t) {
+      const uint8_t* xb = xq + t * xq_stride + static_cast<size_t>(b) * kQ8_0BlockBytes;
+      const __m256i x = load32(xb + kQsOffset);
+      __m256i d[8];
+      for (int k = 0; k < 8; ++k) {
+        __m256i signed_x = x;  // Q8_0: x carrying w's sign
+        if constexpr (kType == BlockType::kQ8_0) {
+          signed_x = _mm256_sign_epi8(x, load32(row[k] + at + kQsOffset));
+        }
+        d[k] = _mm256_madd_epi16(_mm256_maddubs_epi16(quants[k], signed_x), ones);
+      }
+      __m256i dots = sum_lanes8(d);
+      if constexpr (kType == BlockType::kQ4_0) {
+        dots = _mm256_sub_epi32(dots, _mm256_set1_epi32(8 * sum_quants(x)));
+      }
+      acc[t] = add_block<kType>(acc[t], dots, wd, load_half(xb));
+    }
+  }
+  for (int t = 0; t < kTokens; ++t) _mm256_storeu_ps(out + t * out_stride + r, acc[t]);
+}
+
+template <BlockType kType>
+void matmul_blocks(float* out, size_t out_stride, const uint8_t* w, const uint8_t* xq,
+                   size_t xq_stride, int32_t n, int32_t cols, int32_t row_begin, int32_t row_end) {
+  constexpr int kTokens = 4;
+  int32_t r = row_begin;
+  for (; r + 8 <= row_end; r += 8) {
+    int32_t t = 0;
+    for (; t + kTokens <= n; t += kTokens) {
+      block_rows_tokens<kType, kTokens>(out + t * out_stride, out_stride, w, xq + t * xq_stride,
+                                        xq_stride, cols, r);
+    }
+    for (; t < n; ++t) {
+      block_rows_tokens<kType, 1>(out + t * out_stride, out_stride, w, xq + t * xq_stride,
+                                  xq_stride, cols, r);
+    }
+  }
+  if (r < row_end) {
+    for (int32_t t = 0; t < n; ++t) {
+      matvec_blocks<kType>(out + t * out_stride, w, xq + t * xq_stride, cols, r, row_end);
+    }
+  }
 }
 
 // ---- F16 -------------------------------------------------------------------
@@ -332,6 +415,16 @@ void matvec_q8_0(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, 
 void matvec_q4_0(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, int32_t row_begin,
                  int32_t row_end) {
   matvec_blocks<BlockType::kQ4_0>(out, w, xq, cols, row_begin, row_end);
+}
+
+void matmul_q8_0(float* out, size_t out_stride, const uint8_t* w, const uint8_t* xq,
+                 size_t xq_stride, int32_t n, int32_t cols, int32_t row_begin, int32_t row_end) {
+  matmul_blocks<BlockType::kQ8_0>(out, out_stride, w, xq, xq_stride, n, cols, row_begin, row_end);
+}
+
+void matmul_q4_0(float* out, size_t out_stride, const uint8_t* w, const uint8_t* xq,
+                 size_t xq_stride, int32_t n, int32_t cols, int32_t row_begin, int32_t row_end) {
+  matmul_blocks<BlockType::kQ4_0>(out, out_stride, w, xq, xq_stride, n, cols, row_begin, row_end);
 }
 
 }  // namespace llmcu::kernels::x86
