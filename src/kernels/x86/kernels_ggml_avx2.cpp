@@ -81,6 +81,21 @@ inline __m256i sum_lanes8(const __m256i d[8]) {
                           _mm256_permute2x128_si256(s0123, s4567, 0x31));
 }
 
+// Lane r: the sum of the 16 int16 pair products of d[r] (maddubs of Q4_0
+// nibbles and x). A pair is at most 2 * 15 * 128 = 3840 in magnitude, so
+// eight of them add up in int16 without overflow: three levels of hadd
+// leave in each 128-bit half one lane per row (its 8 pairs of that half),
+// and the two halves add in int32.
+inline __m256i sum_pairs8_q4_0(const __m256i d[8]) {
+  const __m256i s01 = _mm256_hadd_epi16(d[0], d[1]);
+  const __m256i s23 = _mm256_hadd_epi16(d[2], d[3]);
+  const __m256i s45 = _mm256_hadd_epi16(d[4], d[5]);
+  const __m256i s67 = _mm256_hadd_epi16(d[6], d[7]);
+  const __m256i s = _mm256_hadd_epi16(_mm256_hadd_epi16(s01, s23), _mm256_hadd_epi16(s45, s67));
+  return _mm256_add_epi32(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(s)),
+                          _mm256_cvtepi16_epi32(_mm256_extracti128_si256(s, 1)));
+}
+
 // The sum of x's 32 quants (for Q4_0's -8).
 inline int32_t sum_quants(__m256i x) {
   const __m256i pairs = _mm256_maddubs_epi16(_mm256_set1_epi8(1), x);
@@ -92,6 +107,20 @@ inline int32_t sum_quants(__m256i x) {
 }
 
 enum class BlockType { kQ8_0, kQ4_0 };
+
+// Lane i: 8 times the sum of the quants of Q8_0 block b + i of xq, for
+// i < count (<= 8); zero past count. Q4_0's -8 for eight blocks at once.
+inline __m256i q4_0_offsets8(const uint8_t* xq, int32_t b, int32_t count) {
+  __m256i sums[8];
+  for (int i = 0; i < 8; ++i) {
+    const uint8_t* block = xq + static_cast<size_t>(b + i) * kQ8_0BlockBytes;
+    sums[i] = i < count ? _mm256_madd_epi16(
+                              _mm256_maddubs_epi16(_mm256_set1_epi8(1), load32(block + kQsOffset)),
+                              _mm256_set1_epi16(1))
+                        : _mm256_setzero_si256();
+  }
+  return _mm256_slli_epi32(sum_lanes8(sums), 3);
+}
 
 // The scales (d) of the blocks at byte `at` of eight rows, one per lane.
 inline __m256 block_scales(const uint8_t* const row[8], size_t at) {
@@ -196,7 +225,9 @@ void matvec_blocks(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols
 // order) and the same float steps per lane. Each block's weights are
 // decoded once for the tokens (|w| for Q8_0, the nibbles for Q4_0) and its
 // scales read once, so a token costs three integer operations per row and
-// block (Q8_0: sign, maddubs, madd) or two (Q4_0) instead of five.
+// block (Q8_0: sign, maddubs, madd) or one (Q4_0: maddubs, the pairs then
+// added in int16) instead of five; Q4_0's 8 * sum(x) comes for eight blocks
+// at a time.
 template <BlockType kType, int kTokens>
 void block_rows_tokens(float* out, size_t out_stride, const uint8_t* w, const uint8_t* xq,
                        size_t xq_stride, int32_t cols, int32_t r) {
@@ -207,8 +238,19 @@ void block_rows_tokens(float* out, size_t out_stride, const uint8_t* w, const ui
   const __m256i ones = _mm256_set1_epi16(1);
   __m256 acc[kTokens];
   for (__m256& a : acc) a = _mm256_setzero_ps();
-  for (int32_t b = 0; b < cols / kBlockValues; ++b) {
+  const int32_t blocks = cols / kBlockValues;
+  alignas(32) int32_t offsets[kTokens][8];  // Q4_0: 8 * sum(x) of the next 8 blocks
+  for (int32_t b = 0; b < blocks; ++b) {
     const size_t at = static_cast<size_t>(b) * kBlockBytes;
+    if constexpr (kType == BlockType::kQ4_0) {
+      if (b % 8 == 0) {
+        const int32_t count = blocks - b < 8 ? blocks - b : 8;
+        for (int t = 0; t < kTokens; ++t) {
+          _mm256_store_si256(reinterpret_cast<__m256i*>(offsets[t]),
+                             q4_0_offsets8(xq + t * xq_stride, b, count));
+        }
+      }
+    }
     __m256i quants[8];  // Q8_0: |w| (unsigned, so -128 is 128); Q4_0: the nibbles
     for (int k = 0; k < 8; ++k) {
       if constexpr (kType == BlockType::kQ8_0) {
@@ -222,16 +264,16 @@ void block_rows_tokens(float* out, size_t out_stride, const uint8_t* w, const ui
       const uint8_t* xb = xq + t * xq_stride + static_cast<size_t>(b) * kQ8_0BlockBytes;
       const __m256i x = load32(xb + kQsOffset);
       __m256i d[8];
-      for (int k = 0; k < 8; ++k) {
-        __m256i signed_x = x;  // Q8_0: x carrying w's sign
-        if constexpr (kType == BlockType::kQ8_0) {
-          signed_x = _mm256_sign_epi8(x, load32(row[k] + at + kQsOffset));
+      __m256i dots;
+      if constexpr (kType == BlockType::kQ8_0) {
+        for (int k = 0; k < 8; ++k) {
+          const __m256i signed_x = _mm256_sign_epi8(x, load32(row[k] + at + kQsOffset));
+          d[k] = _mm256_madd_epi16(_mm256_maddubs_epi16(quants[k], signed_x), ones);
         }
-        d[k] = _mm256_madd_epi16(_mm256_maddubs_epi16(quants[k], signed_x), ones);
-      }
-      __m256i dots = sum_lanes8(d);
-      if constexpr (kType == BlockType::kQ4_0) {
-        dots = _mm256_sub_epi32(dots, _mm256_set1_epi32(8 * sum_quants(x)));
+        dots = sum_lanes8(d);
+      } else {
+        for (int k = 0; k < 8; ++k) d[k] = _mm256_maddubs_epi16(quants[k], x);
+        dots = _mm256_sub_epi32(sum_pairs8_q4_0(d), _mm256_set1_epi32(offsets[t][b % 8]));
       }
       acc[t] = add_block<kType>(acc[t], dots, wd, load_half(xb));
     }
