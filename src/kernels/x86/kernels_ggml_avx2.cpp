@@ -49,22 +49,29 @@ inline __m256i load32(const uint8_t* p) {
 
 // ---- Q8_0 and Q4_0 block dots --------------------------------------------
 
-// Eight int32 lanes whose sum is the dot of a Q8_0 block's quants and x.
-inline __m256i dot_q8_0(const uint8_t* block, __m256i x) {
-  const __m256i w = load32(block + kQsOffset);
-  const __m256i pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(w), _mm256_sign_epi8(x, w));
+// Eight int32 lanes whose sum is the dot of Q8_0 quants w and x, given
+// abs_w = |w| (batched prefill computes it once for several tokens).
+inline __m256i dot_q8_0_quants(__m256i abs_w, __m256i w, __m256i x) {
+  const __m256i pairs = _mm256_maddubs_epi16(abs_w, _mm256_sign_epi8(x, w));
   return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
 }
 
-// Eight int32 lanes whose sum is the dot of a Q4_0 block's nibbles (0..15,
-// without the -8) and x: the 16 bytes in both halves, shifted by 0 (low
-// nibbles: values 0..15) and 4 (high nibbles: values 16..31).
+// Eight int32 lanes whose sum is the dot of a Q8_0 block's quants and x.
+inline __m256i dot_q8_0(const uint8_t* block, __m256i x) {
+  const __m256i w = load32(block + kQsOffset);
+  return dot_q8_0_quants(_mm256_abs_epi8(w), w, x);
+}
+
+// A Q4_0 block's 32 nibbles (0..15, without the -8): the 16 bytes in both
+// halves, shifted by 0 (low nibbles: values 0..15) and 4 (high nibbles:
+// values 16..31).
 inline __m256i q4_0_nibbles(const uint8_t* block) {
   const __m256i bytes = _mm256_broadcastsi128_si256(
       _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + kQsOffset)));
   return _mm256_and_si256(_mm256_srlv_epi32(bytes, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)),
                           _mm256_set1_epi8(0x0f));
 }
+// Eight int32 lanes whose sum is the dot of a Q4_0 block's nibbles and x.
 inline __m256i dot_q4_0_nibbles(const uint8_t* block, __m256i x) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(q4_0_nibbles(block), x), _mm256_set1_epi16(1));
 }
@@ -96,10 +103,14 @@ inline __m256i sum_pairs8_q4_0(const __m256i d[8]) {
                           _mm256_cvtepi16_epi32(_mm256_extracti128_si256(s, 1)));
 }
 
+// Eight int32 lanes whose sum is the sum of x's 32 quants.
+inline __m256i quant_quads(__m256i x) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), x), _mm256_set1_epi16(1));
+}
+
 // The sum of x's 32 quants (for Q4_0's -8).
 inline int32_t sum_quants(__m256i x) {
-  const __m256i pairs = _mm256_maddubs_epi16(_mm256_set1_epi8(1), x);
-  const __m256i quads = _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
+  const __m256i quads = quant_quads(x);
   __m128i s = _mm_add_epi32(_mm256_castsi256_si128(quads), _mm256_extracti128_si256(quads, 1));
   s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
   s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
@@ -114,10 +125,7 @@ inline __m256i q4_0_offsets8(const uint8_t* xq, int32_t b, int32_t count) {
   __m256i sums[8];
   for (int i = 0; i < 8; ++i) {
     const uint8_t* block = xq + static_cast<size_t>(b + i) * kQ8_0BlockBytes;
-    sums[i] = i < count ? _mm256_madd_epi16(
-                              _mm256_maddubs_epi16(_mm256_set1_epi8(1), load32(block + kQsOffset)),
-                              _mm256_set1_epi16(1))
-                        : _mm256_setzero_si256();
+    sums[i] = i < count ? quant_quads(load32(block + kQsOffset)) : _mm256_setzero_si256();
   }
   return _mm256_slli_epi32(sum_lanes8(sums), 3);
 }
@@ -235,7 +243,6 @@ void block_rows_tokens(float* out, size_t out_stride, const uint8_t* w, const ui
   const size_t row_bytes = static_cast<size_t>(cols / kBlockValues) * kBlockBytes;
   const uint8_t* row[8];
   for (int k = 0; k < 8; ++k) row[k] = w + static_cast<size_t>(r + k) * row_bytes;
-  const __m256i ones = _mm256_set1_epi16(1);
   __m256 acc[kTokens];
   for (__m256& a : acc) a = _mm256_setzero_ps();
   const int32_t blocks = cols / kBlockValues;
@@ -267,8 +274,7 @@ void block_rows_tokens(float* out, size_t out_stride, const uint8_t* w, const ui
       __m256i dots;
       if constexpr (kType == BlockType::kQ8_0) {
         for (int k = 0; k < 8; ++k) {
-          const __m256i signed_x = _mm256_sign_epi8(x, load32(row[k] + at + kQsOffset));
-          d[k] = _mm256_madd_epi16(_mm256_maddubs_epi16(quants[k], signed_x), ones);
+          d[k] = dot_q8_0_quants(quants[k], load32(row[k] + at + kQsOffset), x);
         }
         dots = sum_lanes8(d);
       } else {
