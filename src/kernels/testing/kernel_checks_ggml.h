@@ -355,7 +355,7 @@ template <class F>
 void check_ggml_matmul(Context& ctx, ggml_detail::RowType t) {
   using namespace ggml_detail;
   static const int32_t blocks_list[] = {1, 3, 9, 25};
-  static const int32_t rows_list[] = {1, 3, 16, 17, 37};
+  static const int32_t rows_list[] = {1, 3, 16, 17, 29, 37};
   static const int32_t tokens_list[] = {1, 2, 3, 4, 5, 7, 9, 19};
   for (int32_t blocks : blocks_list) {
     const int32_t cols = ggml::kBlockValues * blocks;

@@ -59,6 +59,11 @@ void attention_heads(float* out, float* att, int32_t att_stride, const float* q,
 void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
                const float* x_scales, int32_t cols, int32_t group_size, int32_t row_begin,
                int32_t row_end);
+// ReferenceKernels::matmul_q8 with the same bits: blocks of 8 rows laid out
+// so that lanes are rows, four tokens per load of weights.
+void matmul_q8(float* out, size_t out_stride, const int8_t* w, const uint8_t* w_scales,
+               const int8_t* xq, size_t xq_stride, const float* x_scales, size_t x_scales_stride,
+               int32_t n, int32_t cols, int32_t group_size, int32_t row_begin, int32_t row_end);
 // Same contract and bit-identical results as ref::quantize_q8.
 void quantize_q8(int8_t* q, float* scales, const float* x, int32_t n, int32_t group_size);
 // Bit-identical with ref (kernels_q8_path_avx2.cpp), for int8 models.
@@ -145,6 +150,7 @@ struct Avx2 : ReferenceKernels<Avx2> {
   static constexpr auto attention_scores_tiled = x86::attention_scores_tiled;
   static constexpr auto attention_heads = x86::attention_heads;
   static constexpr auto matvec_q8 = x86::matvec_q8;
+  static constexpr auto matmul_q8 = x86::matmul_q8;
   static constexpr auto quantize_q8 = x86::quantize_q8;
   static constexpr auto dequantize_row_f16 = x86::dequantize_row_f16;
   static constexpr auto dequantize_row_q8_0 = x86::dequantize_row_q8_0;
@@ -176,6 +182,7 @@ struct Avx2Q8 : ReferenceKernels<Avx2Q8> {
   static constexpr auto attention_values = x86::attention_values_exact;
   static constexpr auto attention_scores_tiled = x86::attention_scores_tiled_exact;
   static constexpr auto matvec_q8 = x86::matvec_q8;
+  static constexpr auto matmul_q8 = x86::matmul_q8;
   static constexpr auto quantize_q8 = x86::quantize_q8;
 };
 

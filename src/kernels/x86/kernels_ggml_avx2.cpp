@@ -21,6 +21,10 @@
 // operand when the first is NaN), division and reciprocal, and roundf rebuilt
 // from truncation, after ref's saturation.
 //
+// Batched prefill (matmul_q8_0, matmul_q4_0) gives each token the matvec's
+// bits from blocks transposed so that lanes are rows (see "Batched prefill
+// on transposed blocks" below).
+//
 // Rows and blocks may sit at any address: every load is unaligned, scales
 // are read 16 bits at a time, and no load reaches past a block.
 #include <immintrin.h>
@@ -28,6 +32,7 @@
 #include <cstring>
 
 #include "kernels/x86/family.h"
+#include "kernels/x86/int8_avx2.h"
 #include "kernels/x86/reduce_avx2.h"
 
 namespace llmcu::kernels::x86 {
@@ -49,17 +54,10 @@ inline __m256i load32(const uint8_t* p) {
 
 // ---- Q8_0 and Q4_0 block dots --------------------------------------------
 
-// Eight int32 lanes whose sum is the dot of Q8_0 quants w and x, given
-// abs_w = |w| (batched prefill computes it once for several tokens).
-inline __m256i dot_q8_0_quants(__m256i abs_w, __m256i w, __m256i x) {
-  const __m256i pairs = _mm256_maddubs_epi16(abs_w, _mm256_sign_epi8(x, w));
-  return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
-}
-
 // Eight int32 lanes whose sum is the dot of a Q8_0 block's quants and x.
 inline __m256i dot_q8_0(const uint8_t* block, __m256i x) {
   const __m256i w = load32(block + kQsOffset);
-  return dot_q8_0_quants(_mm256_abs_epi8(w), w, x);
+  return dot_quads(_mm256_abs_epi8(w), w, x);
 }
 
 // A Q4_0 block's 32 nibbles (0..15, without the -8): the 16 bytes in both
@@ -86,21 +84,6 @@ inline __m256i sum_lanes8(const __m256i d[8]) {
   const __m256i s4567 = _mm256_hadd_epi32(s45, s67);
   return _mm256_add_epi32(_mm256_permute2x128_si256(s0123, s4567, 0x20),
                           _mm256_permute2x128_si256(s0123, s4567, 0x31));
-}
-
-// Lane r: the sum of the 16 int16 pair products of d[r] (maddubs of Q4_0
-// nibbles and x). A pair is at most 2 * 15 * 128 = 3840 in magnitude, so
-// eight of them add up in int16 without overflow: three levels of hadd
-// leave in each 128-bit half one lane per row (its 8 pairs of that half),
-// and the two halves add in int32.
-inline __m256i sum_pairs8_q4_0(const __m256i d[8]) {
-  const __m256i s01 = _mm256_hadd_epi16(d[0], d[1]);
-  const __m256i s23 = _mm256_hadd_epi16(d[2], d[3]);
-  const __m256i s45 = _mm256_hadd_epi16(d[4], d[5]);
-  const __m256i s67 = _mm256_hadd_epi16(d[6], d[7]);
-  const __m256i s = _mm256_hadd_epi16(_mm256_hadd_epi16(s01, s23), _mm256_hadd_epi16(s45, s67));
-  return _mm256_add_epi32(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(s)),
-                          _mm256_cvtepi16_epi32(_mm256_extracti128_si256(s, 1)));
 }
 
 // Eight int32 lanes whose sum is the sum of x's 32 quants.
@@ -228,80 +211,125 @@ void matvec_blocks(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols
   for (; r < row_end; ++r) block_rows<kType, 1>(out, w, xq, cols, r, nullptr);
 }
 
-// Rows [r, r + 8) against tokens 0..kTokens-1 (batched prefill), each
-// token's sums with block_rows's bits: the same integer dots (exact in any
-// order) and the same float steps per lane. Each block's weights are
-// decoded once for the tokens (|w| for Q8_0, the nibbles for Q4_0) and its
-// scales read once, so a token costs three integer operations per row and
-// block (Q8_0: sign, maddubs, madd) or one (Q4_0: maddubs, the pairs then
-// added in int16) instead of five; Q4_0's 8 * sum(x) comes for eight blocks
-// at a time.
-template <BlockType kType, int kTokens>
-void block_rows_tokens(float* out, size_t out_stride, const uint8_t* w, const uint8_t* xq,
-                       size_t xq_stride, int32_t cols, int32_t r) {
-  constexpr size_t kBlockBytes = kType == BlockType::kQ8_0 ? kQ8_0BlockBytes : kQ4_0BlockBytes;
-  const size_t row_bytes = static_cast<size_t>(cols / kBlockValues) * kBlockBytes;
-  const uint8_t* row[8];
-  for (int k = 0; k < 8; ++k) row[k] = w + static_cast<size_t>(r + k) * row_bytes;
-  __m256 acc[kTokens];
-  for (__m256& a : acc) a = _mm256_setzero_ps();
-  const int32_t blocks = cols / kBlockValues;
-  alignas(32) int32_t offsets[kTokens][8];  // Q4_0: 8 * sum(x) of the next 8 blocks
-  for (int32_t b = 0; b < blocks; ++b) {
-    const size_t at = static_cast<size_t>(b) * kBlockBytes;
-    if constexpr (kType == BlockType::kQ4_0) {
-      if (b % 8 == 0) {
-        const int32_t count = blocks - b < 8 ? blocks - b : 8;
-        for (int t = 0; t < kTokens; ++t) {
-          _mm256_store_si256(reinterpret_cast<__m256i*>(offsets[t]),
-                             q4_0_offsets8(xq + t * xq_stride, b, count));
-        }
-      }
-    }
-    __m256i quants[8];  // Q8_0: |w| (unsigned, so -128 is 128); Q4_0: the nibbles
-    for (int k = 0; k < 8; ++k) {
-      if constexpr (kType == BlockType::kQ8_0) {
-        quants[k] = _mm256_abs_epi8(load32(row[k] + at + kQsOffset));
-      } else {
-        quants[k] = q4_0_nibbles(row[k] + at);
-      }
-    }
-    const __m256 wd = block_scales(row, at);
-    for (int t = 0; t < kTokens; ++t) {
-      const uint8_t* xb = xq + t * xq_stride + static_cast<size_t>(b) * kQ8_0BlockBytes;
-      const __m256i x = load32(xb + kQsOffset);
-      __m256i d[8];
-      __m256i dots;
-      if constexpr (kType == BlockType::kQ8_0) {
-        for (int k = 0; k < 8; ++k) {
-          d[k] = dot_q8_0_quants(quants[k], load32(row[k] + at + kQsOffset), x);
-        }
-        dots = sum_lanes8(d);
-      } else {
-        for (int k = 0; k < 8; ++k) d[k] = _mm256_maddubs_epi16(quants[k], x);
-        dots = _mm256_sub_epi32(sum_pairs8_q4_0(d), _mm256_set1_epi32(offsets[t][b % 8]));
-      }
-      acc[t] = add_block<kType>(acc[t], dots, wd, load_half(xb));
+// ---- Batched prefill on transposed blocks ---------------------------------
+//
+// block_rows leaves each block's dot of a row spread over a vector, and its
+// hadd tree, which runs on few ports (Zen 3: two cycles per hadd), costs
+// more than the products. A batch can afford to lay the weights out
+// for the products instead: per block, quad j of eight rows side by side
+// (lane k: row k's columns 4j..4j+3). x's quad j broadcast against it puts
+// each row's products in the row's own lane, so the quads' products add up
+// vertically and lane k ends with row k's block dot: the same integer, then
+// add_block's float steps. Q4_0 adds the eight quads' maddubs in int16
+// (sixteen products of at most 15 * 128) and widens once; Q8_0's pairs
+// reach 2 * 128 * 127 and widen per quad. The transpose is made once per
+// group of rows and chunk of blocks and serves every token of the batch.
+
+constexpr int32_t kChunkBlocks = 8;  // at most 16 KiB of transposed quads
+
+// One block of eight rows, transposed: Q4_0's nibbles, or Q8_0's |w| and w.
+template <BlockType kType>
+struct TransposedBlock {
+  __m256i quads[8];
+  __m256 scales;
+};
+template <>
+struct TransposedBlock<BlockType::kQ8_0> {
+  __m256i quads[8];
+  __m256i signs[8];
+  __m256 scales;
+};
+
+template <BlockType kType>
+inline void transpose_block(TransposedBlock<kType>& out, const uint8_t* const row[8], size_t at) {
+  __m256i* q = out.quads;
+  for (int k = 0; k < 8; ++k) {
+    if constexpr (kType == BlockType::kQ8_0) {
+      out.signs[k] = load32(row[k] + at + kQsOffset);
+    } else {
+      q[k] = q4_0_nibbles(row[k] + at);
     }
   }
-  for (int t = 0; t < kTokens; ++t) _mm256_storeu_ps(out + t * out_stride + r, acc[t]);
+  if constexpr (kType == BlockType::kQ8_0) {
+    transpose_dwords(out.signs);
+    for (int j = 0; j < 8; ++j) q[j] = _mm256_abs_epi8(out.signs[j]);
+  } else {
+    transpose_dwords(q);
+  }
+  out.scales = block_scales(row, at);
+}
+
+// Rows [r, r + 8 * G) against tokens 0..n-1, G groups of eight rows sharing
+// each broadcast of x.
+template <BlockType kType, int G>
+void rows_transposed(float* out, size_t out_stride, const uint8_t* w, const uint8_t* xq,
+                     size_t xq_stride, int32_t n, int32_t cols, int32_t r) {
+  constexpr size_t kBlockBytes = kType == BlockType::kQ8_0 ? kQ8_0BlockBytes : kQ4_0BlockBytes;
+  const int32_t blocks = cols / kBlockValues;
+  const size_t row_bytes = static_cast<size_t>(blocks) * kBlockBytes;
+  const uint8_t* row[G][8];
+  for (int g = 0; g < G; ++g) {
+    for (int k = 0; k < 8; ++k) row[g][k] = w + static_cast<size_t>(r + 8 * g + k) * row_bytes;
+  }
+  TransposedBlock<kType> transposed[kChunkBlocks][G];
+  alignas(32) int32_t offsets[kChunkBlocks];  // Q4_0: 8 * sum(x) per block
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (int32_t first = 0; first < blocks; first += kChunkBlocks) {
+    const int32_t count = blocks - first < kChunkBlocks ? blocks - first : kChunkBlocks;
+    for (int32_t i = 0; i < count; ++i) {
+      const size_t at = static_cast<size_t>(first + i) * kBlockBytes;
+      for (int g = 0; g < G; ++g) transpose_block(transposed[i][g], row[g], at);
+    }
+    for (int32_t t = 0; t < n; ++t) {
+      const uint8_t* x = xq + t * xq_stride;
+      if constexpr (kType == BlockType::kQ4_0) {
+        _mm256_store_si256(reinterpret_cast<__m256i*>(offsets), q4_0_offsets8(x, first, count));
+      }
+      float* o = out + t * out_stride + r;
+      __m256 acc[G];
+      for (int g = 0; g < G; ++g) {
+        acc[g] = first == 0 ? _mm256_setzero_ps() : _mm256_loadu_ps(o + 8 * g);
+      }
+      for (int32_t i = 0; i < count; ++i) {
+        const uint8_t* xb = x + static_cast<size_t>(first + i) * kQ8_0BlockBytes;
+        const TransposedBlock<kType>* block = transposed[i];
+        __m256i sums[G];  // Q4_0: int16 pairs; Q8_0: int32
+        for (int g = 0; g < G; ++g) sums[g] = _mm256_setzero_si256();
+        for (int j = 0; j < 8; ++j) {
+          const __m256i xj = broadcast_quad(xb + kQsOffset + 4 * j);
+          for (int g = 0; g < G; ++g) {
+            if constexpr (kType == BlockType::kQ8_0) {
+              sums[g] =
+                  _mm256_add_epi32(sums[g], dot_quads(block[g].quads[j], block[g].signs[j], xj));
+            } else {
+              sums[g] = _mm256_add_epi16(sums[g], _mm256_maddubs_epi16(block[g].quads[j], xj));
+            }
+          }
+        }
+        const float x_scale = load_half(xb);
+        for (int g = 0; g < G; ++g) {
+          __m256i dots = sums[g];
+          if constexpr (kType == BlockType::kQ4_0) {
+            dots = _mm256_sub_epi32(_mm256_madd_epi16(dots, ones), _mm256_set1_epi32(offsets[i]));
+          }
+          acc[g] = add_block<kType>(acc[g], dots, block[g].scales, x_scale);
+        }
+      }
+      for (int g = 0; g < G; ++g) _mm256_storeu_ps(o + 8 * g, acc[g]);
+    }
+  }
 }
 
 template <BlockType kType>
 void matmul_blocks(float* out, size_t out_stride, const uint8_t* w, const uint8_t* xq,
                    size_t xq_stride, int32_t n, int32_t cols, int32_t row_begin, int32_t row_end) {
-  constexpr int kTokens = 4;
   int32_t r = row_begin;
-  for (; r + 8 <= row_end; r += 8) {
-    int32_t t = 0;
-    for (; t + kTokens <= n; t += kTokens) {
-      block_rows_tokens<kType, kTokens>(out + t * out_stride, out_stride, w, xq + t * xq_stride,
-                                        xq_stride, cols, r);
-    }
-    for (; t < n; ++t) {
-      block_rows_tokens<kType, 1>(out + t * out_stride, out_stride, w, xq + t * xq_stride,
-                                  xq_stride, cols, r);
-    }
+  for (; r + 16 <= row_end; r += 16) {
+    rows_transposed<kType, 2>(out, out_stride, w, xq, xq_stride, n, cols, r);
+  }
+  if (r + 8 <= row_end) {
+    rows_transposed<kType, 1>(out, out_stride, w, xq, xq_stride, n, cols, r);
+    r += 8;
   }
   if (r < row_end) {
     for (int32_t t = 0; t < n; ++t) {

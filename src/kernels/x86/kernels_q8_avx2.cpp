@@ -31,6 +31,7 @@
 #include <immintrin.h>
 
 #include "kernels/x86/family.h"
+#include "kernels/x86/int8_avx2.h"
 
 namespace llmcu::kernels::x86 {
 namespace {
@@ -43,8 +44,7 @@ inline __m256i load32(const int8_t* x) {
 // 128) times x carrying w's sign.
 inline __m256i dot32(const int8_t* w, __m256i x) {
   const __m256i vw = load32(w);
-  const __m256i pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(vw), _mm256_sign_epi8(x, vw));
-  return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
+  return dot_quads(_mm256_abs_epi8(vw), vw, x);
 }
 
 inline int32_t hsum_epi32(__m256i v) {
@@ -292,6 +292,113 @@ inline __m256 abs8(__m256 v) {
   return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v);
 }
 
+// ---- The matmul of a batch ----
+// A batch reads each block of 8 rows once per token, so the block is worth
+// laying out for lanes = rows: lane i of packed[d] holds the 4 bytes at
+// column 4d of row i (an 8 x 8 transpose of dwords per 32 columns), kept as
+// w and as |w|. A token's 4 bytes broadcast against it (dot_quads) add 4
+// products to each of the 8 rows in the row's own lane, so a group's sums
+// need no reduction, where the matvec's take a hadd tree per group. Four
+// tokens at a time share each load of packed weights. The float part is
+// the matvec's: per row, groups in order, sum += ((float)isum * w_scale) *
+// x_scale. Columns go in passes of kPassCols; the sums of a row carry over
+// from one pass to the next through out (a float stored and loaded back is
+// the same float).
+constexpr int32_t kPassCols = 512;
+constexpr int32_t kPassGroupsMax = kPassCols / 4;
+constexpr int kTileTokens = 4;
+
+bool packed_group(int32_t gs) {
+  return gs % 4 == 0 && gs <= kPassCols;
+}
+
+// Rows [r, r + n) (n <= 8) of every token; rows past n repeat row n - 1 and
+// are not stored.
+void matmul_rows8(float* out, size_t out_stride, const int8_t* w, const uint8_t* w_scales,
+                  const int8_t* xq, size_t xq_stride, const float* xs, size_t xs_stride,
+                  int32_t tokens, int32_t cols, int32_t gs, int32_t r, int32_t n) {
+  const int32_t groups = cols / gs;
+  const int32_t pass_groups = kPassCols / gs;
+  const int32_t group_quads = gs / 4;
+  const int8_t* row[8];
+  const uint8_t* row_scales[8];
+  for (int i = 0; i < 8; ++i) {
+    const auto at = static_cast<size_t>(r + (i < n ? i : n - 1));
+    row[i] = w + at * static_cast<size_t>(cols);
+    row_scales[i] = w_scales + at * static_cast<size_t>(groups) * sizeof(float);
+  }
+  const __m256i rows_mask = first_lanes(n);
+
+  __m256i packed[kPassCols / 4];                // (column / 4): lane i, row i's 4 bytes
+  __m256i magnitudes[kPassCols / 4];            // |packed|
+  alignas(32) float scales[kPassGroupsMax][8];  // (group, row)
+  for (int32_t g0 = 0; g0 < groups; g0 += pass_groups) {
+    const int32_t pg = groups - g0 < pass_groups ? groups - g0 : pass_groups;
+    const int32_t pass_cols = pg * gs;
+    const size_t c0 = static_cast<size_t>(g0) * static_cast<size_t>(gs);
+    for (int32_t c = 0; c < pass_cols; c += 32) {
+      const int32_t bytes = pass_cols - c < 32 ? pass_cols - c : 32;
+      __m256i v[8];
+      for (int i = 0; i < 8; ++i) {
+        if (bytes == 32) {
+          v[i] = load32(row[i] + c0 + c);
+        } else {
+          alignas(32) int8_t part[32] = {};  // no load past the row's end
+          memcpy(part, row[i] + c0 + c, static_cast<size_t>(bytes));
+          v[i] = _mm256_load_si256(reinterpret_cast<const __m256i*>(part));
+        }
+      }
+      transpose_dwords(v);
+      for (int k = 0; k < 8; ++k) {
+        packed[c / 4 + k] = v[k];
+        magnitudes[c / 4 + k] = _mm256_abs_epi8(v[k]);
+      }
+    }
+    for (int i = 0; i < 8; ++i) {
+      for (int32_t g = 0; g < pg; ++g) {
+        memcpy(&scales[g][i], row_scales[i] + static_cast<size_t>(g0 + g) * sizeof(float),
+               sizeof(float));
+      }
+    }
+
+    for (int32_t t0 = 0; t0 < tokens; t0 += kTileTokens) {
+      // A token past the end repeats the last one and is not stored.
+      size_t tok[kTileTokens];
+      for (int k = 0; k < kTileTokens; ++k) {
+        tok[k] = static_cast<size_t>(t0 + k < tokens ? t0 + k : tokens - 1);
+      }
+      __m256 acc[kTileTokens];
+      for (int k = 0; k < kTileTokens; ++k) {
+        acc[k] = g0 == 0 ? _mm256_setzero_ps()
+                         : _mm256_maskload_ps(out + tok[k] * out_stride + r, rows_mask);
+      }
+      for (int32_t g = 0; g < pg; ++g) {
+        __m256i isum[kTileTokens];
+        for (int k = 0; k < kTileTokens; ++k) isum[k] = _mm256_setzero_si256();
+        for (int32_t d = g * group_quads; d < (g + 1) * group_quads; ++d) {
+          const __m256i mag = magnitudes[d], signs = packed[d];
+          for (int k = 0; k < kTileTokens; ++k) {
+            const __m256i x =
+                broadcast_quad(xq + tok[k] * xq_stride + c0 + 4 * static_cast<size_t>(d));
+            isum[k] = _mm256_add_epi32(isum[k], dot_quads(mag, signs, x));
+          }
+        }
+        const __m256 ws = _mm256_load_ps(scales[g]);
+        for (int k = 0; k < kTileTokens; ++k) {
+          const float x_scale = xs[tok[k] * xs_stride + static_cast<size_t>(g0 + g)];
+          // ref's order: ((float)isum * w_scale) * x_scale, added to the row's sum.
+          const __m256 p = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(isum[k]), ws),
+                                         _mm256_set1_ps(x_scale));
+          acc[k] = _mm256_add_ps(acc[k], p);
+        }
+      }
+      for (int k = 0; k < kTileTokens && t0 + k < tokens; ++k) {
+        _mm256_maskstore_ps(out + tok[k] * out_stride + r, rows_mask, acc[k]);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void quantize_q8(int8_t* q, float* scales, const float* x, int32_t n, int32_t group_size) {
@@ -342,6 +449,24 @@ void matvec_q8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_
   }
   if (group_size % 32 == 0) return run(matvec_rows<kWideGroups>);
   run(matvec_rows<kAnyGroup>);
+}
+
+void matmul_q8(float* out, size_t out_stride, const int8_t* w, const uint8_t* w_scales,
+               const int8_t* xq, size_t xq_stride, const float* x_scales, size_t x_scales_stride,
+               int32_t n, int32_t cols, int32_t group_size, int32_t row_begin, int32_t row_end) {
+  for (int32_t r = row_begin; r < row_end; r += 8) {
+    const int32_t rows = row_end - r < 8 ? row_end - r : 8;
+    if (packed_group(group_size)) {
+      matmul_rows8(out, out_stride, w, w_scales, xq, xq_stride, x_scales, x_scales_stride, n, cols,
+                   group_size, r, rows);
+      continue;
+    }
+    for (int32_t t = 0; t < n; ++t) {
+      const auto i = static_cast<size_t>(t);
+      matvec_q8(out + i * out_stride, w, w_scales, xq + i * xq_stride,
+                x_scales + i * x_scales_stride, cols, group_size, r, r + rows);
+    }
+  }
 }
 
 }  // namespace llmcu::kernels::x86
