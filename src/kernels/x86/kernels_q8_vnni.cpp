@@ -448,18 +448,16 @@ void matmul_q8_vnni(float* out, size_t out_stride, const int8_t* w, const uint8_
                     const int8_t* xq, size_t xq_stride, const float* x_scales,
                     size_t x_scales_stride, int32_t n, int32_t cols, int32_t group_size,
                     int32_t row_begin, int32_t row_end) {
+  if (!packed_group(group_size)) {  // the matvec per token
+    ReferenceKernels<Avx512VnniQ8>::matmul_q8(out, out_stride, w, w_scales, xq, xq_stride, x_scales,
+                                              x_scales_stride, n, cols, group_size, row_begin,
+                                              row_end);
+    return;
+  }
   for (int32_t r = row_begin; r < row_end; r += kRows) {
     const int32_t rows = row_end - r < kRows ? row_end - r : kRows;
-    if (packed_group(group_size)) {
-      matmul_rows16(out, out_stride, w, w_scales, xq, xq_stride, x_scales, x_scales_stride, n, cols,
-                    group_size, r, rows);
-      continue;
-    }
-    for (int32_t t = 0; t < n; ++t) {
-      const auto i = static_cast<size_t>(t);
-      matvec_q8_vnni(out + i * out_stride, w, w_scales, xq + i * xq_stride,
-                     x_scales + i * x_scales_stride, cols, group_size, r, r + rows);
-    }
+    matmul_rows16(out, out_stride, w, w_scales, xq, xq_stride, x_scales, x_scales_stride, n, cols,
+                  group_size, r, rows);
   }
 }
 
