@@ -22,7 +22,7 @@ void matvec_f32_avx2(float* out, const float* w, const float* x, int32_t cols, i
 void matvec_f32_avx512(float* out, const float* w, const float* x, int32_t cols, int32_t row_begin,
                        int32_t row_end);
 // The same rows for n tokens (ReferenceKernels::matmul_f32), each weight
-// vector loaded once for several tokens, the same bits: AVX2 two rows by
+// vector loaded once for several tokens, the same bits: AVX2 four rows by
 // three tokens, AVX-512 eight rows by three (four by four past 1024 columns).
 void matmul_f32_avx2(float* out, size_t out_stride, const float* w, const float* x, size_t x_stride,
                      int32_t n, int32_t cols, int32_t row_begin, int32_t row_end);

@@ -194,24 +194,31 @@ void matvec_f32_avx2(float* out, const float* w, const float* x, int32_t cols, i
 
 namespace {
 
-// Rows row..row+kRows-1 against tokens 0..kTokens-1: per row and token the
-// two accumulators of row_sum, updated with its FMAs in its order (even
-// blocks, odd blocks, the masked tail) and reduced by the same additions, so
-// each sum has the matvec's bits. Each weight vector is loaded once for the
-// tile's tokens, each input vector once for its rows: 12 independent FMA
-// chains for 10 loads, where a long row's matvec runs two chains.
-template <int kRows, int kTokens>
-void matmul_tile(float* out, size_t out_stride, const float* w, const float* x, size_t x_stride,
-                 const RowTail& tail, size_t stride, int32_t row) {
-  static_assert(2 * kRows * kTokens + kTokens < 16, "accumulators in registers");
-  const float* rows[kRows];
-  for (int i = 0; i < kRows; ++i) rows[i] = w + (static_cast<size_t>(row) + i) * stride;
-  __m256 even[kRows][kTokens], odd[kRows][kTokens];
+// Batched prefill. Each (row, token) sum must have row_sum's bits: even
+// 8-float blocks in one FMA chain, odd blocks in another, each ending with
+// its half of the masked tail, then even + odd reduced by hsum4. The two
+// chains never meet before that, so a tile can run all the even blocks of a
+// column chunk, then all the odd ones: only one half's accumulators are live
+// at a time. That frees the registers for four rows by three tokens (twelve
+// FMAs per three input loads and four weight loads, no spills), where keeping
+// both halves live allowed two rows by three, with spills, at about half the
+// FMA rate. Chunks of 512 columns keep a tile's four rows and three inputs in
+// L1 (14 KiB) for the second half; between passes a half's accumulators wait
+// in memory, and a float stored and loaded back is the same float.
+constexpr int kTileRows = 4;
+constexpr int kTileTokens = 3;
+constexpr int32_t kTileChunk = 512;  // columns; a multiple of 16 keeps the halves' parity
+
+// One half's accumulators over columns [begin, end), begin at that half's
+// first block: acc[i][t] += w[row i] · x[token t], 16 columns apart.
+template <int kRows, int kTokens, typename Load>
+inline void half_pass(__m256 (&saved)[kRows][kTokens], const float* const (&rows)[kRows],
+                      const float* x, size_t x_stride, int32_t begin, int32_t end, Load load) {
+  __m256 acc[kRows][kTokens];
   for (int i = 0; i < kRows; ++i) {
-    for (int t = 0; t < kTokens; ++t) even[i][t] = odd[i][t] = _mm256_setzero_ps();
+    for (int t = 0; t < kTokens; ++t) acc[i][t] = saved[i][t];
   }
-  // One half (8 floats at column c, loaded by `load`) into the accumulators acc.
-  auto step = [&](__m256(&acc)[kRows][kTokens], int32_t c, auto load) {
+  for (int32_t c = begin; c < end; c += 16) {
     __m256 xs[kTokens];
     for (int t = 0; t < kTokens; ++t) {
       xs[t] = load(x + t * x_stride + c);
@@ -222,24 +229,41 @@ void matmul_tile(float* out, size_t out_stride, const float* w, const float* x, 
       __asm__("" : "+x"(wv));  // one load per row, not one folded into each FMA
       for (int t = 0; t < kTokens; ++t) acc[i][t] = _mm256_fmadd_ps(wv, xs[t], acc[i][t]);
     }
-  };
+  }
+  for (int i = 0; i < kRows; ++i) {
+    for (int t = 0; t < kTokens; ++t) saved[i][t] = acc[i][t];
+  }
+}
+
+// Rows row..row+kRows-1 against tokens 0..kTokens-1.
+template <int kRows, int kTokens>
+void matmul_tile(float* out, size_t out_stride, const float* w, const float* x, size_t x_stride,
+                 const RowTail& tail, size_t stride, int32_t row) {
+  static_assert(kRows == 4 && kTileChunk % 16 == 0);
+  const float* rows[kRows];
+  for (int i = 0; i < kRows; ++i) rows[i] = w + (static_cast<size_t>(row) + i) * stride;
+  __m256 even[kRows][kTokens], odd[kRows][kTokens];
+  for (int i = 0; i < kRows; ++i) {
+    for (int t = 0; t < kTokens; ++t) even[i][t] = odd[i][t] = _mm256_setzero_ps();
+  }
   auto whole = [](const float* p) { return _mm256_loadu_ps(p); };
-  for (int32_t c = 0; c < tail.full; c += 16) {
-    step(even, c, whole);
-    step(odd, c + 8, whole);
+  for (int32_t c = 0; c < tail.full; c += kTileChunk) {
+    const int32_t end = tail.full - c < kTileChunk ? tail.full : c + kTileChunk;
+    half_pass(even, rows, x, x_stride, c, end, whole);
+    half_pass(odd, rows, x, x_stride, c + 8, end + 8, whole);
   }
   if (tail.rest > 0) {
-    step(even, tail.full, [&](const float* p) { return _mm256_maskload_ps(p, tail.lo); });
-    step(odd, tail.full + 8, [&](const float* p) { return _mm256_maskload_ps(p, tail.hi); });
+    const int32_t f = tail.full;
+    half_pass(even, rows, x, x_stride, f, f + 16,
+              [&](const float* p) { return _mm256_maskload_ps(p, tail.lo); });
+    half_pass(odd, rows, x, x_stride, f + 8, f + 24,
+              [&](const float* p) { return _mm256_maskload_ps(p, tail.hi); });
   }
   for (int t = 0; t < kTokens; ++t) {
-    __m256 s[4];
-    for (int i = 0; i < 4; ++i) {
-      s[i] = i < kRows ? _mm256_add_ps(even[i][t], odd[i][t]) : s[0];
-    }
-    alignas(16) float sums[4];
-    _mm_store_ps(sums, hsum4(s[0], s[1], s[2], s[3]));
-    for (int i = 0; i < kRows; ++i) out[t * out_stride + static_cast<size_t>(row) + i] = sums[i];
+    _mm_storeu_ps(
+        out + t * out_stride + row,
+        hsum4(_mm256_add_ps(even[0][t], odd[0][t]), _mm256_add_ps(even[1][t], odd[1][t]),
+              _mm256_add_ps(even[2][t], odd[2][t]), _mm256_add_ps(even[3][t], odd[3][t])));
   }
 }
 
@@ -247,24 +271,23 @@ void matmul_tile(float* out, size_t out_stride, const float* w, const float* x, 
 
 void matmul_f32_avx2(float* out, size_t out_stride, const float* w, const float* x, size_t x_stride,
                      int32_t n, int32_t cols, int32_t row_begin, int32_t row_end) {
-  constexpr int kRows = 2, kTokens = 3;
   const auto stride = static_cast<size_t>(cols);
   const RowTail tail(cols);
   int32_t r = row_begin;
-  for (; r + kRows <= row_end; r += kRows) {
+  for (; r + kTileRows <= row_end; r += kTileRows) {
     int32_t t = 0;
-    for (; t + kTokens <= n; t += kTokens) {
-      matmul_tile<kRows, kTokens>(out + t * out_stride, out_stride, w, x + t * x_stride, x_stride,
-                                  tail, stride, r);
+    for (; t + kTileTokens <= n; t += kTileTokens) {
+      matmul_tile<kTileRows, kTileTokens>(out + t * out_stride, out_stride, w, x + t * x_stride,
+                                          x_stride, tail, stride, r);
     }
     if (t + 2 <= n) {
-      matmul_tile<kRows, 2>(out + t * out_stride, out_stride, w, x + t * x_stride, x_stride, tail,
-                            stride, r);
+      matmul_tile<kTileRows, 2>(out + t * out_stride, out_stride, w, x + t * x_stride, x_stride,
+                                tail, stride, r);
       t += 2;
     }
     if (t < n) {
-      matmul_tile<kRows, 1>(out + t * out_stride, out_stride, w, x + t * x_stride, x_stride, tail,
-                            stride, r);
+      matmul_tile<kTileRows, 1>(out + t * out_stride, out_stride, w, x + t * x_stride, x_stride,
+                                tail, stride, r);
     }
   }
   if (r < row_end) {
