@@ -2,7 +2,6 @@
 // close decoding comes to the machine's memory bandwidth. llmcu gen-random:
 // checkpoints of the published shapes with random weights.
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "cli.h"
+#include "cpu_caches.h"
 #include "llmcu/build_info.h"
 #include "llmcu/generator.h"
 #include "llmcu/model.h"
@@ -163,32 +163,6 @@ struct Series {
     return std::sqrt(sq / static_cast<double>(samples.size() - 1));
   }
 };
-
-// The size of the largest CPU cache in bytes, 0 if the system does not say.
-uint64_t last_level_cache_bytes() {
-  uint64_t best = 0;
-#ifdef _SC_LEVEL3_CACHE_SIZE
-  for (int name : {_SC_LEVEL2_CACHE_SIZE, _SC_LEVEL3_CACHE_SIZE, _SC_LEVEL4_CACHE_SIZE}) {
-    const long v = sysconf(name);
-    if (v > 0) best = std::max(best, static_cast<uint64_t>(v));
-  }
-#endif
-  if (best != 0) return best;
-  for (int index = 0; index < 8; ++index) {
-    char path[96];
-    snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/size", index);
-    FILE* f = fopen(path, "r");
-    if (f == nullptr) break;
-    unsigned long long value = 0;
-    char unit = 0;
-    if (fscanf(f, "%llu%c", &value, &unit) >= 1) {
-      const uint64_t scale = unit == 'K' ? 1024 : unit == 'M' ? 1024 * 1024 : 1;
-      best = std::max(best, static_cast<uint64_t>(value) * scale);
-    }
-    fclose(f);
-  }
-  return best;
-}
 
 // `text` as a JSON string literal.
 std::string json_string(const std::string& text) {
@@ -342,7 +316,7 @@ Outcome bench(const BenchArgs& args) {
   const long rss = peak_rss_bytes();
   if (!args.no_bandwidth) bw.measured = measure_read_bandwidth(pool, !copy.empty());
   if (!(bw.measured > 0.0)) bw.measured = NAN;
-  bw.cache = last_level_cache_bytes();
+  bw.cache = host::largest_cache_bytes();
   bw.from_cache = (bw.cache != 0 && bytes_per_token <= bw.cache) || bw.implied > bw.measured;
   double ttft = 0.0;
   for (double v : ttft_ms) ttft += v / static_cast<double>(ttft_ms.size());
