@@ -522,56 +522,62 @@ void check_matvec_q8(Context& ctx) {
   static const int32_t group_sizes[] = {1, 3, 4, 6, 8, 12, 16, 32, 50, 64, 128};
   // Blocks of 8 rows and of 8 groups (the AVX2 kernel), and the rest of each.
   static const int32_t rows_list[] = {1, 3, 5, 8, 9, 13, 17};
+  auto check = [&ctx](int32_t gs, int32_t groups, int32_t rows, int32_t offset) {
+    const int32_t cols = gs * groups;
+    ctx.begin_case();
+    const size_t n = static_cast<size_t>(rows) * cols;
+    const size_t row_groups = static_cast<size_t>(rows) * groups;
+    int8_t* w = ctx.take<int8_t>(n + 4);
+    uint8_t* w_scales = ctx.take<uint8_t>(row_groups * 4 + 4);
+    int8_t* xq = ctx.take<int8_t>(static_cast<size_t>(cols) + 4);
+    float* x_scales = ctx.take<float>(groups);
+    const MatvecOutputs o = take_matvec_outputs(ctx, rows);
+    if (o.bound == nullptr) {
+      ctx.skip();
+      return;
+    }
+    w += offset, w_scales += offset, xq += offset;
+    for (size_t i = 0; i < n; ++i) w[i] = ctx.random_int8();
+    for (int32_t i = 0; i < cols; ++i) xq[i] = ctx.random_int8();
+    for (size_t i = 0; i < row_groups; ++i) {
+      const float scale = ctx.uniform(1.0f) / 127.0f;
+      memcpy(w_scales + i * sizeof(float), &scale, sizeof scale);
+    }
+    ctx.fill(x_scales, groups, 1.0f / 127.0f);
+    for (int32_t r = 0; r < rows; ++r) {
+      double s = 0.0;
+      for (int32_t c = 0; c < cols; ++c) {
+        const size_t g = static_cast<size_t>(r) * groups + c / gs;
+        s += std::fabs(static_cast<double>(w[static_cast<size_t>(r) * cols + c]) * xq[c] *
+                       load_float(w_scales + g * 4) * x_scales[c / gs]);
+      }
+      o.bound[r] = static_cast<float>(1e-5 * s) + 1e-30f;
+    }
+    const Shape s = shape("%d x %d, group %d, offset %d", static_cast<int>(rows),
+                          static_cast<int>(cols), static_cast<int>(gs), static_cast<int>(offset));
+    expect_matvec(
+        ctx, F::kName, "matvec_q8", s.text, rows, 2, o,
+        bounds_unless_exact<F>(Kernel::kMatvecQ8, o.bound),
+        [&](float* out, int32_t b, int32_t e) {
+          F::matvec_q8(out, w, w_scales, xq, x_scales, cols, gs, b, e);
+        },
+        [&](float* out, int32_t b, int32_t e) {
+          ref::matvec_q8(out, w, w_scales, xq, x_scales, cols, gs, b, e);
+        });
+  };
   for (int32_t gs : group_sizes) {
     for (int32_t groups : {1, 2, 3, 7, 8, 12, 17}) {
-      const int32_t cols = gs * groups;
       for (int32_t rows : rows_list) {
-        for (int32_t offset : {0, 3}) {  // scales and rows unaligned, as in version-2 files
-          ctx.begin_case();
-          const size_t n = static_cast<size_t>(rows) * cols;
-          const size_t row_groups = static_cast<size_t>(rows) * groups;
-          int8_t* w = ctx.take<int8_t>(n + 4);
-          uint8_t* w_scales = ctx.take<uint8_t>(row_groups * 4 + 4);
-          int8_t* xq = ctx.take<int8_t>(static_cast<size_t>(cols) + 4);
-          float* x_scales = ctx.take<float>(groups);
-          const MatvecOutputs o = take_matvec_outputs(ctx, rows);
-          if (o.bound == nullptr) {
-            ctx.skip();
-            continue;
-          }
-          w += offset, w_scales += offset, xq += offset;
-          for (size_t i = 0; i < n; ++i) w[i] = ctx.random_int8();
-          for (int32_t i = 0; i < cols; ++i) xq[i] = ctx.random_int8();
-          for (size_t i = 0; i < row_groups; ++i) {
-            const float scale = ctx.uniform(1.0f) / 127.0f;
-            memcpy(w_scales + i * sizeof(float), &scale, sizeof scale);
-          }
-          ctx.fill(x_scales, groups, 1.0f / 127.0f);
-          for (int32_t r = 0; r < rows; ++r) {
-            double s = 0.0;
-            for (int32_t c = 0; c < cols; ++c) {
-              const size_t g = static_cast<size_t>(r) * groups + c / gs;
-              s += std::fabs(static_cast<double>(w[static_cast<size_t>(r) * cols + c]) * xq[c] *
-                             load_float(w_scales + g * 4) * x_scales[c / gs]);
-            }
-            o.bound[r] = static_cast<float>(1e-5 * s) + 1e-30f;
-          }
-          const Shape s =
-              shape("%d x %d, group %d, offset %d", static_cast<int>(rows), static_cast<int>(cols),
-                    static_cast<int>(gs), static_cast<int>(offset));
-          expect_matvec(
-              ctx, F::kName, "matvec_q8", s.text, rows, 2, o,
-              bounds_unless_exact<F>(Kernel::kMatvecQ8, o.bound),
-              [&](float* out, int32_t b, int32_t e) {
-                F::matvec_q8(out, w, w_scales, xq, x_scales, cols, gs, b, e);
-              },
-              [&](float* out, int32_t b, int32_t e) {
-                ref::matvec_q8(out, w, w_scales, xq, x_scales, cols, gs, b, e);
-              });
-        }
+        // Offset 3: scales and rows unaligned, as in version-2 files.
+        for (int32_t offset : {0, 3}) check(gs, groups, rows, offset);
       }
     }
   }
+  // Calls of 256 KiB and more, in rows of 512 bytes and more, take the AVX2
+  // kernel's streamed order (rows 1-66 of 4160 columns: 65 groups, pieces of
+  // 32, 32 and 1, and a partial block of rows); its row ranges of 2 take the
+  // other order.
+  check(64, 65, 67, 3);
 }
 
 // The activation quantizer must give the reference's bytes and scales for

@@ -210,6 +210,39 @@ inline void prefetch_rows_ahead(const int8_t* p, int32_t cols) {
                _MM_HINT_T0);
 }
 
+// The row pointers and scale pointers of rows [r, r + n) (n <= 8), the last
+// repeated to fill 8.
+struct Rows8 {
+  const int8_t* w[8];
+  const float* scales[8];
+  Rows8(const int8_t* w0, const uint8_t* w_scales, int32_t cols, int32_t groups, int32_t r,
+        int32_t n) {
+    for (int i = 0; i < 8; ++i) {
+      const auto row = static_cast<size_t>(r + (i < n ? i : n - 1));
+      w[i] = w0 + row * static_cast<size_t>(cols);
+      scales[i] = reinterpret_cast<const float*>(w_scales + row * static_cast<size_t>(groups) * 4);
+    }
+  }
+};
+
+// block[k][i] = row i's scale of group g0 + k, for k < count (<= 8): an 8 x 8
+// block of scales transposed once per 8 groups, so that lanes are rows.
+inline void load_block_scales(float (&block)[8][8], const Rows8& rows, int32_t g0, int32_t count) {
+  const __m256i mask = first_lanes(count);
+  __m256 s[8];
+  for (int i = 0; i < 8; ++i) s[i] = _mm256_maskload_ps(rows.scales[i] + g0, mask);
+  transpose8(s);
+  for (int k = 0; k < 8; ++k) _mm256_store_ps(block[k], s[k]);
+}
+
+// acc += ((float)isum * w_scale) * x_scale for one group of the 8 rows:
+// ref's float steps, one lane per row. v[i]: row i's 8 partial int32 sums.
+inline __m256 add_group(__m256 acc, const __m256i (&v)[8], const float* w_scales, float x_scale) {
+  const __m256 isum = _mm256_cvtepi32_ps(reduce8(v));
+  return _mm256_add_ps(
+      acc, _mm256_mul_ps(_mm256_mul_ps(isum, _mm256_load_ps(w_scales)), _mm256_set1_ps(x_scale)));
+}
+
 // As rows8 for group sizes that are multiples of 32, with lanes that are
 // rows throughout: per group, the 8 rows' partial sums (each 32-value block
 // of the input loaded once for the 8 rows) reduce to one vector of 8 group
@@ -217,50 +250,98 @@ inline void prefetch_rows_ahead(const int8_t* p, int32_t cols) {
 void wide_rows8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
                 const float* xs, int32_t cols, int32_t gs, int32_t r, int32_t n) {
   const int32_t groups = cols / gs;
-  const int8_t* wr[8];
-  const float* ws[8];
-  for (int i = 0; i < 8; ++i) {
-    const auto row = static_cast<size_t>(r + (i < n ? i : n - 1));
-    wr[i] = w + row * static_cast<size_t>(cols);
-    ws[i] = reinterpret_cast<const float*>(w_scales + row * static_cast<size_t>(groups) * 4);
-  }
+  const Rows8 rows(w, w_scales, cols, groups, r, n);
   __m256 acc = _mm256_setzero_ps();
   alignas(32) float block_scales[8][8];  // (group in the block, row)
   for (int32_t g0 = 0; g0 < groups; g0 += 8) {
     const int32_t count = groups - g0 < 8 ? groups - g0 : 8;
-    const __m256i mask = first_lanes(count);
-    __m256 s[8];
-    for (int i = 0; i < 8; ++i) s[i] = _mm256_maskload_ps(ws[i] + g0, mask);
-    transpose8(s);
-    for (int k = 0; k < 8; ++k) _mm256_store_ps(block_scales[k], s[k]);
+    load_block_scales(block_scales, rows, g0, count);
     for (int32_t k = 0; k < count; ++k) {
       const size_t j = static_cast<size_t>(g0 + k) * static_cast<size_t>(gs);
       __m256i v[8];
       const __m256i x0 = load32(xq + j);
       for (int32_t c = 0; c < gs; c += 64) {
-        for (int i = 0; i < 8; ++i) prefetch_rows_ahead(wr[i] + j + c, cols);
+        for (int i = 0; i < 8; ++i) prefetch_rows_ahead(rows.w[i] + j + c, cols);
       }
-      for (int i = 0; i < 8; ++i) v[i] = dot32(wr[i] + j, x0);
+      for (int i = 0; i < 8; ++i) v[i] = dot32(rows.w[i] + j, x0);
       for (int32_t c = 32; c < gs; c += 32) {
         const __m256i x = load32(xq + j + c);
-        for (int i = 0; i < 8; ++i) v[i] = _mm256_add_epi32(v[i], dot32(wr[i] + j + c, x));
+        for (int i = 0; i < 8; ++i) v[i] = _mm256_add_epi32(v[i], dot32(rows.w[i] + j + c, x));
       }
-      const __m256 isum = _mm256_cvtepi32_ps(reduce8(v));
-      const __m256 p = _mm256_mul_ps(_mm256_mul_ps(isum, _mm256_load_ps(block_scales[k])),
-                                     _mm256_set1_ps(xs[g0 + k]));
-      acc = _mm256_add_ps(acc, p);
+      acc = add_group(acc, v, block_scales[k], xs[g0 + k]);
     }
   }
   store_rows(out + r, acc, n);
 }
 
+// wide_rows8's sums, with each row's bytes read front to back: all the
+// groups of row 0 (up to kStreamGroups of them), then of row 1, and so on,
+// their partial sums parked in `parts`; then the float steps group by group
+// as wide_rows8 takes them. The integer sums are the same integers, so the
+// bits are wide_rows8's.
+//
+// Why: from DRAM, one sequential stream at a time is what the prefetchers
+// follow best. wide_rows8 reads the 8 rows side by side, 64 bytes of each in
+// turn; from memory that ran at 10-11 GB/s on one Zen 3 thread
+// (BM_matvec_q8_110m_token), this order at 13.7-14.5 GB/s, and 110M int8
+// decode went from 96-105 to 131-142 tok/s on one thread. From L2 it costs
+// up to a fifth (a load of x per row and group, and the parked sums), so
+// matvec_rows takes it only for calls too large to be in L2.
+constexpr int32_t kStreamGroups = 32;
+
+void streamed_rows8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
+                    const float* xs, int32_t cols, int32_t gs, int32_t r, int32_t n) {
+  const int32_t groups = cols / gs;
+  const Rows8 rows(w, w_scales, cols, groups, r, n);
+  __m256i parts[kStreamGroups][8];  // (group in the piece, row): 8 partial int32 sums
+  __m256 acc = _mm256_setzero_ps();
+  alignas(32) float block_scales[8][8];  // (group in the block, row)
+  for (int32_t p0 = 0; p0 < groups; p0 += kStreamGroups) {
+    const int32_t count = groups - p0 < kStreamGroups ? groups - p0 : kStreamGroups;
+    for (int i = 0; i < 8; ++i) {
+      for (int32_t k = 0; k < count; ++k) {
+        const size_t j = static_cast<size_t>(p0 + k) * static_cast<size_t>(gs);
+        for (int32_t c = 0; c < gs; c += 64) prefetch_rows_ahead(rows.w[i] + j + c, cols);
+        __m256i v = dot32(rows.w[i] + j, load32(xq + j));
+        for (int32_t c = 32; c < gs; c += 32) {
+          v = _mm256_add_epi32(v, dot32(rows.w[i] + j + c, load32(xq + j + c)));
+        }
+        parts[k][i] = v;
+      }
+    }
+    for (int32_t g0 = p0; g0 < p0 + count; g0 += 8) {
+      const int32_t block = p0 + count - g0 < 8 ? p0 + count - g0 : 8;
+      load_block_scales(block_scales, rows, g0, block);
+      for (int32_t k = 0; k < block; ++k) {
+        acc = add_group(acc, parts[g0 - p0 + k], block_scales[k], xs[g0 + k]);
+      }
+    }
+  }
+  store_rows(out + r, acc, n);
+}
+
+// Which calls streamed_rows8 takes: rows of at least kStreamCols bytes, and
+// at least kStreamBytes in all. A call that large is not in a core's L2 (512
+// KiB on Zen 3, shared with the step's other data), so its weights come from
+// L3 or DRAM. Shorter rows lose more to the extra loads than the order gains
+// (15M's classifier, 32000 x 288 from L3: 15.5 GB/s in wide_rows8, 13.3 in
+// streamed_rows8), and smaller calls (every other matrix of 15M) are served
+// from cache, where wide_rows8 is the faster.
+constexpr int32_t kStreamCols = 512;
+constexpr int64_t kStreamBytes = 256 * 1024;
+
 template <int kGs>
 void matvec_rows(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
                  const float* xs, int32_t cols, int32_t gs, int32_t row_begin, int32_t row_end) {
+  const bool streamed = cols >= kStreamCols && int64_t{row_end - row_begin} * cols >= kStreamBytes;
   for (int32_t r = row_begin; r < row_end; r += 8) {
     const int32_t n = row_end - r < 8 ? row_end - r : 8;
     if constexpr (kGs == kWideGroups) {
-      wide_rows8(out, w, w_scales, xq, xs, cols, gs, r, n);
+      if (streamed) {
+        streamed_rows8(out, w, w_scales, xq, xs, cols, gs, r, n);
+      } else {
+        wide_rows8(out, w, w_scales, xq, xs, cols, gs, r, n);
+      }
     } else {
       rows8<kGs>(out, w, w_scales, xq, xs, cols, gs, r, n);
     }
