@@ -282,11 +282,12 @@ void wide_rows8(float* out, const int8_t* w, const uint8_t* w_scales, const int8
 //
 // Why: from DRAM, one sequential stream at a time is what the prefetchers
 // follow best. wide_rows8 reads the 8 rows side by side, 64 bytes of each in
-// turn; from memory that ran at 10-11 GB/s on one Zen 3 thread
-// (BM_matvec_q8_110m_token), this order at 13.7-14.5 GB/s, and 110M int8
-// decode went from 96-105 to 131-142 tok/s on one thread. From L2 it costs
-// up to a fifth (a load of x per row and group, and the parked sums), so
-// matvec_rows takes it only for calls too large to be in L2.
+// turn; from memory that ran at 11.4-11.9 GB/s on one Zen 3 thread
+// (BM_matvec_q8_110m_token), this order at 14.5-15.3 GB/s, and 110M int8
+// decode went from 103-112 to 141-153 tok/s on one thread. From cache it
+// costs 1-5% on 110M's shapes, more on short rows (a load of x per row and
+// group, and the parked sums), so matvec_rows takes it only for calls too
+// large to be in L2.
 constexpr int32_t kStreamGroups = 32;
 
 void streamed_rows8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq,
