@@ -136,18 +136,27 @@ inline void store_rows(float* out, __m256 v, int32_t n) {
   for (int32_t i = 0; i < n; ++i) out[i] = lanes[i];
 }
 
+// The row pointers and scale pointers of rows [r, r + n) (n <= 8), the last
+// repeated to fill 8.
+struct Rows8 {
+  const int8_t* w[8];
+  const float* scales[8];
+  Rows8(const int8_t* w0, const uint8_t* w_scales, int32_t cols, int32_t groups, int32_t r,
+        int32_t n) {
+    for (int i = 0; i < 8; ++i) {
+      const auto row = static_cast<size_t>(r + (i < n ? i : n - 1));
+      w[i] = w0 + row * static_cast<size_t>(cols);
+      scales[i] = reinterpret_cast<const float*>(w_scales + row * static_cast<size_t>(groups) * 4);
+    }
+  }
+};
+
 // Rows [r, r + n) (n <= 8) of the matvec: lanes of `acc` are rows.
 template <int kGs>
 void rows8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* xq, const float* xs,
            int32_t cols, int32_t gs, int32_t r, int32_t n) {
   const int32_t groups = cols / gs;
-  const int8_t* wr[8];
-  const float* ws[8];
-  for (int i = 0; i < 8; ++i) {
-    const auto row = static_cast<size_t>(r + (i < n ? i : n - 1));
-    wr[i] = w + row * static_cast<size_t>(cols);
-    ws[i] = reinterpret_cast<const float*>(w_scales + row * static_cast<size_t>(groups) * 4);
-  }
+  const Rows8 rows(w, w_scales, cols, groups, r, n);
   __m256 acc = _mm256_setzero_ps();
   int32_t g = 0;
   for (; g + 8 <= groups; g += 8) {
@@ -155,8 +164,8 @@ void rows8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* x
     const __m256 x_scale = _mm256_loadu_ps(xs + g);
     __m256 p[8];
     for (int i = 0; i < 8; ++i) {
-      const __m256 isum = _mm256_cvtepi32_ps(group_sums8<kGs>(wr[i] + j, xq + j, gs, 8));
-      p[i] = _mm256_mul_ps(_mm256_mul_ps(isum, _mm256_loadu_ps(ws[i] + g)), x_scale);
+      const __m256 isum = _mm256_cvtepi32_ps(group_sums8<kGs>(rows.w[i] + j, xq + j, gs, 8));
+      p[i] = _mm256_mul_ps(_mm256_mul_ps(isum, _mm256_loadu_ps(rows.scales[i] + g)), x_scale);
     }
     transpose8(p);
     for (int k = 0; k < 8; ++k) acc = _mm256_add_ps(acc, p[k]);
@@ -169,8 +178,8 @@ void rows8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* x
     const __m256 x_scale = _mm256_loadu_ps(xs + first);
     __m256 p[8];
     for (int i = 0; i < 8; ++i) {
-      const __m256 isum = _mm256_cvtepi32_ps(group_sums8<kGs>(wr[i] + j, xq + j, gs, 8));
-      p[i] = _mm256_mul_ps(_mm256_mul_ps(isum, _mm256_loadu_ps(ws[i] + first)), x_scale);
+      const __m256 isum = _mm256_cvtepi32_ps(group_sums8<kGs>(rows.w[i] + j, xq + j, gs, 8));
+      p[i] = _mm256_mul_ps(_mm256_mul_ps(isum, _mm256_loadu_ps(rows.scales[i] + first)), x_scale);
     }
     transpose8(p);
     for (int k = 8 - (groups - g); k < 8; ++k) acc = _mm256_add_ps(acc, p[k]);
@@ -182,8 +191,9 @@ void rows8(float* out, const int8_t* w, const uint8_t* w_scales, const int8_t* x
     const __m256 x_scale = _mm256_maskload_ps(xs + g, mask);
     __m256 p[8];
     for (int i = 0; i < 8; ++i) {
-      const __m256 isum = _mm256_cvtepi32_ps(group_sums8<kGs>(wr[i] + j, xq + j, gs, count));
-      p[i] = _mm256_mul_ps(_mm256_mul_ps(isum, _mm256_maskload_ps(ws[i] + g, mask)), x_scale);
+      const __m256 isum = _mm256_cvtepi32_ps(group_sums8<kGs>(rows.w[i] + j, xq + j, gs, count));
+      p[i] =
+          _mm256_mul_ps(_mm256_mul_ps(isum, _mm256_maskload_ps(rows.scales[i] + g, mask)), x_scale);
     }
     transpose8(p);
     for (int k = 0; k < count; ++k) acc = _mm256_add_ps(acc, p[k]);
@@ -209,21 +219,6 @@ inline void prefetch_rows_ahead(const int8_t* p, int32_t cols) {
                                              static_cast<uintptr_t>(cols) * 16),
                _MM_HINT_T0);
 }
-
-// The row pointers and scale pointers of rows [r, r + n) (n <= 8), the last
-// repeated to fill 8.
-struct Rows8 {
-  const int8_t* w[8];
-  const float* scales[8];
-  Rows8(const int8_t* w0, const uint8_t* w_scales, int32_t cols, int32_t groups, int32_t r,
-        int32_t n) {
-    for (int i = 0; i < 8; ++i) {
-      const auto row = static_cast<size_t>(r + (i < n ? i : n - 1));
-      w[i] = w0 + row * static_cast<size_t>(cols);
-      scales[i] = reinterpret_cast<const float*>(w_scales + row * static_cast<size_t>(groups) * 4);
-    }
-  }
-};
 
 // block[k][i] = row i's scale of group g0 + k, for k < count (<= 8): an 8 x 8
 // block of scales transposed once per 8 groups, so that lanes are rows.
