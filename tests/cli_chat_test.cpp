@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -388,6 +389,135 @@ TEST(ChatTerminal, TypedUtf8IsEditedAsCharacters) {
   ASSERT_TRUE(prompt()) << t.screen();
   t.type("\x04");
   EXPECT_EQ(t.exit_status(), 0) << t.screen();
+}
+
+// ---- Ctrl-C while the output cannot be written ----------------------------------
+
+// llmcu chat reading lines from a pipe and writing to one that the test keeps
+// full, so that the process waits inside write() when its SIGINT comes.
+class BlockedOutput {
+ public:
+  BlockedOutput(const std::vector<std::string>& args, const std::string& input,
+                const std::string& err_path) {
+    int in[2], out[2];
+    if (pipe(in) != 0 || pipe(out) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(in[0], STDIN_FILENO);
+      dup2(out[1], STDOUT_FILENO);
+      const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      dup2(err, STDERR_FILENO);
+      for (int fd : {in[0], in[1], out[0], out[1], err}) close(fd);
+      std::vector<char*> argv;
+      argv.push_back(const_cast<char*>(LLMCU_CLI_PATH));
+      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(LLMCU_CLI_PATH, argv.data());
+      _exit(127);
+    }
+    close(in[0]);
+    [[maybe_unused]] const ssize_t written = write(in[1], input.data(), input.size());
+    close(in[1]);
+    // A description of the pipe's write end of our own, non-blocking: the
+    // child's keeps blocking.
+    filler_ = open(("/proc/self/fd/" + std::to_string(out[1])).c_str(), O_WRONLY | O_NONBLOCK);
+    close(out[1]);
+    reader_ = out[0];
+  }
+  ~BlockedOutput() {
+    if (pid_ > 0 && !exited_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    for (int fd : {filler_, reader_}) {
+      if (fd >= 0) close(fd);
+    }
+  }
+  bool started() const { return pid_ > 0 && filler_ >= 0; }
+  // Fills the pipe: the child's next write waits.
+  void fill() {
+    static const std::string kFiller(4096, '\x01');
+    while (write(filler_, kFiller.data(), kFiller.size()) > 0) {
+    }
+  }
+  // True once the child waits in write() to standard output.
+  bool wait_for_blocked_write(int seconds = 30) {
+    for (int i = 0; i < seconds * 100; ++i) {
+      std::ifstream call("/proc/" + std::to_string(pid_) + "/syscall");
+      long number = -1;
+      std::string fd;
+      if (call >> number >> fd && number == SYS_write && fd == "0x1") return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+  void interrupt() { kill(pid_, SIGINT); }
+  // Reads what is there, the filler left out, until `text` has come.
+  bool read_until(const std::string& text, int seconds = 30) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (output_.find(text) == std::string::npos) {
+      if (std::chrono::steady_clock::now() > end) return false;
+      pollfd p{reader_, POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      char buffer[4096];
+      const ssize_t n = read(reader_, buffer, sizeof(buffer));
+      if (n <= 0) return false;
+      for (ssize_t i = 0; i < n; ++i) {
+        if (buffer[i] != '\x01') output_.push_back(buffer[i]);
+      }
+    }
+    return true;
+  }
+  // Stops filling, reads to the end and returns the exit status (-1: none).
+  int exit_status() {
+    close(filler_);
+    filler_ = -1;
+    read_until("\x02never\x02");
+    int status = 0;
+    for (int i = 0; i < 300; ++i, std::this_thread::sleep_for(std::chrono::milliseconds(100))) {
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+    }
+    return -1;
+  }
+  const std::string& output() const { return output_; }
+
+ private:
+  pid_t pid_ = -1;
+  int filler_ = -1;
+  int reader_ = -1;
+  bool exited_ = false;
+  std::string output_;
+};
+
+TEST(ChatSignals, CtrlCDuringABlockedWriteLosesNoOutput) {
+  // A SIGINT that lands in write() used to fail it with EINTR, which stdio
+  // takes for a dead stream: "cannot write to standard output".
+  TempDir dir;
+  const std::string path = dir.path() + "/slow.bin";
+  ASSERT_EQ(run_cli("gen-random " + q(path) + " --shape 256,768,8,8,8,512,4096").exit_code, 0);
+  const std::string err = dir.path() + "/err.txt";
+  BlockedOutput chat({"chat", path, "-z", models() + "/tok512.bin", "-t", "0", "--no-huge-pages"},
+                     "hello\n", err);
+  ASSERT_TRUE(chat.started());
+  // At the prompt: the interrupt drops the (empty) line and asks again.
+  chat.fill();
+  ASSERT_TRUE(chat.wait_for_blocked_write());
+  chat.interrupt();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(chat.read_until("Assistant: ")) << chat.output() << text_of(err);
+  // In the answer: it stops, and what was written before stays whole.
+  chat.fill();
+  ASSERT_TRUE(chat.wait_for_blocked_write());
+  chat.interrupt();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(chat.exit_status(), 0) << text_of(err);
+  EXPECT_EQ(text_of(err), "[stopped]\n");
+  const std::string& out = chat.output();
+  EXPECT_EQ(out.rfind("User: \nUser: Assistant: ", 0), 0u) << out;
+  EXPECT_TRUE(out.ends_with("\nUser: \n")) << out;
 }
 
 }  // namespace

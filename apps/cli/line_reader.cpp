@@ -8,6 +8,7 @@
 #include <clocale>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "signals.h"
 
@@ -18,37 +19,45 @@
 namespace llmcu::cli {
 namespace {
 
-#if defined(LLMCU_HAVE_EDITLINE)
-// interrupts_received() when the current readline() began.
+// interrupts_received() when the current read() began.
 int g_interrupts_at_prompt = 0;
-// A byte read past an invalid UTF-8 sequence, returned next; -2 if none.
-int g_pending_byte = -2;
 
-// The next byte of `fd`, or -1 at its end or once an interrupt has come.
-// SIGINT is blocked except inside ppoll(), so one that arrives while libedit
-// is drawing is seen here instead of being lost until the next key.
-int read_byte(int fd) {
+// Up to `capacity` bytes of `fd` into `bytes`: how many, 0 at its end, or -1
+// once an interrupt has come. SIGINT restarts reads and writes (signals.cpp),
+// so it is unblocked only inside ppoll(), which it always interrupts: one that
+// arrives while the prompt is drawn is seen here, not after the next key.
+ssize_t read_some(int fd, unsigned char* bytes, size_t capacity) {
   sigset_t sigint, saved;
   sigemptyset(&sigint);
   sigaddset(&sigint, SIGINT);
   pthread_sigmask(SIG_BLOCK, &sigint, &saved);
   sigset_t waiting = saved;
   sigdelset(&waiting, SIGINT);
-  int result = -1;
+  ssize_t result = -1;
   while (interrupts_received() == g_interrupts_at_prompt) {
     pollfd ready{fd, POLLIN, 0};
     if (ppoll(&ready, 1, nullptr, &waiting) < 0) {
       if (errno == EINTR) continue;
       break;
     }
-    unsigned char byte;
-    const ssize_t n = read(fd, &byte, 1);
+    const ssize_t n = read(fd, bytes, capacity);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n == 1) result = byte;
+    result = n < 0 ? -1 : n;
     break;
   }
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   return result;
+}
+
+#if defined(LLMCU_HAVE_EDITLINE)
+// A byte read past an invalid UTF-8 sequence, returned next; -2 if none.
+int g_pending_byte = -2;
+
+// The next byte of `fd`, or -1 at its end or once an interrupt has come; one
+// read at a time, so that libedit sees typeahead as the terminal holds it.
+int read_byte(int fd) {
+  unsigned char byte;
+  return read_some(fd, &byte, 1) == 1 ? byte : -1;
 }
 
 // libedit's key reader (rl_getc_function): one character as a code point,
@@ -83,22 +92,34 @@ int read_key(FILE* in) {
 }
 #endif
 
-// A line of any length from standard input, or nothing at its end.
+// Standard input read ahead by plain_line(), its only reader.
+unsigned char g_input[4096];
+size_t g_input_begin = 0;
+size_t g_input_end = 0;
+
+// A line of any length from standard input, or nothing at its end or (then
+// `*interrupted`) once an interrupt has come.
 std::optional<std::string> plain_line(bool* interrupted) {
   std::string line;
   while (true) {
-    const int c = getchar();
-    if (c == EOF) {
-      if (ferror(stdin) && errno == EINTR) {
-        clearerr(stdin);
-        *interrupted = true;
-        return std::nullopt;
+    if (g_input_begin == g_input_end) {
+      const ssize_t n = read_some(STDIN_FILENO, g_input, sizeof(g_input));
+      if (n <= 0) {
+        *interrupted = n < 0 && interrupts_received() != g_interrupts_at_prompt;
+        if (*interrupted || line.empty()) return std::nullopt;
+        return line;
       }
-      if (line.empty()) return std::nullopt;
-      return line;
+      g_input_begin = 0;
+      g_input_end = static_cast<size_t>(n);
     }
-    if (c == '\n') return line;
-    line.push_back(static_cast<char>(c));
+    const unsigned char* begin = g_input + g_input_begin;
+    const unsigned char* end = g_input + g_input_end;
+    const unsigned char* newline =
+        static_cast<const unsigned char*>(memchr(begin, '\n', end - begin));
+    const unsigned char* stop = newline != nullptr ? newline : end;
+    line.append(reinterpret_cast<const char*>(begin), stop - begin);
+    g_input_begin = (newline != nullptr ? newline + 1 : end) - g_input;
+    if (newline != nullptr) return line;
   }
 }
 
@@ -117,13 +138,13 @@ std::optional<std::string> LineReader::read(const char* prompt) {
     bool interrupted = false;
     const int interrupts = interrupts_received();
     std::optional<std::string> line;
+    g_interrupts_at_prompt = interrupts;
 #if defined(LLMCU_HAVE_EDITLINE)
     if (edit_) {
       // Our SIGINT handler, not libedit's: an interrupt ends readline() with
       // nothing, and we ask again.
       rl_catch_signals = 0;
       rl_getc_function = read_key;
-      g_interrupts_at_prompt = interrupts;
       errno = 0;
       char* text = readline(prompt);
       if (text != nullptr) {

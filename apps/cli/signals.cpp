@@ -85,6 +85,10 @@ sigset_t terminating_set() {
 void install_signal_handlers() {
   struct sigaction action {};
   action.sa_handler = on_terminate;
+  // A chat's SIGINT returns (InterruptCancels): a read or write it lands in
+  // goes on rather than failing with EINTR, which stdio would take for an
+  // error of the stream and lose its buffered output.
+  action.sa_flags = SA_RESTART;
   sigemptyset(&action.sa_mask);
   for (int sig : kTerminating) {
     // A shell that started us in the background with SIGINT ignored means it.

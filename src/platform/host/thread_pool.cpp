@@ -1,6 +1,8 @@
 #include "thread_pool.h"
 
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 
 #include <chrono>
 
@@ -42,7 +44,16 @@ int ThreadPool::available_cpus() {
 ThreadPool::ThreadPool(int threads, uint32_t spin_us)
     : threads_(threads < 1 ? 1 : threads), spin_us_(spin_us) {
   workers_.reserve(static_cast<size_t>(threads_ - 1));
+  // Workers are born with asynchronous signals blocked, so that the calling
+  // thread, which may be waiting for input, is the one a Ctrl-C reaches.
+  // The faults a worker's own instructions raise stay deliverable: a blocked
+  // SIGBUS from a truncated mapped file would end the process unexplained.
+  sigset_t asynchronous, saved;
+  sigfillset(&asynchronous);
+  for (int sig : {SIGBUS, SIGSEGV, SIGFPE, SIGILL, SIGTRAP, SIGSYS}) sigdelset(&asynchronous, sig);
+  pthread_sigmask(SIG_BLOCK, &asynchronous, &saved);
   for (int i = 1; i < threads_; ++i) workers_.emplace_back([this] { worker_main(); });
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
 }
 
 ThreadPool::~ThreadPool() {
