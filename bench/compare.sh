@@ -27,8 +27,9 @@
 # "achieved tok/s". llama2.c runs with OMP_NUM_THREADS=1 and 2 and the better
 # median counts; llmcu runs with its default thread choice and with 1 and 2.
 # The last columns come from `llmcu bench` (2 threads, once per model): the
-# implied weight bandwidth of llmcu's default-thread decode as a share of the
-# read bandwidth bench measures, and prefill tok/s over a 128-token prompt.
+# implied read bandwidth of llmcu's default-thread decode (the weights and, on
+# average, the KV cache a step reads) as a share of the read bandwidth bench
+# measures, and prefill tok/s over a 128-token prompt.
 set -euo pipefail
 
 usage() { sed -n '2,30p' "$0"; exit 2; }
@@ -139,9 +140,10 @@ for m in $MODELS; do
   awk -v a="$l2" -v b="$l1" 'BEGIN {exit !(a > b)}' && { best_l=$l2; best_t=2; }
   bytes="" mbw=""
   if [ "$base" != 260K ]; then
-    # Weight bytes per token and this machine's read bandwidth, from llmcu bench.
-    json=$("$LLMCU" bench "$file" -z "$tok" --threads 2 --prompt-tokens 1 --gen-tokens 1 --repeat 1 --json)
-    bytes=$(echo "$json" | sed 's/.*"weight_bytes_per_token": \([0-9]*\).*/\1/')
+    # Bytes a step reads over $steps positions and this machine's read bandwidth,
+    # from llmcu bench.
+    json=$("$LLMCU" bench "$file" -z "$tok" --threads 2 --prompt-tokens 1 --gen-tokens "$steps" --repeat 1 --json)
+    bytes=$(echo "$json" | sed 's/.*"bytes_per_token": \([0-9]*\).*/\1/')
     mbw=$(echo "$json" | sed 's/.*"measured_read_bandwidth_gb_s": \([0-9.]*\).*/\1/')
   fi
   # One line: model label, llmcu binary, its results key prefix (u or b).

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -119,6 +120,51 @@ TEST(CliBench, LlamaBenchConventions) {
   EXPECT_NE(r.out.find(" | 1 | pp64 | "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(" | 1 | tg32 | "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(" ± "), std::string::npos) << r.out;
+}
+
+// What a decode step reads: the weights, and the KV cache of the positions
+// before it (on average over tgN from position 0).
+TEST(CliBench, BytesPerTokenCountTheKvCache) {
+  const std::string model = shell_quote(models() + "/stories260K.bin");
+  const CommandResult r = run_cli("bench " + model +
+                                  " --repeat 1 --prompt-tokens 8 --gen-tokens 16 --json "
+                                  "--no-bandwidth");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  // Keys and values: 2 x 5 layers x kv_dim 32 x 4 bytes a position, 17/2
+  // positions on average.
+  EXPECT_EQ(j["kv_cache_bytes_per_token"], 2 * 5 * 32 * 4 * 17 / 2) << r.out;
+  EXPECT_EQ(j["bytes_per_token"].get<uint64_t>(),
+            j["weight_bytes_per_token"].get<uint64_t>() + 10880u);
+}
+
+// Weights larger than the cache: the bandwidth is measured after each
+// decode, and the fraction is the median of each decode against its own.
+TEST(CliBench, WeightsFromDramAreHeldToABandwidthMeasuredEachTime) {
+  const std::string model = shell_quote(models() + "/stories260K.bin");
+  const CommandResult r = run_cli("bench " + model +
+                                  " --repeat 3 --prompt-tokens 8 --gen-tokens 64 --threads 1 "
+                                  "--cache-bytes 4K --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["measured_read_bandwidth_samples_gb_s"].size(), 3u) << r.out;
+  std::vector<double> fractions;
+  for (int i = 0; i < 3; ++i) {
+    fractions.push_back(j["bytes_per_token"].get<double>() *
+                        j["tests"][1]["samples_ts"][i].get<double>() /
+                        (j["measured_read_bandwidth_samples_gb_s"][i].get<double>() * 1e9));
+  }
+  std::sort(fractions.begin(), fractions.end());
+  // The JSON rounds tok/s and GB/s to two decimals.
+  EXPECT_NEAR(j["bandwidth_fraction"].get<double>(), fractions[1], 0.01 * fractions[1]) << r.out;
+
+  for (const char* bad : {"abc", "0", "-3", "1T"}) {
+    const CommandResult e = run_cli("bench " + model + " --cache-bytes " + bad);
+    EXPECT_EQ(e.exit_code, 2) << bad;
+    EXPECT_NE(e.err.find("--cache-bytes: '" + std::string(bad) + "' is not a byte count"),
+              std::string::npos)
+        << e.err;
+  }
 }
 
 // A model of a megabyte is read from the caches: its implied bandwidth is
