@@ -32,6 +32,7 @@ void report_failure(void*, const char* line) {
 
 #if defined(LLMCU_KERNELS_CORTEX_M)
 using llmcu::kernels::cortex_m::fast_exp;
+using llmcu::kernels::cortex_m::softmax_exp;
 
 uint32_t bits(float f) {
   uint32_t u;
@@ -70,6 +71,23 @@ void check_fast_exp(Context& ctx) {
                &expected[i], nullptr, 1);
   }
   ctx.expect_true(std::isnan(fast_exp(NAN)), Active::kName, "fast_exp(NaN) is NaN", "NaN");
+
+  worst = differ = total = 0;
+  for (float x = -87.0f; x <= 0.0f; x += 0.0091f) {
+    const uint32_t d = ulps(softmax_exp(x), expf(x));
+    if (d > worst) {
+      worst = d;
+      worst_x = x;
+    }
+    differ += d != 0;
+    ++total;
+  }
+  fprintf(stderr,
+          "selftest: softmax_exp vs newlib expf over (-87, 0]: %lu inputs, %lu differ, at most "
+          "%lu ulp (x = %.7g)\n",
+          static_cast<unsigned long>(total), static_cast<unsigned long>(differ),
+          static_cast<unsigned long>(worst), static_cast<double>(worst_x));
+  ctx.expect_true(worst <= 2, Active::kName, "softmax_exp within 2 ulp of expf", "(-87, 0]");
 }
 
 // The ggml kernels read fp16 scales with VCVTB (half.h): every half must
@@ -91,7 +109,8 @@ void check_half_conversion(Context& ctx) {
                   "65536 halves");
 }
 
-// The assembly softmax and SiLU loops promise fast_exp's bits exactly: check
+// The assembly softmax and SiLU loops promise softmax_exp's and fast_exp's
+// bits exactly: check
 // them against the same arithmetic written in C, including the paths for
 // underflow (0), overflow (+inf) and -inf inputs.
 void check_exp_loops(Context& ctx) {
@@ -114,11 +133,11 @@ void check_exp_loops(Context& ctx) {
     for (int32_t i = 1; i < n; ++i) max_value = want[i] > max_value ? want[i] : max_value;
     float sum = 0.0f;
     for (int32_t i = 0; i < n; ++i) {
-      want[i] = fast_exp(want[i] - max_value);
+      want[i] = softmax_exp(want[i] - max_value);
       sum += want[i];
     }
     for (int32_t i = 0; i < n; ++i) want[i] /= sum;
-    ctx.expect(Active::kName, "softmax vs fast_exp in C", s.text, got, want, nullptr, n);
+    ctx.expect(Active::kName, "softmax vs softmax_exp in C", s.text, got, want, nullptr, n);
 
     ctx.fill(got, n, 120.0f);  // beyond +-88: both saturating paths
     memcpy(want, got, sizeof(float) * static_cast<size_t>(n));

@@ -4,8 +4,10 @@
 // Exactness: matvec, dot, axpy and the two attention kernels keep ref's order
 // of operations (one running sum in index order) and use VMLA, which, unlike
 // VFMA, rounds the product before adding it, exactly like ref's separate
-// multiply and add; they are bit-exact with ref. softmax and swiglu use
-// fast_exp (fast_exp.h), within ~1 ulp of exp but not bit-exact with any libm.
+// multiply and add; they are bit-exact with ref. swiglu uses fast_exp
+// (fast_exp.h), within ~1 ulp of exp, and softmax softmax_exp (the same
+// file), the nearest float for 99.85% of inputs; neither is bit-exact with any
+// libm.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +26,12 @@ void attention_scores(float* att, const float* q, const float* keys, int32_t kv_
                       int32_t n_pos, int32_t head_size, float divisor);
 void attention_values(float* out, const float* att, const float* values, int32_t kv_stride,
                       int32_t n_pos, int32_t head_size);
+// ReferenceKernels::attention_heads with the heads in pairs at head_size 8:
+// each key and value row loaded once for both (4 instructions fewer per
+// position and head), each head's sums as attention_scores/_values make them.
+void attention_heads(float* out, float* att, int32_t att_stride, const float* q, int32_t n_heads,
+                     const float* keys, const float* values, int32_t kv_stride, int32_t n_pos,
+                     int32_t head_size, float divisor);
 // Same contracts and bit-identical results as ref::matvec_q8 (SMLAD dot
 // products on an input sign-extended once, two rows at a time, word-aligned
 // rows in an assembly loop: 19 instructions per 16 multiply-adds) and
@@ -46,7 +54,7 @@ void matvec_q4_0(float* out, const uint8_t* w, const uint8_t* xq, int32_t cols, 
 
 struct CortexM : ReferenceKernels<CortexM> {
   static constexpr const char kName[] = "cortex_m";
-  // fast_exp (fast_exp.h) instead of expf.
+  // fast_exp and softmax_exp (fast_exp.h) instead of expf.
   static constexpr KernelSet kApproximate = {Kernel::kSoftmax, Kernel::kSwiglu,
                                              Kernel::kAttentionHeads};
 
@@ -57,6 +65,7 @@ struct CortexM : ReferenceKernels<CortexM> {
   static constexpr auto swiglu = cortex_m::swiglu;
   static constexpr auto attention_scores = cortex_m::attention_scores;
   static constexpr auto attention_values = cortex_m::attention_values;
+  static constexpr auto attention_heads = cortex_m::attention_heads;
   static constexpr auto matvec_q8 = cortex_m::matvec_q8;
   static constexpr auto quantize_q8 = cortex_m::quantize_q8;
   static constexpr auto matvec_f16 = cortex_m::matvec_f16;

@@ -7,9 +7,10 @@
 // columns per loop iteration: 40 instructions per 32 multiply-adds. The
 // attention kernels keep one head's query or output (head_size 8) in
 // registers across all positions (~15 instructions per position each), and
-// softmax and SiLU run fast_exp as assembly (~24 instructions against ~72 for
-// newlib's expf, or ~40 for GCC's code of fast_exp in a loop short of
-// registers).
+// attention_heads takes the two query heads of a kv head together (~12 per
+// position and head each). SiLU runs fast_exp as assembly (~21 instructions
+// against ~72 for newlib's expf, or ~40 for GCC's code of fast_exp in a loop
+// short of registers); softmax runs softmax_exp, from a table (18).
 //
 // The running sums are single dependency chains, which a real M4 pays for in
 // stall cycles (VMLA latency); splitting them into several accumulators would
@@ -250,6 +251,116 @@ void attention_values(float* out, const float* att, const float* values, int32_t
   }
 }
 
+namespace {
+
+// attention_scores for two query heads of head_size 8 that share their keys
+// (q: both, 16 floats): each key is loaded once for both; each score is
+// computed exactly as attention_scores computes it.
+void attention_scores_pair(float* att_a, float* att_b, const float* q, const float* keys,
+                           int32_t kv_stride, int32_t n_pos, float divisor) {
+  const float zero = 0.0f;
+  const int32_t stride_bytes = kv_stride * static_cast<int32_t>(sizeof(float));
+  __asm__ volatile(
+      "vldmia %[q], {s16-s31}\n\t"
+      "1:\n\t"
+      "vldmia %[k], {s0-s7}\n\t"
+      "add %[k], %[k], %[stride]\n\t"
+      "vmov.f32 s8, %[zero]\n\t"
+      "vmov.f32 s9, %[zero]\n\t"
+      "vmla.f32 s8, s16, s0\n\t"
+      "vmla.f32 s9, s24, s0\n\t"
+      "vmla.f32 s8, s17, s1\n\t"
+      "vmla.f32 s9, s25, s1\n\t"
+      "vmla.f32 s8, s18, s2\n\t"
+      "vmla.f32 s9, s26, s2\n\t"
+      "vmla.f32 s8, s19, s3\n\t"
+      "vmla.f32 s9, s27, s3\n\t"
+      "vmla.f32 s8, s20, s4\n\t"
+      "vmla.f32 s9, s28, s4\n\t"
+      "vmla.f32 s8, s21, s5\n\t"
+      "vmla.f32 s9, s29, s5\n\t"
+      "vmla.f32 s8, s22, s6\n\t"
+      "vmla.f32 s9, s30, s6\n\t"
+      "vmla.f32 s8, s23, s7\n\t"
+      "vmla.f32 s9, s31, s7\n\t"
+      "vdiv.f32 s8, s8, %[divisor]\n\t"
+      "vdiv.f32 s9, s9, %[divisor]\n\t"
+      "vstmia %[a]!, {s8}\n\t"
+      "vstmia %[b]!, {s9}\n\t"
+      "subs %[n], %[n], #1\n\t"
+      "bne 1b"
+      : [k] "+r"(keys), [a] "+r"(att_a), [b] "+r"(att_b), [n] "+r"(n_pos)
+      : [q] "r"(q), [stride] "r"(stride_bytes), [zero] "t"(zero), [divisor] "t"(divisor)
+      : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s16", "s17", "s18", "s19",
+        "s20", "s21", "s22", "s23", "s24", "s25", "s26", "s27", "s28", "s29", "s30", "s31", "cc",
+        "memory");
+}
+
+// attention_values for two heads of head_size 8 that share their values
+// (out: both, 16 floats): each value row is loaded once for both.
+void attention_values_pair(float* out, const float* att_a, const float* att_b, const float* values,
+                           int32_t kv_stride, int32_t n_pos) {
+  memset(out, 0, sizeof(float) * 16);
+  const int32_t stride_bytes = kv_stride * static_cast<int32_t>(sizeof(float));
+  __asm__ volatile(
+      "vldmia %[out], {s16-s31}\n\t"
+      "1:\n\t"
+      "vldmia %[a]!, {s0}\n\t"
+      "vldmia %[b]!, {s1}\n\t"
+      "vldmia %[v], {s8-s15}\n\t"
+      "add %[v], %[v], %[stride]\n\t"
+      "vmla.f32 s16, s8, s0\n\t"
+      "vmla.f32 s24, s8, s1\n\t"
+      "vmla.f32 s17, s9, s0\n\t"
+      "vmla.f32 s25, s9, s1\n\t"
+      "vmla.f32 s18, s10, s0\n\t"
+      "vmla.f32 s26, s10, s1\n\t"
+      "vmla.f32 s19, s11, s0\n\t"
+      "vmla.f32 s27, s11, s1\n\t"
+      "vmla.f32 s20, s12, s0\n\t"
+      "vmla.f32 s28, s12, s1\n\t"
+      "vmla.f32 s21, s13, s0\n\t"
+      "vmla.f32 s29, s13, s1\n\t"
+      "vmla.f32 s22, s14, s0\n\t"
+      "vmla.f32 s30, s14, s1\n\t"
+      "vmla.f32 s23, s15, s0\n\t"
+      "vmla.f32 s31, s15, s1\n\t"
+      "subs %[n], %[n], #1\n\t"
+      "bne 1b\n\t"
+      "vstmia %[out], {s16-s31}"
+      : [v] "+r"(values), [a] "+r"(att_a), [b] "+r"(att_b), [n] "+r"(n_pos)
+      : [out] "r"(out), [stride] "r"(stride_bytes)
+      : "s0", "s1", "s8", "s9", "s10", "s11", "s12", "s13", "s14", "s15", "s16", "s17", "s18",
+        "s19", "s20", "s21", "s22", "s23", "s24", "s25", "s26", "s27", "s28", "s29", "s30", "s31",
+        "cc", "memory");
+}
+
+}  // namespace
+
+void attention_heads(float* out, float* att, int32_t att_stride, const float* q, int32_t n_heads,
+                     const float* keys, const float* values, int32_t kv_stride, int32_t n_pos,
+                     int32_t head_size, float divisor) {
+  int32_t h = 0;
+  if (head_size == 8 && n_pos > 0) {
+    for (; h + 2 <= n_heads; h += 2) {
+      float* att_a = att + static_cast<size_t>(h) * static_cast<size_t>(att_stride);
+      float* att_b = att_a + att_stride;
+      const size_t offset = static_cast<size_t>(h) * 8;
+      attention_scores_pair(att_a, att_b, q + offset, keys, kv_stride, n_pos, divisor);
+      softmax(att_a, n_pos);
+      softmax(att_b, n_pos);
+      attention_values_pair(out + offset, att_a, att_b, values, kv_stride, n_pos);
+    }
+  }
+  for (; h < n_heads; ++h) {
+    float* scores = att + static_cast<size_t>(h) * static_cast<size_t>(att_stride);
+    const size_t offset = static_cast<size_t>(h) * static_cast<size_t>(head_size);
+    attention_scores(scores, q + offset, keys, kv_stride, n_pos, head_size, divisor);
+    softmax(scores, n_pos);
+    attention_values(out + offset, scores, values, kv_stride, n_pos, head_size);
+  }
+}
+
 // fast_exp (fast_exp.h) as assembly for the softmax and SiLU loops: the same
 // operations in the same order, so the same bits, in ~24 instructions instead
 // of the ~40 GCC makes of the C version when it runs out of registers in a
@@ -280,6 +391,29 @@ void attention_values(float* out, const float* att, const float* values, int32_t
   "add %[bits], %[bits], %[k], lsl #23\n\t" /* p * 2^k */ \
   "vmov s0, %[bits]\n\t"
 
+// softmax_exp (fast_exp.h) as assembly, bit for bit: the same registers in
+// and out as LLMCU_FAST_EXP, constants in s17-s29 as kSoftmaxExpConstants,
+// the table's address in %[table]; 18 instructions, s0-s5.
+#define LLMCU_SOFTMAX_EXP                                           \
+  "vmov.f32 s1, s19\n\t"     /* 1.5 * 2^23 */                       \
+  "vmla.f32 s1, s0, s18\n\t" /* + x * 128/ln2: k in the low bits */ \
+  "vmov %[k], s1\n\t"                                               \
+  "vsub.f32 s1, s1, s19\n\t" /* kf */                               \
+  "vmls.f32 s0, s1, s20\n\t" /* r = x - kf ln2/128 (high) */        \
+  "vmls.f32 s0, s1, s21\n\t" /*     - kf ln2/128 (low) */           \
+  "and %[bits], %[k], #127\n\t"                                     \
+  "add %[bits], %[table], %[bits], lsl #3\n\t"                      \
+  "vldmia %[bits], {s4-s5}\n\t" /* hi, lo of 2^(j/128) */           \
+  "vmov.f32 s3, s27\n\t"                                            \
+  "vmla.f32 s3, s0, s26\n\t" /* 1 + r/2 */                          \
+  "vmul.f32 s3, s3, s0\n\t"  /* p = (1 + r/2) r */                  \
+  "vmla.f32 s5, s4, s3\n\t"  /* lo + hi p */                        \
+  "vadd.f32 s0, s4, s5\n\t"  /* hi + (lo + hi p) */                 \
+  "vmov %[bits], s0\n\t"                                            \
+  "bic %[k], %[k], #127\n\t"                                        \
+  "add %[bits], %[bits], %[k], lsl #16\n\t" /* * 2^(k >> 7) */      \
+  "vmov s0, %[bits]\n\t"
+
 namespace {
 
 // Loaded into s17-s29 by one VLDM.
@@ -299,10 +433,27 @@ alignas(8) const float kExpConstants[13] = {
     __builtin_inff(),        // s29
 };
 
+// softmax_exp's, in the same slots where they are shared.
+alignas(8) const float kSoftmaxExpConstants[13] = {
+    exp_constants::kLow,                 // s17
+    softmax_exp_constants::kInvLn2x128,  // s18
+    exp_constants::kRound,               // s19
+    softmax_exp_constants::kLn2Hi,       // s20
+    softmax_exp_constants::kLn2Lo,       // s21
+    0.0f,                                // s22-s25: unused
+    0.0f,
+    0.0f,
+    0.0f,
+    0.5f,                  // s26
+    1.0f,                  // s27
+    exp_constants::kHigh,  // s28
+    __builtin_inff(),      // s29
+};
+
 }  // namespace
 
 // The three passes of ref::softmax (max, exp and sum, divide), each keeping
-// ref's order, with fast_exp for expf.
+// ref's order, with softmax_exp for expf.
 void softmax(float* x, int32_t n) {
   if (n <= 0) return;
   float max_value = x[0];
@@ -353,7 +504,7 @@ void softmax(float* x, int32_t n) {
         "vsub.f32 s0, s0, %[max]\n\t"
         "vcmp.f32 s0, s17\n\t"
         "vmrs APSR_nzcv, fpscr\n\t"
-        "ble 3f\n\t" LLMCU_FAST_EXP
+        "ble 3f\n\t" LLMCU_SOFTMAX_EXP
         "2:\n\t"
         "vstmia %[q]!, {s0}\n\t"
         "vadd.f32 %[sum], %[sum], s0\n\t"
@@ -368,9 +519,10 @@ void softmax(float* x, int32_t n) {
         "b 2b\n"
         "4:"
         : [q] "+r"(q), [count] "+r"(count), [sum] "+t"(sum), [k] "=&r"(k), [bits] "=&r"(bits)
-        : [c] "r"(kExpConstants), [max] "t"(max_value)
-        : "s0", "s1", "s2", "s3", "s4", "s17", "s18", "s19", "s20", "s21", "s22", "s23", "s24",
-          "s25", "s26", "s27", "s28", "s29", "cc", "memory");
+        : [c] "r"(kSoftmaxExpConstants), [table] "r"(softmax_exp_constants::kExp2Table),
+          [max] "t"(max_value)
+        : "s0", "s1", "s2", "s3", "s4", "s5", "s17", "s18", "s19", "s20", "s21", "s22", "s23",
+          "s24", "s25", "s26", "s27", "s28", "s29", "cc", "memory");
   }
 
   float* q = x;
