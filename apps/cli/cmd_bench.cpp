@@ -305,8 +305,7 @@ Outcome bench(const BenchArgs& args) {
   bw.implied = static_cast<double>(bytes_per_token) * tg.mean();
   bw.measured = median(measured);
   bw.fraction = fractions.empty() ? bw.implied / bw.measured : median(fractions);
-  bw.from_cache = (bw.cache != 0 && weight_bytes <= bw.cache) ||
-                  (bw.fraction > 1.0 && !std::isnan(bw.fraction));
+  bw.from_cache = (bw.cache != 0 && weight_bytes <= bw.cache) || bw.fraction > 1.0;
   double ttft = 0.0;
   for (double v : ttft_ms) ttft += v / static_cast<double>(ttft_ms.size());
 

@@ -103,9 +103,8 @@ void check_half_conversion(Context& ctx) {
 }
 
 // The assembly softmax and SiLU loops promise softmax_exp's and fast_exp's
-// bits exactly: check
-// them against the same arithmetic written in C, including the paths for
-// underflow (0), overflow (+inf) and -inf inputs.
+// bits exactly: check them against the same arithmetic written in C,
+// including the paths for underflow (0), overflow (+inf) and -inf inputs.
 void check_exp_loops(Context& ctx) {
   static const int32_t sizes[] = {1, 2, 3, 4, 5, 17, 200, 512};
   for (int32_t n : sizes) {

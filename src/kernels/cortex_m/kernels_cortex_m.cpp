@@ -446,8 +446,8 @@ alignas(8) const float kSoftmaxExpConstants[13] = {
     0.0f,
     0.5f,                  // s26
     1.0f,                  // s27
-    exp_constants::kHigh,  // s28
-    __builtin_inff(),      // s29
+    exp_constants::kHigh,  // s28-s29: unused by softmax (x <= 0), kept as in kExpConstants
+    __builtin_inff(),
 };
 
 }  // namespace
